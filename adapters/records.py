@@ -1,0 +1,177 @@
+"""The records that every port speaks: plain, immutable, cheap to build and to read.
+
+Schema types are views of these records (strawberry reads their attributes directly), so an
+adapter never builds GraphQL objects and a compiled executor can walk the same objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+
+class LocationKind(Enum):
+    STORE = "STORE"
+    WAREHOUSE = "WAREHOUSE"
+
+
+class DayOfWeek(Enum):
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+
+# ISO 4217 minor units for the currencies we price in; anything else has two.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
+
+
+def minor_units(currency_code: str) -> int:
+    return _MINOR_UNITS.get(currency_code, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency_code: str
+
+    @classmethod
+    def from_minor(cls, minor: int, currency_code: str) -> Money:
+        # scaleb keeps it exact: no float ever touches an amount
+        return cls(Decimal(minor).scaleb(-minor_units(currency_code)), currency_code)
+
+    def to_minor(self) -> int:
+        return int(self.amount.scaleb(minor_units(self.currency_code)))
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    alt_text: str | None
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedOption:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecord:
+    id: int
+    handle: str
+    title: str
+    description: str
+    vendor: str
+    category: str
+    tags: tuple[str, ...]
+    images: tuple[Image, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRecord:
+    id: int
+    product_id: int
+    sku: str
+    title: str
+    selected_options: tuple[SelectedOption, ...]
+    position: int
+    price: Money
+    compare_at_price: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    address1: str
+    address2: str | None
+    city: str
+    province: str | None
+    province_code: str | None
+    zip: str | None
+    country: str
+    country_code: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    day: DayOfWeek
+    opens: str  # "HH:MM", the store's local time
+    closes: str
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRecord:
+    id: int
+    code: str
+    name: str
+    kind: LocationKind
+    address: Address
+    geo: GeoPoint
+    timezone: str
+    pickup_enabled: bool
+    ship_from_store_enabled: bool
+    opening_hours: tuple[OpeningHours, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryLevelRecord:
+    variant_id: int
+    location_id: int
+    on_hand: int
+    reserved: int
+    updated_at: datetime
+
+    @property
+    def available(self) -> int:
+        # A count below what is promised shows as none left, not as a negative stock.
+        return max(self.on_hand - self.reserved, 0)
+
+
+class InventoryReason(Enum):
+    CYCLE_COUNT = "CYCLE_COUNT"
+    RECEIPT = "RECEIPT"
+    RFID_SCAN = "RFID_SCAN"
+    DAMAGED = "DAMAGED"
+    SHRINKAGE = "SHRINKAGE"
+    TRANSFER = "TRANSFER"
+    RETURN_RESTOCK = "RETURN_RESTOCK"
+    CORRECTION = "CORRECTION"
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """One line of an adjustment: either a delta or an absolute count, never both."""
+
+    variant_id: int
+    location_id: int
+    delta: int | None = None
+    on_hand: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryAdjustment:
+    id: int
+    variant_id: int
+    location_id: int
+    delta: int
+    on_hand_after: int
+    reason: InventoryReason
+    reference: str | None
+    actor: str
+    created_at: datetime

@@ -1,0 +1,129 @@
+"""Opening the gateway's database: engine, per-dialect connection behaviour, migrations, seed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adapters.ports import Upstreams
+from adapters.store import tables
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Store:
+    """The engine plus the port implementations that read and write through it."""
+
+    def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.catalog import StoreCatalog
+        from adapters.store.inventory import StoreInventory
+        from adapters.store.locations import StoreLocations
+
+        self.engine = engine
+        self.currency_code = currency_code
+        self.statements = 0  # SQL statements sent, for tests and metrics
+        self.trace: list[str] | None = None  # set to a list to record each statement
+        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        self.catalog = StoreCatalog(self)
+        self.locations = StoreLocations(self)
+        self.inventory = StoreInventory(self)
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.statements += 1
+        if self.trace is not None:
+            self.trace.append(statement)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def upstreams(self) -> Upstreams:
+        return Upstreams(catalog=self.catalog, locations=self.locations, inventory=self.inventory)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)
+        so two writers queue on busy_timeout instead of deadlocking on a lock upgrade."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(omnigate_writes=True)
+            async with conn.begin():
+                yield conn
+
+    async def ping(self) -> None:
+        async with self.reading() as conn:
+            await conn.execute(select(1))
+
+    async def migrate(self) -> None:
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(omnigate_writes=True)
+            await conn.run_sync(_upgrade_to_head)
+            await conn.commit()
+
+    async def is_empty(self) -> bool:
+        async with self.reading() as conn:
+            return (await conn.scalar(select(func.count()).select_from(tables.products))) == 0
+
+    async def seed_demo(self, seed: int = 7) -> None:
+        from adapters.store.seed import seed_demo
+
+        await seed_demo(self, seed)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade_to_head(sync_conn: Any) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = sync_conn
+    command.upgrade(config, "head")
+
+
+def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Reads are single statements and run in autocommit (one round trip less); writes take
+        # the write lock up front so two writers queue on busy_timeout instead of deadlocking.
+        if conn.get_execution_options().get("omnigate_writes"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_store(
+    url: str, *, currency_code: str = "USD", pool_size: int = 10, echo: bool = False
+) -> Store:
+    parsed = make_url(url)
+    options: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "postgresql":
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, **options)
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine, parsed.database)
+    return Store(engine, currency_code)

@@ -1,0 +1,43 @@
+"""Loading the demo retailer into an empty store."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from adapters.store import tables
+from adapters.store.demo import demo_catalog
+
+if TYPE_CHECKING:
+    from adapters.store.database import Store
+
+_CHUNK = 2000  # rows per executemany: keeps PostgreSQL's parameter count in bounds
+
+
+async def seed_demo(store: Store, seed: int = 7) -> None:
+    """Replace the catalog, locations and stock with the demo retailer, in one transaction."""
+    demo = demo_catalog(seed)
+    variants = [{**v, "currency_code": store.currency_code} for v in demo.variants]
+    async with store.writing() as conn:
+        for table in (tables.inventory_adjustments, tables.inventory_levels, tables.variants):
+            await conn.execute(sa.delete(table))
+        await conn.execute(sa.delete(tables.products))
+        await conn.execute(sa.delete(tables.locations))
+        for table, rows in (
+            (tables.products, demo.products),
+            (tables.variants, variants),
+            (tables.locations, demo.locations),
+            (tables.inventory_levels, demo.inventory_levels),
+        ):
+            for start in range(0, len(rows), _CHUNK):
+                await conn.execute(sa.insert(table), rows[start : start + _CHUNK])
+        if conn.dialect.name == "postgresql":
+            # Rows came with explicit ids: move the sequences past them.
+            for table in (tables.products, tables.variants, tables.locations):
+                await conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                    )
+                )

@@ -1,0 +1,1 @@
+"""Serving the schema: settings, the ASGI app, authentication, context, events, CLI."""

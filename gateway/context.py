@@ -1,0 +1,29 @@
+"""The per-request context every resolver receives: who calls, and fresh loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.ports import Upstreams
+from gateway.events import InProcessEventBus
+from resolvers.context import CommercePolicy
+from resolvers.loaders import Loaders
+from resolvers.principal import Principal
+
+
+@dataclass(slots=True)
+class Context:
+    request_id: str
+    principal: Principal
+    upstreams: Upstreams
+    loaders: Loaders
+    events: InProcessEventBus
+    policy: CommercePolicy
+    request: Any = None
+    response: Any = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

@@ -1,0 +1,62 @@
+"""One typed settings object, read from GATEWAY_* environment variables once at start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from resolvers.context import CommercePolicy
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Field(
+        default=Path("omnigate-data"), description="where the embedded database lives"
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://... for production; SQLite in data_dir if unset",
+    )
+    database_pool_size: int = 10
+    seed_demo: bool = Field(
+        default=True, description="seed the demo retailer into an empty database"
+    )
+    redis_url: str | None = None
+    integration_token: SecretStr | None = Field(
+        default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
+    )
+    currency_code: str = "USD"
+    max_page_size: int = Field(default=250, ge=1, le=1000)
+    default_page_size: int = Field(default=50, ge=1)
+    pickup_lead_time_minutes: int = Field(default=120, ge=0)
+    default_radius_km: float = Field(default=50.0, gt=0)
+    graphiql: bool = True
+    log_level: str = "info"
+
+    @field_validator("currency_code")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("an ISO 4217 code such as USD")
+        return value.upper()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'omnigate.db').resolve()}"
+
+    def commerce_policy(self) -> CommercePolicy:
+        return CommercePolicy(
+            currency_code=self.currency_code,
+            max_page_size=self.max_page_size,
+            default_page_size=min(self.default_page_size, self.max_page_size),
+            default_radius_km=self.default_radius_km,
+            pickup_lead_time=timedelta(minutes=self.pickup_lead_time_minutes),
+        )

@@ -1,0 +1,1 @@
+"""Use cases: plain async functions of (context, arguments) returning records. No GraphQL here."""

@@ -1,0 +1,142 @@
+"""Catalog use cases: products, their variants and prices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.ports import ProductFilter, ProductSortKey
+from adapters.records import Money, ProductRecord, VariantRecord
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.pagination import Connection, PageArgs, Position, keyset_connection
+
+if TYPE_CHECKING:
+    from resolvers.context import ResolverContext
+
+MAX_QUERY_TERMS = 10
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRange:
+    min_variant_price: Money
+    max_variant_price: Money
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError(value)
+    return value
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(value)
+    return value
+
+
+def _datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(_str(value))
+
+
+# ordering -> (how a cursor's sort value is read back, the sort value of a product)
+_ORDERINGS = {
+    ProductSortKey.ID: (_int, lambda p: p.id),
+    ProductSortKey.TITLE: (_str, lambda p: p.title),
+    ProductSortKey.CREATED_AT: (_datetime, lambda p: p.created_at),
+}
+
+
+def _terms(query: str | None) -> tuple[str, ...]:
+    if query is None:
+        return ()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadUserInput(f"`query` is longer than {MAX_QUERY_LENGTH} characters", field="query")
+    terms = tuple(dict.fromkeys(query.split()))
+    if len(terms) > MAX_QUERY_TERMS:
+        raise BadUserInput(f"`query` has more than {MAX_QUERY_TERMS} words", field="query")
+    return terms
+
+
+async def product(ctx: ResolverContext, *, id: int | None, handle: str | None) -> ProductRecord:
+    if (id is None) == (handle is None):
+        raise BadUserInput("pass exactly one of `id` or `handle`", field="id")
+    if id is not None:
+        found = await ctx.loaders.product_by_id.load(id)
+        if found is None:
+            raise NotFound("no product has this id", field="id")
+        return found
+    assert handle is not None
+    found = await ctx.loaders.product_by_handle.load(handle)
+    if found is None:
+        raise NotFound(f"no product has the handle {handle!r}", field="handle")
+    return found
+
+
+async def products(
+    ctx: ResolverContext,
+    page: PageArgs,
+    *,
+    query: str | None = None,
+    category: str | None = None,
+    available_at: tuple[int, ...] = (),
+    sort_key: ProductSortKey = ProductSortKey.ID,
+    reverse: bool = False,
+) -> Connection[ProductRecord]:
+    where = ProductFilter(terms=_terms(query), category=category, available_at=available_at)
+    parse_value, sort_value = _ORDERINGS[sort_key]
+
+    def position(p: ProductRecord) -> Position:
+        return sort_value(p), p.id
+
+    async def fetch(window: Any) -> list[ProductRecord]:
+        rows = await ctx.upstreams.catalog.product_page(sort_key, window, where)
+        for p in rows:
+            ctx.loaders.product_by_id.prime(p.id, p)
+        return rows
+
+    return await keyset_connection(
+        page, ctx.policy, sort_key.value, parse_value, position, fetch, reverse=reverse
+    )
+
+
+async def products_by_ids(ctx: ResolverContext, ids: list[int]) -> list[ProductRecord | None]:
+    return await ctx.loaders.product_by_id.load_many(ids)
+
+
+async def variants_of(ctx: ResolverContext, product_id: int) -> list[VariantRecord]:
+    return await ctx.loaders.variants_by_product_id.load(product_id)
+
+
+async def variants_by_ids(ctx: ResolverContext, ids: list[int]) -> list[VariantRecord | None]:
+    return await ctx.loaders.variant_by_id.load_many(ids)
+
+
+async def variant(ctx: ResolverContext, id: int) -> VariantRecord:
+    found = await ctx.loaders.variant_by_id.load(id)
+    if found is None:
+        raise NotFound("no product variant has this id", field="id")
+    return found
+
+
+async def product_of(ctx: ResolverContext, variant: VariantRecord) -> ProductRecord:
+    found = await ctx.loaders.product_by_id.load(variant.product_id)
+    assert found is not None, "a variant always belongs to a product"
+    return found
+
+
+async def price_range(ctx: ResolverContext, product_id: int) -> PriceRange:
+    prices = [v.price for v in await variants_of(ctx, product_id)]
+    if not prices:
+        zero = Money.from_minor(0, ctx.policy.currency_code)
+        return PriceRange(zero, zero)
+    return PriceRange(min(prices, key=_amount), max(prices, key=_amount))
+
+
+def _amount(money: Money) -> Any:
+    return money.amount
+
+
+async def categories(ctx: ResolverContext) -> list[str]:
+    return await ctx.upstreams.catalog.categories()

@@ -1,0 +1,24 @@
+"""Domain events raised by the use cases after their change is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    variant_id: int
+    location_id: int
+    on_hand: int
+    reserved: int
+    available: int
+    reason: str
+    occurred_at: datetime
+
+    topic = "stock"
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: StockChanged) -> None: ...

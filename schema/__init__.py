@@ -1,0 +1,42 @@
+"""The one GraphQL schema: each domain's types and root fields, assembled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from schema.catalog import CatalogQuery, Product, ProductVariant
+from schema.inventory import InventoryMutation
+from schema.locations import Location, LocationQuery
+from schema.node import NodeQuery
+
+
+@strawberry.type
+class Query(NodeQuery, CatalogQuery, LocationQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(InventoryMutation):
+    pass
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Expected errors are answers, not incidents; the gateway logs the unexpected ones.
+        return None
+
+
+def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Product, ProductVariant, Location],
+        extensions=list(extensions),
+    )
+
+
+__all__ = ["build_schema"]

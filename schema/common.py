@@ -1,0 +1,136 @@
+"""Types every domain shares: Node, Money, geography, pages, user errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+import strawberry
+from strawberry.types import Info
+
+from adapters import records
+from resolvers.user_errors import UserError as UserErrorRecord
+
+DateTime = datetime
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    id: strawberry.ID
+
+    # Set by each implementing type: its GraphQL name and the record class it views.
+    record: ClassVar[type]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, (cls, cls.record))
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[Any]:
+        raise NotImplementedError
+
+
+@strawberry.enum(description="ISO 4217 currency codes the gateway prices in.")
+class CurrencyCode(Enum):
+    USD = "USD"
+    CAD = "CAD"
+    EUR = "EUR"
+    GBP = "GBP"
+    CHF = "CHF"
+    SEK = "SEK"
+    NOK = "NOK"
+    DKK = "DKK"
+    PLN = "PLN"
+    AUD = "AUD"
+    NZD = "NZD"
+    JPY = "JPY"
+    MXN = "MXN"
+
+
+@strawberry.enum
+class Channel(Enum):
+    WEB = "WEB"
+    MOBILE_APP = "MOBILE_APP"
+    STORE = "STORE"
+    PARTNER = "PARTNER"
+
+
+@strawberry.type(description="An amount in a currency; the amount is an exact decimal string.")
+class Money:
+    amount: Decimal
+
+    @strawberry.field
+    def currency_code(root: records.Money) -> CurrencyCode:
+        return CurrencyCode(root.currency_code)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@strawberry.input(description="A point on the Earth, in decimal degrees (WGS 84).")
+class GeoPointInput:
+    latitude: float
+    longitude: float
+
+    def to_record(self) -> records.GeoPoint:
+        return records.GeoPoint(self.latitude, self.longitude)
+
+
+@strawberry.type
+class Address:
+    address1: str
+    address2: str | None
+    city: str
+    province: str | None
+    province_code: str | None
+    zip: str | None
+    country: str
+    country_code: str
+    phone: str | None
+
+
+@strawberry.type
+class Image:
+    url: str
+    alt_text: str | None
+    width: int | None
+    height: int | None
+
+
+@strawberry.type
+class SelectedOption:
+    name: str
+    value: str
+
+
+@strawberry.enum(description="Why a mutation did not do what was asked.")
+class UserErrorCode(Enum):
+    INVALID = "INVALID"
+    VARIANT_NOT_FOUND = "VARIANT_NOT_FOUND"
+    LOCATION_NOT_FOUND = "LOCATION_NOT_FOUND"
+    NEGATIVE_ON_HAND = "NEGATIVE_ON_HAND"
+
+
+@strawberry.type(
+    description="A business failure of a mutation; nothing of that mutation was applied."
+)
+class UserError:
+    field: list[str] | None
+    message: str
+
+    @strawberry.field
+    def code(root: UserErrorRecord) -> UserErrorCode:
+        return UserErrorCode(root.code)

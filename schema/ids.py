@@ -1,0 +1,43 @@
+"""Opaque global ids: base64 of `Type:key`, as the contract says. Clients never parse them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from resolvers.errors import BadUserInput
+
+
+def to_global_id(type_name: str, key: int | str) -> str:
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def from_global_id(value: str, argument: str = "id") -> tuple[str, str]:
+    try:
+        raw = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadUserInput(f"`{argument}` is not a valid id", field=argument) from exc
+    type_name, sep, key = raw.partition(":")
+    if not sep or not type_name or not key:
+        raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
+    return type_name, key
+
+
+def int_key(key: str, argument: str = "id") -> int:
+    # Only the canonical spelling, so one entity never has two ids.
+    if not key.isdigit() or not key.isascii() or str(int(key)) != key:
+        raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
+    return int(key)
+
+
+def decode_id(value: str, expected: str, argument: str = "id") -> int:
+    type_name, key = from_global_id(value, argument)
+    if type_name != expected:
+        raise BadUserInput(f"`{argument}` must be the id of a {expected}", field=argument)
+    return int_key(key, argument)
+
+
+def decode_ids(values: list[str] | None, expected: str, argument: str) -> list[int] | None:
+    if values is None:
+        return None
+    return [decode_id(v, expected, argument) for v in values]

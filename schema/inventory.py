@@ -1,0 +1,99 @@
+"""Stock by location, availability near a shopper, and stock adjustments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from adapters import records
+from adapters.records import InventoryLevelRecord, StockChange
+from resolvers import catalog, inventory, locations
+from resolvers.inventory import InventoryAdjustResult
+from schema.common import DateTime, UserError
+from schema.ids import decode_id
+from schema.locations import Location
+from schema.permissions import CanAdjustStock
+
+if TYPE_CHECKING:
+    from schema.catalog import ProductVariant
+
+ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
+InventoryReason = strawberry.enum(records.InventoryReason)
+
+
+@strawberry.type
+class InventoryLevel:
+    on_hand: int
+    reserved: int
+    available: int = strawberry.field(description="onHand - reserved, never below zero.")
+    updated_at: DateTime
+
+    @strawberry.field
+    async def variant(root: InventoryLevelRecord, info: Info) -> ProductVariantRef:
+        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def location(root: InventoryLevelRecord, info: Info) -> Location:
+        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class StoreAvailability:
+    location: Location
+    available: int
+    distance_km: float | None
+    pickup_ready_by: DateTime | None = strawberry.field(
+        description="When an order placed now could be collected; null when it cannot be."
+    )
+
+
+@strawberry.input(description="Exactly one of `delta` (receipts, damage) or `onHand` (a count).")
+class InventoryChangeInput:
+    variant_id: strawberry.ID
+    location_id: strawberry.ID
+    delta: int | None = None
+    on_hand: int | None = None
+
+
+@strawberry.input
+class InventoryAdjustInput:
+    reason: InventoryReason  # type: ignore[valid-type]
+    reference: str | None = strawberry.field(
+        default=None, description="The document behind it: count sheet, ASN, RFID session."
+    )
+    changes: list[InventoryChangeInput]
+
+
+@strawberry.type
+class InventoryAdjustPayload:
+    inventory_levels: list[InventoryLevel] = strawberry.field(name="inventoryLevels")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class InventoryMutation:
+    @strawberry.mutation(
+        description="Apply counts, receipts or corrections at locations; all lines or none.",
+        permission_classes=[CanAdjustStock],
+    )
+    async def inventory_adjust(
+        self, info: Info, input: InventoryAdjustInput
+    ) -> InventoryAdjustPayload:
+        changes = [
+            StockChange(
+                variant_id=decode_id(c.variant_id, "ProductVariant", "variantId"),
+                location_id=decode_id(c.location_id, "Location", "locationId"),
+                delta=c.delta,
+                on_hand=c.on_hand,
+            )
+            for c in input.changes
+        ]
+        result: InventoryAdjustResult = await inventory.adjust_inventory(
+            info.context, changes, input.reason, input.reference
+        )
+        return InventoryAdjustPayload(
+            inventory_levels=result.levels,  # type: ignore[arg-type]
+            user_errors=result.user_errors,  # type: ignore[arg-type]
+        )
