@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 
 from schema.catalog import CatalogQuery, Product, ProductVariant
+from schema.common import Channel
 from schema.inventory import InventoryMutation
 from schema.locations import Location, LocationQuery
 from schema.node import NodeQuery
@@ -34,7 +35,8 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Product, ProductVariant, Location],
+        # Channel is part of the contract before any field uses it (carts and orders will).
+        types=[Product, ProductVariant, Location, Channel],
         extensions=list(extensions),
     )
 

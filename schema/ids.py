@@ -14,11 +14,14 @@ def to_global_id(type_name: str, key: int | str) -> str:
 
 def from_global_id(value: str, argument: str = "id") -> tuple[str, str]:
     try:
-        raw = base64.b64decode(value, validate=True).decode()
+        raw_bytes = base64.b64decode(value, validate=True)
+        raw = raw_bytes.decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadUserInput(f"`{argument}` is not a valid id", field=argument) from exc
     type_name, sep, key = raw.partition(":")
-    if not sep or not type_name or not key:
+    # Only the canonical encoding is an id: stray padding would give one entity two ids.
+    canonical = base64.b64encode(raw_bytes).decode() == value
+    if not canonical or not sep or not type_name or not key:
         raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
     return type_name, key
 
