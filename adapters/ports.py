@@ -6,11 +6,32 @@ resolver's DataLoader maps one GraphQL level to one upstream round trip.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
+from adapters.commerce import (
+    CartLineRecord,
+    CartRecord,
+    Channel,
+    CheckoutAttempt,
+    FulfillmentMode,
+    FulfillmentRecord,
+    FulfillmentStatus,
+    OrderLineRecord,
+    OrderRecord,
+    OrderStatus,
+    PaymentMethod,
+    PaymentRecord,
+    PaymentStatus,
+    RefundStatus,
+    ReturnLineRecord,
+    ReturnRecord,
+    StatusChangeRecord,
+    StockEffect,
+)
 from adapters.records import (
     InventoryAdjustment,
     InventoryLevelRecord,
@@ -105,6 +126,371 @@ class StockRejected(Exception):
         self.message = message
 
 
+class Refused(Exception):
+    """A write the records refuse for a business reason (`code` is a UserErrorCode member);
+    nothing of it was applied. `index` points at the input line at fault, when there is one."""
+
+    def __init__(self, code: str, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.index = index
+
+
+# -- carts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CartLineOp:
+    """One change to a cart's lines.
+
+    `line_id` None adds `quantity` of a variant (merged into the line with the same variant and
+    fulfillment, if there is one). Otherwise it updates that line: a new `quantity` (0 removes
+    it) and/or a new fulfillment (`mode`, `location_id`); `remove` drops it.
+    """
+
+    line_id: int | None = None
+    variant_id: int | None = None
+    quantity: int | None = None
+    mode: FulfillmentMode | None = None
+    location_id: int | None = None
+    remove: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPolicy:
+    """Which lines hold stock at their location while in a cart, and until when."""
+
+    modes: frozenset[FulfillmentMode]
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CartChange:
+    cart: CartRecord
+    levels: list[InventoryLevelRecord]  # stock levels whose `reserved` moved, after the change
+
+
+class CartSource(Protocol):
+    async def carts_by_tokens(self, tokens: Sequence[str]) -> list[CartRecord]: ...
+
+    async def lines_by_cart_ids(self, cart_ids: Sequence[int]) -> list[CartLineRecord]:
+        """Lines with their hold, expired or not (`held_until` tells)."""
+        ...
+
+    async def create_cart(
+        self,
+        channel: Channel,
+        member_id: str | None,
+        ops: Sequence[CartLineOp],
+        holds: HoldPolicy,
+        now: datetime,
+        expires_at: datetime,
+        max_lines: int,
+    ) -> CartChange:
+        """A new cart with a fresh unguessable token, and its first lines."""
+        ...
+
+    async def change_lines(
+        self,
+        token: str,
+        ops: Sequence[CartLineOp],
+        holds: HoldPolicy,
+        now: datetime,
+        expires_at: datetime,
+        max_lines: int,
+    ) -> CartChange:
+        """Apply every op in one transaction, then take, resize or release each line's hold;
+        raise `Refused` (CART_NOT_FOUND, CART_COMPLETED, LINE_NOT_FOUND, TOO_MANY_LINES)."""
+        ...
+
+    async def release_expired_holds(
+        self, now: datetime, cart_ids: Sequence[int] | None = None
+    ) -> tuple[list[int], list[InventoryLevelRecord]]:
+        """Release cart holds past their time (of these carts, or all): the carts touched and
+        the levels after."""
+        ...
+
+    async def delete_expired_carts(
+        self, now: datetime
+    ) -> tuple[int, list[InventoryLevelRecord]]: ...
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLine:
+    """An order line to allocate: the first location in `candidates` that has the stock wins."""
+
+    variant_id: int
+    sku: str
+    title: str
+    quantity: int
+    unit_price_minor: int
+    mode: FulfillmentMode
+    candidates: tuple[int, ...]
+    cart_line_id: int | None = None  # its cart hold, if any, becomes the allocation
+    hold_expires_at: datetime | None = None  # a reserve-in-store hold's end
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptKey:
+    scope: str  # whose key it is: "cart:17", "store:3"
+    key: str
+    fingerprint: str  # the request the key was first used with
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDraft:
+    channel: Channel
+    member_id: str | None
+    cart_id: int | None
+    currency_code: str
+    lines: tuple[PlannedLine, ...]
+    # Each mode's first fulfillment status, and what confirming the order does to its stock.
+    initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]]
+    attempt: AttemptKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: OrderRecord
+    levels: list[InventoryLevelRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentDraft:
+    method: PaymentMethod
+    provider: str
+    reference: str | None
+    amount_minor: int
+    status: PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentChange:
+    fulfillment_id: int
+    from_status: FulfillmentStatus
+    to_status: FulfillmentStatus
+    effect: StockEffect
+
+
+@dataclass(frozen=True, slots=True)
+class Transitioned:
+    order: OrderRecord
+    fulfillments: list[FulfillmentRecord]  # the changed ones, after
+    levels: list[InventoryLevelRecord]
+    order_status_changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnLineDraft:
+    order_line_id: int
+    quantity: int
+    exchange_variant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnDraft:
+    order_id: int
+    location_id: int
+    lines: tuple[ReturnLineDraft, ...]
+    reason: str | None
+    refund_minor: int
+    returnable: frozenset[FulfillmentStatus]  # lines of these fulfillments can come back
+
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    record: ReturnRecord
+    levels: list[InventoryLevelRecord]
+
+
+class AttemptTaken(Exception):
+    """Another call already used this idempotency key; here is what it did (or is doing)."""
+
+    def __init__(self, attempt: CheckoutAttempt) -> None:
+        super().__init__(attempt.key)
+        self.attempt = attempt
+
+
+OrderStatusRule = Callable[[list[FulfillmentStatus]], OrderStatus]
+
+
+class OrderSource(Protocol):
+    async def orders_by_ids(self, ids: Sequence[int]) -> list[OrderRecord]: ...
+
+    async def orders_by_cart_ids(self, cart_ids: Sequence[int]) -> list[OrderRecord]: ...
+
+    async def order_page_of_member(self, member_id: str, page: KeysetPage) -> list[OrderRecord]:
+        """The member's orders from every channel, newest first unless the page says otherwise."""
+        ...
+
+    async def fulfillments_by_order_ids(
+        self, order_ids: Sequence[int]
+    ) -> list[FulfillmentRecord]: ...
+
+    async def fulfillments_by_ids(self, ids: Sequence[int]) -> list[FulfillmentRecord]: ...
+
+    async def lines_by_order_ids(self, order_ids: Sequence[int]) -> list[OrderLineRecord]: ...
+
+    async def status_changes_by_order_ids(
+        self, order_ids: Sequence[int]
+    ) -> list[StatusChangeRecord]: ...
+
+    async def payments_by_order_ids(self, order_ids: Sequence[int]) -> list[PaymentRecord]: ...
+
+    async def returns_by_order_ids(self, order_ids: Sequence[int]) -> list[ReturnRecord]: ...
+
+    async def return_lines_by_return_ids(
+        self, return_ids: Sequence[int]
+    ) -> list[ReturnLineRecord]: ...
+
+    async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None: ...
+
+    async def place_order(self, draft: OrderDraft, now: datetime) -> Placed:
+        """Claim the idempotency key, allocate every line and write the order as
+        PENDING_PAYMENT, all in one transaction. Raise `AttemptTaken` when the key is in use,
+        `Refused` (INSUFFICIENT_STOCK with the line's index, CART_COMPLETED) otherwise."""
+        ...
+
+    async def confirm_order(
+        self,
+        order_id: int,
+        payment: PaymentDraft | None,
+        initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
+        status_rule: OrderStatusRule,
+        actor: str,
+        now: datetime,
+    ) -> Placed:
+        """Payment taken: PLACED, then the status of its fulfillments; the cart completes."""
+        ...
+
+    async def abandon_order(
+        self,
+        order_id: int,
+        error_code: str,
+        error_message: str,
+        hold_until: datetime,
+        now: datetime,
+    ) -> list[InventoryLevelRecord]:
+        """Payment failed: release every allocation, give cart lines back their holds, delete
+        the order and record the failure on its idempotency key."""
+        ...
+
+    async def forget_attempt(self, scope: str, key: str) -> None: ...
+
+    async def transition(
+        self,
+        order_id: int,
+        changes: Sequence[FulfillmentChange],
+        status_rule: OrderStatusRule,
+        actor: str,
+        reason: str | None,
+        now: datetime,
+    ) -> Transitioned:
+        """Move fulfillments (each only from the status it is expected to be in, else `Refused`
+        INVALID_TRANSITION), apply their stock effects, derive the order status."""
+        ...
+
+    async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
+        """Record a return, restock at its location and hand out exchanges, in one transaction."""
+        ...
+
+    async def record_refund(
+        self,
+        payment_id: int | None,
+        return_id: int | None,
+        amount_minor: int,
+        status: RefundStatus,
+    ) -> None: ...
+
+    async def expired_holds(self, now: datetime) -> list[FulfillmentRecord]:
+        """Reserve-in-store fulfillments still HELD after their hold ended."""
+        ...
+
+    async def stale_checkouts(self, older_than: datetime) -> list[int]:
+        """Orders left PENDING_PAYMENT (a process died while charging)."""
+        ...
+
+    async def delete_attempts(self, older_than: datetime) -> int: ...
+
+
+# -- payments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    method: PaymentMethod
+    amount_minor: int
+    currency_code: str
+    idempotency_key: str  # the same key never charges twice
+    card_token: str | None = None
+    gift_card_code: str | None = field(default=None, repr=False)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    method: PaymentMethod
+    provider: str
+    reference: str
+    amount_minor: int
+    currency_code: str
+    status: PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    method: PaymentMethod
+    provider: str
+    reference: str | None  # the charge's reference
+    amount_minor: int
+    currency_code: str
+    idempotency_key: str
+
+
+class PaymentDeclined(Exception):
+    """The provider said no (a declined card, a gift card without the balance)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class PaymentUnavailable(Exception):
+    """The provider could not be reached or failed; the outcome is unknown."""
+
+
+class PaymentGateway(Protocol):
+    async def charge(self, request: ChargeRequest) -> Charge:
+        """Take the money, once per idempotency key; raise `PaymentDeclined` or
+        `PaymentUnavailable`."""
+        ...
+
+    async def void(self, idempotency_key: str) -> None:
+        """Cancel whatever a charge with this key did, if anything (recovering a checkout)."""
+        ...
+
+    async def refund(self, request: RefundRequest) -> str:
+        """Give money back against a charge, once per idempotency key; the refund's reference."""
+        ...
+
+
+class GiftCardSource(Protocol):
+    async def issue(self, amount_minor: int, currency_code: str, now: datetime) -> tuple[str, int]:
+        """A new gift card: its code (shown once) and balance."""
+        ...
+
+    async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str: ...
+
+    async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str: ...
+
+    async def reverse(self, key: str, now: datetime) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -112,3 +498,7 @@ class Upstreams:
     catalog: CatalogSource
     locations: LocationDirectory
     inventory: InventorySource
+    carts: CartSource
+    orders: OrderSource
+    gift_cards: GiftCardSource
+    payments: PaymentGateway

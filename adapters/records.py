@@ -152,6 +152,7 @@ class InventoryReason(Enum):
     TRANSFER = "TRANSFER"
     RETURN_RESTOCK = "RETURN_RESTOCK"
     CORRECTION = "CORRECTION"
+    SALE = "SALE"  # goods left with a customer: shipped, picked up, sold at a till
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.ports import Upstreams
 from adapters.store import tables
+
+if TYPE_CHECKING:
+    from adapters.ports import PaymentGateway
+
+T = TypeVar("T")
+# PostgreSQL's deadlock and serialization failures, SQLite's "database is locked": the
+# transaction did nothing and may simply be run again.
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,9 +31,12 @@ class Store:
     """The engine plus the port implementations that read and write through it."""
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
+        from adapters.store.gift_cards import StoreGiftCards
         from adapters.store.inventory import StoreInventory
         from adapters.store.locations import StoreLocations
+        from adapters.store.orders import StoreOrders
 
         self.engine = engine
         self.currency_code = currency_code
@@ -33,6 +46,9 @@ class Store:
         self.catalog = StoreCatalog(self)
         self.locations = StoreLocations(self)
         self.inventory = StoreInventory(self)
+        self.carts = StoreCarts(self)
+        self.orders = StoreOrders(self)
+        self.gift_cards = StoreGiftCards(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -43,8 +59,16 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def upstreams(self) -> Upstreams:
-        return Upstreams(catalog=self.catalog, locations=self.locations, inventory=self.inventory)
+    def upstreams(self, payments: PaymentGateway) -> Upstreams:
+        return Upstreams(
+            catalog=self.catalog,
+            locations=self.locations,
+            inventory=self.inventory,
+            carts=self.carts,
+            orders=self.orders,
+            gift_cards=self.gift_cards,
+            payments=payments,
+        )
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
@@ -59,6 +83,19 @@ class Store:
             conn = await conn.execution_options(omnigate_writes=True)
             async with conn.begin():
                 yield conn
+
+    async def write(self, work: Callable[[AsyncConnection], Awaitable[T]], attempts: int = 4) -> T:
+        """Run `work` in a write transaction, again if the database chose it as a deadlock or
+        lock-timeout victim (it then did nothing). `work` must only touch the database."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.writing() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                if attempt == attempts or not _retryable(exc):
+                    raise
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     async def ping(self) -> None:
         async with self.reading() as conn:
@@ -81,6 +118,12 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in _RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
 def _upgrade_to_head(sync_conn: Any) -> None:

@@ -13,13 +13,32 @@ if TYPE_CHECKING:
     from adapters.store.database import Store
 
 _CHUNK = 2000  # rows per executemany: keeps PostgreSQL's parameter count in bounds
+_COMMERCE = (  # children first
+    tables.idempotency_keys,
+    tables.reservations,
+    tables.return_lines,
+    tables.returns,
+    tables.payments,
+    tables.order_status_changes,
+    tables.order_lines,
+    tables.order_fulfillments,
+    tables.orders,
+    tables.cart_lines,
+    tables.carts,
+)
 
 
 async def seed_demo(store: Store, seed: int = 7) -> None:
-    """Replace the catalog, locations and stock with the demo retailer, in one transaction."""
+    """Replace the catalog, locations and stock with the demo retailer, in one transaction.
+
+    Carts, orders and their reservations point at the old catalog, so they go too; gift card
+    balances are money owed to customers and stay.
+    """
     demo = demo_catalog(seed)
     variants = [{**v, "currency_code": store.currency_code} for v in demo.variants]
     async with store.writing() as conn:
+        for table in _COMMERCE:
+            await conn.execute(sa.delete(table))
         for table in (tables.inventory_adjustments, tables.inventory_levels, tables.variants):
             await conn.execute(sa.delete(table))
         await conn.execute(sa.delete(tables.products))

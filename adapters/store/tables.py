@@ -121,3 +121,221 @@ inventory_adjustments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index("ix_inventory_adjustments_variant_location", "variant_id", "location_id"),
 )
+
+# -- carts, orders, reservations, payments (issue 3) ------------------------------------------
+
+carts = sa.Table(
+    "carts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # SHA-256 of the cart's secret: a copy of the database does not hand out live carts.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("member_id", sa.String(64)),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
+    sa.Index("ix_carts_member_id", "member_id"),
+)
+
+cart_lines = sa.Table(
+    "cart_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cart_id", sa.ForeignKey("carts.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("variant_id", sa.ForeignKey("variants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("location_id", sa.ForeignKey("locations.id", ondelete="CASCADE")),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("member_id", sa.String(64)),
+    sa.Column("cart_id", sa.ForeignKey("carts.id", ondelete="SET NULL"), index=True),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_orders_member_id_id", "member_id", "id"),
+    sa.Index("ix_orders_status_created_at", "status", "created_at"),
+)
+
+order_fulfillments = sa.Table(
+    "order_fulfillments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("location_id", sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("hold_expires_at", UtcDateTime),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_order_fulfillments_status_hold_expires_at", "status", "hold_expires_at"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column(
+        "fulfillment_id",
+        sa.ForeignKey("order_fulfillments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("variant_id", sa.ForeignKey("variants.id"), nullable=False),
+    # What was bought, as it was called and priced at the time.
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(512), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("variant_id", sa.Integer, nullable=False),
+    sa.Column("location_id", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    # A cart line's hold, an order line's allocation, or both while a checkout takes payment.
+    sa.Column("cart_line_id", sa.ForeignKey("cart_lines.id", ondelete="SET NULL"), index=True),
+    sa.Column("order_line_id", sa.ForeignKey("order_lines.id"), index=True),
+    sa.Column("expires_at", UtcDateTime, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["variant_id", "location_id"],
+        ["inventory_levels.variant_id", "inventory_levels.location_id"],
+        ondelete="CASCADE",
+        name="fk_reservations_level_inventory_levels",
+    ),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.Index("ix_reservations_variant_location", "variant_id", "location_id"),
+)
+
+order_status_changes = sa.Table(
+    "order_status_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("fulfillment_id", sa.ForeignKey("order_fulfillments.id", ondelete="CASCADE")),
+    sa.Column("fulfillment_status", sa.String(24)),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("reference", sa.String(255)),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("refunded_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("refunded_minor <= amount_minor", name="refund_within_amount"),
+)
+
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("location_id", sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("refund_minor", sa.BigInteger, nullable=False),
+    sa.Column("refund_status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+return_lines = sa.Table(
+    "return_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "return_id", sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column(
+        "order_line_id",
+        sa.ForeignKey("order_lines.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("exchange_variant_id", sa.ForeignKey("variants.id")),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    # scope: whose key it is ("cart:17", "store:3"); two clients never share a key's result.
+    sa.Column("scope", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="SET NULL")),
+    sa.Column("error_code", sa.String(40)),
+    sa.Column("error_message", sa.String(500)),
+    sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+gift_cards = sa.Table(
+    "gift_cards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the code
+    sa.Column("last4", sa.String(4), nullable=False),
+    sa.Column("balance_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
+)
+
+gift_card_transactions = sa.Table(
+    "gift_card_transactions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "gift_card_id",
+        sa.ForeignKey("gift_cards.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),  # negative: a charge
+    sa.Column("balance_after_minor", sa.BigInteger, nullable=False),
+    sa.Column("idempotency_key", sa.String(300), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,96 @@
+"""Payments behind one port: cards through a provider adapter, gift cards held in the gateway's
+database, and pay-at-store (the till collects it at pickup).
+
+`open_payments` is the one factory: a real card processor is one more module with the shape of
+`TestCardProvider` (`charge`, `void`, `refund`, idempotent per key) and one more `provider` name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from adapters.commerce import PaymentMethod, PaymentStatus
+from adapters.payments.test_cards import TestCardProvider
+from adapters.ports import (
+    Charge,
+    ChargeRequest,
+    GiftCardSource,
+    PaymentDeclined,
+    RefundRequest,
+)
+
+__all__ = ["CardProvider", "Payments", "TestCardProvider", "open_payments"]
+
+TILL = "store"  # pay-at-store's provider name: money changes hands at the till
+
+
+class CardProvider(Protocol):
+    name: str
+
+    async def charge(self, request: ChargeRequest) -> Charge: ...
+
+    async def void(self, idempotency_key: str) -> None: ...
+
+    async def refund(self, request: RefundRequest) -> str: ...
+
+
+@dataclass(slots=True)
+class Payments:
+    """The PaymentGateway port: one entry, a route per method."""
+
+    cards: CardProvider
+    gift_cards: GiftCardSource
+
+    async def charge(self, request: ChargeRequest) -> Charge:
+        if request.method is PaymentMethod.CARD:
+            return await self.cards.charge(request)
+        if request.method is PaymentMethod.GIFT_CARD:
+            reference = await self.gift_cards.charge(
+                request.gift_card_code or "", request.amount_minor, request.idempotency_key, _now()
+            )
+            return Charge(
+                PaymentMethod.GIFT_CARD,
+                "gift_card",
+                reference,
+                request.amount_minor,
+                request.currency_code,
+                PaymentStatus.CAPTURED,
+            )
+        # Pay at store: nothing to take now; the till collects it when the customer comes.
+        return Charge(
+            PaymentMethod.PAY_AT_STORE,
+            TILL,
+            f"till:{request.idempotency_key}",
+            request.amount_minor,
+            request.currency_code,
+            PaymentStatus.PENDING,
+        )
+
+    async def void(self, idempotency_key: str) -> None:
+        await self.cards.void(idempotency_key)
+        await self.gift_cards.reverse(idempotency_key, _now())
+
+    async def refund(self, request: RefundRequest) -> str:
+        if request.method is PaymentMethod.CARD:
+            return await self.cards.refund(request)
+        if request.method is PaymentMethod.GIFT_CARD:
+            if request.reference is None:
+                raise PaymentDeclined("unknown_charge", "no gift card charge to refund")
+            return await self.gift_cards.credit(
+                request.reference, request.amount_minor, request.idempotency_key, _now()
+            )
+        return f"till:{request.idempotency_key}"  # handed back in cash at the till
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_payments(
+    gift_cards: GiftCardSource, *, card_provider: str = "test", decline_all: bool = False
+) -> Payments:
+    if card_provider != "test":
+        raise ValueError(f"unknown card provider {card_provider!r}; the built-in one is 'test'")
+    return Payments(cards=TestCardProvider(decline_all=decline_all), gift_cards=gift_cards)

@@ -1,0 +1,127 @@
+"""The built-in card provider: a documented test double, like a real processor's test mode.
+
+No money moves and nothing leaves the process. It answers the way a processor's sandbox does:
+
+| card token or number                        | result                                   |
+| ------------------------------------------- | ---------------------------------------- |
+| `tok_visa`, `tok_mastercard`, `tok_amex`    | approved                                 |
+| `4242424242424242`, `5555555555554444`      | approved                                 |
+| `tok_chargeDeclined`, `4000000000000002`    | declined: `card_declined`                |
+| `tok_insufficientFunds`, `4000000000009995` | declined: `insufficient_funds`           |
+| `tok_expiredCard`, `4000000000000069`       | declined: `expired_card`                 |
+| `tok_unavailable`                           | the provider fails (`PaymentUnavailable`)|
+| anything else                               | declined: `invalid_card`                 |
+
+With `decline_all` (setting `GATEWAY_PAYMENTS_TEST_DECLINE_ALL=true`) every charge is declined
+with `card_declined`: the switch for trying a front end's decline path with real cards' tokens.
+
+Like a real processor it is idempotent: a charge repeated with the same idempotency key returns
+the first outcome (approval or decline) and never charges twice. `charges` and `refunds` are
+there for tests to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+
+from adapters.commerce import PaymentMethod, PaymentStatus
+from adapters.ports import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
+
+APPROVE = {"tok_visa", "tok_mastercard", "tok_amex", "4242424242424242", "5555555555554444"}
+DECLINE = {
+    "tok_chargeDeclined": "card_declined",
+    "4000000000000002": "card_declined",
+    "tok_insufficientFunds": "insufficient_funds",
+    "4000000000009995": "insufficient_funds",
+    "tok_expiredCard": "expired_card",
+    "4000000000000069": "expired_card",
+}
+UNAVAILABLE = "tok_unavailable"
+
+
+@dataclass(slots=True)
+class TestCharge:
+    __test__ = False  # a test double, not a test: pytest should not collect it
+    reference: str
+    idempotency_key: str
+    amount_minor: int
+    currency_code: str
+    token: str
+    voided: bool = False
+    refunded_minor: int = 0
+
+
+@dataclass(slots=True)
+class TestCardProvider:
+    __test__ = False
+    name = "test"
+
+    decline_all: bool = False
+    latency: float = 0.0  # seconds each call takes, to make races and benchmarks realistic
+    charges: list[TestCharge] = field(default_factory=list)
+    refunds: list[tuple[str, int]] = field(default_factory=list)
+    _outcomes: dict[str, TestCharge | PaymentDeclined] = field(default_factory=dict)
+    _refund_keys: dict[str, str] = field(default_factory=dict)
+    _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    async def charge(self, request: ChargeRequest) -> Charge:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        # No await below: a repeated key sees the first call's outcome, however they interleave.
+        outcome = self._outcomes.get(request.idempotency_key)
+        if outcome is None:
+            outcome = self._decide(request)
+            self._outcomes[request.idempotency_key] = outcome
+        if isinstance(outcome, PaymentDeclined):
+            raise outcome
+        return Charge(
+            method=PaymentMethod.CARD,
+            provider=self.name,
+            reference=outcome.reference,
+            amount_minor=outcome.amount_minor,
+            currency_code=outcome.currency_code,
+            status=PaymentStatus.CAPTURED,
+        )
+
+    def _decide(self, request: ChargeRequest) -> TestCharge | PaymentDeclined:
+        token = (request.card_token or "").replace(" ", "")
+        if token == UNAVAILABLE:
+            raise PaymentUnavailable("the test provider was told to fail")
+        if self.decline_all:
+            return PaymentDeclined("card_declined", "the card was declined")
+        if token in DECLINE:
+            return PaymentDeclined(DECLINE[token], f"the card was declined ({DECLINE[token]})")
+        if token not in APPROVE:
+            return PaymentDeclined("invalid_card", "the test provider does not know this card")
+        charge = TestCharge(
+            reference=f"test_ch_{next(self._numbers)}",
+            idempotency_key=request.idempotency_key,
+            amount_minor=request.amount_minor,
+            currency_code=request.currency_code,
+            token=token,
+        )
+        self.charges.append(charge)
+        return charge
+
+    async def void(self, idempotency_key: str) -> None:
+        outcome = self._outcomes.get(idempotency_key)
+        if isinstance(outcome, TestCharge):
+            outcome.voided = True
+
+    async def refund(self, request: RefundRequest) -> str:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if request.idempotency_key in self._refund_keys:
+            return self._refund_keys[request.idempotency_key]
+        charge = next((c for c in self.charges if c.reference == request.reference), None)
+        if charge is None or charge.voided:
+            raise PaymentDeclined("unknown_charge", "the test provider has no such charge")
+        if charge.refunded_minor + request.amount_minor > charge.amount_minor:
+            raise PaymentDeclined("refund_exceeds_charge", "more than the charge would come back")
+        charge.refunded_minor += request.amount_minor
+        reference = f"test_re_{next(self._numbers)}"
+        self._refund_keys[request.idempotency_key] = reference
+        self.refunds.append((charge.reference, request.amount_minor))
+        return reference

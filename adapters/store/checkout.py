@@ -1,0 +1,411 @@
+"""The checkout's transactions: place (claim the key, allocate, write the order), then confirm
+once the payment is taken, or abandon when it is not.
+
+The charge happens between the two, outside any transaction: holding row locks (and on SQLite
+the database's one write lock) across a call to a payment provider would make every other
+checkout wait for that provider. Until it is confirmed the order is PENDING_PAYMENT, invisible
+to clients, and its stock is allocated, so nobody can sell it meanwhile; a declined payment
+gives that stock back and deletes the order in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.commerce import (
+    CartStatus,
+    CheckoutAttempt,
+    FulfillmentMode,
+    FulfillmentStatus,
+    OrderStatus,
+    StockEffect,
+)
+from adapters.ports import (
+    AttemptTaken,
+    OrderDraft,
+    OrderStatusRule,
+    PaymentDraft,
+    Placed,
+    PlannedLine,
+    Refused,
+)
+from adapters.records import InventoryLevelRecord
+from adapters.store import stock_moves
+from adapters.store.order_rows import apply_effect, lock_order, order_from_row
+from adapters.store.tables import (
+    carts,
+    idempotency_keys,
+    inventory_levels,
+    order_fulfillments,
+    order_lines,
+    order_status_changes,
+    orders,
+    payments,
+    reservations,
+)
+
+PENDING, COMPLETED, FAILED = "PENDING", "COMPLETED", "FAILED"
+
+
+def attempt_from_row(row: Any) -> CheckoutAttempt:
+    return CheckoutAttempt(
+        scope=row.scope,
+        key=row.key,
+        fingerprint=row.fingerprint,
+        status=row.status,
+        order_id=row.order_id,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        created_at=row.created_at,
+    )
+
+
+async def _claim(conn: Any, draft: OrderDraft, now: datetime) -> None:
+    """Insert the key, or stop with what its first use did. On PostgreSQL a racing insert of
+    the same key waits for the first transaction and then finds its row."""
+    attempt = draft.attempt
+    if attempt is None:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    claimed = await conn.scalar(
+        insert(idempotency_keys)
+        .values(
+            scope=attempt.scope,
+            key=attempt.key,
+            fingerprint=attempt.fingerprint,
+            status=PENDING,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.key)
+    )
+    if claimed is None:
+        row = (
+            await conn.execute(
+                sa.select(idempotency_keys).where(
+                    idempotency_keys.c.scope == attempt.scope,
+                    idempotency_keys.c.key == attempt.key,
+                )
+            )
+        ).one()
+        raise AttemptTaken(attempt_from_row(row))
+
+
+async def _shortfall(conn: Any, line: PlannedLine, index: int) -> Refused:
+    free = inventory_levels.c.on_hand - inventory_levels.c.reserved
+    available = await conn.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(free), 0))
+        .where(inventory_levels.c.variant_id == line.variant_id)
+        .where(inventory_levels.c.location_id.in_(line.candidates))
+    )
+    return Refused(
+        "INSUFFICIENT_STOCK",
+        f"{max(available or 0, 0)} of {line.sku} available where this line is fulfilled, "
+        f"{line.quantity} wanted",
+        index,
+    )
+
+
+async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
+    await _claim(conn, draft, now)
+    if draft.cart_id is not None:
+        taken = await conn.scalar(
+            sa.update(carts)
+            .where(carts.c.id == draft.cart_id, carts.c.status == CartStatus.OPEN.value)
+            .values(status=CartStatus.CHECKING_OUT.value, updated_at=now)
+            .returning(carts.c.id)
+        )
+        if taken is None:
+            status = await conn.scalar(sa.select(carts.c.status).where(carts.c.id == draft.cart_id))
+            if status == CartStatus.CHECKING_OUT.value:
+                raise Refused("CHECKOUT_IN_PROGRESS", "another checkout of this cart is running")
+            raise Refused("CART_COMPLETED", "this cart has been checked out")
+    line_ids = [line.cart_line_id for line in draft.lines if line.cart_line_id is not None]
+    needed = sorted({(line.variant_id, loc) for line in draft.lines for loc in line.candidates})
+    # Expired holds never block a sale: release those at the levels this order needs first.
+    levels = await stock_moves.release_reservations(
+        conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
+    )
+    holds = {
+        r.cart_line_id: r
+        for r in await conn.execute(
+            sa.select(reservations)
+            .where(reservations.c.cart_line_id.in_(line_ids))
+            .where(reservations.c.order_line_id.is_(None))
+            .with_for_update()
+        )
+    }
+
+    chosen: dict[int, tuple[int, Any]] = {}
+    by_key = sorted(
+        range(len(draft.lines)),
+        key=lambda i: (draft.lines[i].variant_id, draft.lines[i].candidates[0]),
+    )
+    for index in by_key:
+        line = draft.lines[index]
+        hold = holds.get(line.cart_line_id)
+        for location_id in line.candidates:
+            key = (line.variant_id, location_id)
+            held = (
+                hold.quantity
+                if hold is not None and (hold.variant_id, hold.location_id) == key
+                else 0
+            )
+            if held > line.quantity:  # never: a hold is at most its line; be safe anyway
+                levels.append(await stock_moves.unreserve(conn, key, held - line.quantity, now))
+                held = line.quantity
+            level = await stock_moves.reserve(conn, key, line.quantity - held, now)
+            if level is not None:
+                levels.append(level)
+                chosen[index] = (location_id, hold if held else None)
+                break
+        else:
+            raise await _shortfall(conn, line, index)
+        if hold is not None and chosen[index][1] is None:
+            # Allocated somewhere else than its hold: the hold goes back.
+            await conn.execute(sa.delete(reservations).where(reservations.c.id == hold.id))
+            levels.append(
+                await stock_moves.unreserve(
+                    conn, (hold.variant_id, hold.location_id), hold.quantity, now
+                )
+            )
+
+    subtotal = sum(line.quantity * line.unit_price_minor for line in draft.lines)
+    order_id = await conn.scalar(
+        sa.insert(orders)
+        .values(
+            channel=draft.channel.value,
+            status=OrderStatus.PENDING_PAYMENT.value,
+            member_id=draft.member_id,
+            cart_id=draft.cart_id,
+            currency_code=draft.currency_code,
+            subtotal_minor=subtotal,
+            total_minor=subtotal,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(orders.c.id)
+    )
+    fulfillment_ids: dict[tuple[int, FulfillmentMode], int] = {}
+    for index, line in enumerate(draft.lines):
+        group = (chosen[index][0], line.mode)
+        if group not in fulfillment_ids:
+            ends = [
+                ln.hold_expires_at
+                for i, ln in enumerate(draft.lines)
+                if (chosen[i][0], ln.mode) == group and ln.hold_expires_at is not None
+            ]
+            fulfillment_ids[group] = await conn.scalar(
+                sa.insert(order_fulfillments)
+                .values(
+                    order_id=order_id,
+                    location_id=group[0],
+                    mode=line.mode.value,
+                    status=draft.initial[line.mode][0].value,
+                    hold_expires_at=max(ends) if ends else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(order_fulfillments.c.id)
+            )
+        order_line_id = await conn.scalar(
+            sa.insert(order_lines)
+            .values(
+                order_id=order_id,
+                fulfillment_id=fulfillment_ids[group],
+                variant_id=line.variant_id,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+            )
+            .returning(order_lines.c.id)
+        )
+        hold = chosen[index][1]
+        if hold is not None:
+            await conn.execute(
+                sa.update(reservations)
+                .where(reservations.c.id == hold.id)
+                .values(order_line_id=order_line_id, expires_at=line.hold_expires_at,
+                        quantity=line.quantity)
+            )  # fmt: skip
+        else:
+            await conn.execute(
+                sa.insert(reservations).values(
+                    variant_id=line.variant_id,
+                    location_id=group[0],
+                    quantity=line.quantity,
+                    # Kept while the payment is taken, so a decline can give the line its hold back.
+                    cart_line_id=line.cart_line_id,
+                    order_line_id=order_line_id,
+                    expires_at=line.hold_expires_at,
+                    created_at=now,
+                )
+            )
+    if draft.attempt is not None:
+        await conn.execute(
+            sa.update(idempotency_keys)
+            .where(
+                idempotency_keys.c.scope == draft.attempt.scope,
+                idempotency_keys.c.key == draft.attempt.key,
+            )
+            .values(order_id=order_id)
+        )
+    order = (await conn.execute(sa.select(orders).where(orders.c.id == order_id))).one()
+    return Placed(order_from_row(order), stock_moves.latest(levels))
+
+
+async def confirm(
+    conn: Any,
+    order_id: int,
+    payment: PaymentDraft | None,
+    initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
+    status_rule: OrderStatusRule,
+    actor: str,
+    now: datetime,
+) -> Placed:
+    order = await lock_order(conn, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        return Placed(order_from_row(order), [])  # a racing call confirmed it already
+    fulfillments = list(
+        await conn.execute(
+            sa.select(order_fulfillments).where(order_fulfillments.c.order_id == order_id)
+        )
+    )
+    line_ids = sa.select(order_lines.c.id).where(order_lines.c.order_id == order_id)
+    # Paid: the cart's holds are the order's now.
+    await conn.execute(
+        sa.update(reservations)
+        .where(reservations.c.order_line_id.in_(line_ids))
+        .values(cart_line_id=None)
+    )
+    levels: list[InventoryLevelRecord] = []
+    for f in fulfillments:
+        effect = initial[FulfillmentMode(f.mode)][1]
+        levels += await apply_effect(conn, f.id, effect, order_id, actor, now)
+    status = status_rule([FulfillmentStatus(f.status) for f in fulfillments])
+    row = (
+        await conn.execute(
+            sa.update(orders)
+            .where(orders.c.id == order_id)
+            .values(status=status.value, updated_at=now)
+            .returning(*orders.c)
+        )
+    ).one()
+    history = [OrderStatus.PLACED] + ([status] if status is not OrderStatus.PLACED else [])
+    await conn.execute(
+        sa.insert(order_status_changes),
+        [
+            {"order_id": order_id, "status": s.value, "fulfillment_id": None,
+             "fulfillment_status": None, "actor": actor, "reason": None, "created_at": now}
+            for s in history
+        ],
+    )  # fmt: skip
+    if payment is not None:
+        await conn.execute(
+            sa.insert(payments).values(
+                order_id=order_id,
+                method=payment.method.value,
+                provider=payment.provider,
+                reference=payment.reference,
+                amount_minor=payment.amount_minor,
+                refunded_minor=0,
+                currency_code=row.currency_code,
+                status=payment.status.value,
+                created_at=now,
+            )
+        )
+    if row.cart_id is not None:
+        await conn.execute(
+            sa.update(carts)
+            .where(carts.c.id == row.cart_id)
+            .values(status=CartStatus.COMPLETED.value, updated_at=now)
+        )
+    await conn.execute(
+        sa.update(idempotency_keys)
+        .where(idempotency_keys.c.order_id == order_id)
+        .values(status=COMPLETED)
+    )
+    return Placed(order_from_row(row), stock_moves.latest(levels))
+
+
+async def abandon(
+    conn: Any,
+    order_id: int,
+    error_code: str,
+    error_message: str,
+    hold_until: datetime,
+    now: datetime,
+) -> list[InventoryLevelRecord]:
+    order = await lock_order(conn, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        return []
+    line_ids = sa.select(order_lines.c.id).where(order_lines.c.order_id == order_id)
+    # Lines that held stock in the cart hold it again; everything else is released.
+    await conn.execute(
+        sa.update(reservations)
+        .where(reservations.c.order_line_id.in_(line_ids))
+        .where(reservations.c.cart_line_id.is_not(None))
+        .values(order_line_id=None, expires_at=hold_until)
+    )
+    levels = await stock_moves.release_reservations(
+        conn, reservations.c.order_line_id.in_(line_ids), now
+    )
+    if order.cart_id is not None:
+        await conn.execute(
+            sa.update(carts)
+            .where(carts.c.id == order.cart_id, carts.c.status == CartStatus.CHECKING_OUT.value)
+            .values(status=CartStatus.OPEN.value, updated_at=now)
+        )
+    await conn.execute(
+        sa.update(idempotency_keys)
+        .where(idempotency_keys.c.order_id == order_id)
+        .values(status=FAILED, order_id=None, error_code=error_code,
+                error_message=error_message[:500])
+    )  # fmt: skip
+    await conn.execute(sa.delete(orders).where(orders.c.id == order_id))
+    return levels
+
+
+async def find_attempt(conn: Any, scope: str, key: str) -> CheckoutAttempt | None:
+    row = (
+        await conn.execute(
+            sa.select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        )
+    ).first()
+    return None if row is None else attempt_from_row(row)
+
+
+async def forget_attempt(conn: Any, scope: str, key: str) -> None:
+    await conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+        )
+    )
+
+
+async def stale_checkouts(conn: Any, older_than: datetime) -> list[int]:
+    return list(
+        await conn.scalars(
+            sa.select(orders.c.id)
+            .where(orders.c.status == OrderStatus.PENDING_PAYMENT.value)
+            .where(orders.c.created_at <= older_than)
+            .order_by(orders.c.id)
+            .limit(100)
+        )
+    )
+
+
+async def delete_attempts(conn: Any, older_than: datetime) -> int:
+    result = await conn.execute(
+        sa.delete(idempotency_keys)
+        .where(idempotency_keys.c.created_at <= older_than)
+        .where(idempotency_keys.c.status != PENDING)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,396 @@
+"""Orders in the gateway's database: reads (batch-shaped), the checkout, lifecycle
+transitions, returns and refunds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from adapters.commerce import (
+    CheckoutAttempt,
+    FulfillmentMode,
+    FulfillmentRecord,
+    FulfillmentStatus,
+    OrderLineRecord,
+    OrderRecord,
+    OrderStatus,
+    PaymentRecord,
+    RefundStatus,
+    ReturnLineRecord,
+    ReturnRecord,
+    StatusChangeRecord,
+    StockEffect,
+    order_number,
+)
+from adapters.ports import (
+    FulfillmentChange,
+    KeysetPage,
+    OrderDraft,
+    OrderStatusRule,
+    PaymentDraft,
+    Placed,
+    Refused,
+    ReturnDraft,
+    Returned,
+    Transitioned,
+)
+from adapters.records import InventoryLevelRecord, InventoryReason
+from adapters.store import checkout, stock_moves
+from adapters.store.order_rows import (
+    apply_effect,
+    fulfillment_from_row,
+    line_from_row,
+    lock_order,
+    order_from_row,
+    payment_from_row,
+    return_from_row,
+    return_line_from_row,
+    status_change_from_row,
+)
+from adapters.store.tables import (
+    order_fulfillments,
+    order_lines,
+    order_status_changes,
+    orders,
+    payments,
+    return_lines,
+    returns,
+)
+
+if TYPE_CHECKING:
+    from adapters.store.database import Store
+
+
+class StoreOrders:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def _rows(self, stmt: Any) -> list[Any]:
+        async with self._store.reading() as conn:
+            return list(await conn.execute(stmt))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def orders_by_ids(self, ids: Sequence[int]) -> list[OrderRecord]:
+        rows = await self._rows(sa.select(orders).where(orders.c.id.in_(ids)))
+        return [order_from_row(r) for r in rows]
+
+    async def orders_by_cart_ids(self, cart_ids: Sequence[int]) -> list[OrderRecord]:
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.cart_id.in_(cart_ids))
+            .where(orders.c.status != OrderStatus.PENDING_PAYMENT.value)
+        )
+        return [order_from_row(r) for r in await self._rows(stmt)]
+
+    async def order_page_of_member(self, member_id: str, page: KeysetPage) -> list[OrderRecord]:
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.member_id == member_id)
+            .where(orders.c.status != OrderStatus.PENDING_PAYMENT.value)
+        )
+        if page.after is not None:
+            stmt = stmt.where(orders.c.id > page.after[1])
+        if page.before is not None:
+            stmt = stmt.where(orders.c.id < page.before[1])
+        order = orders.c.id.desc() if page.descending else orders.c.id
+        return [order_from_row(r) for r in await self._rows(stmt.order_by(order).limit(page.limit))]
+
+    async def fulfillments_by_order_ids(self, order_ids: Sequence[int]) -> list[FulfillmentRecord]:
+        stmt = (
+            sa.select(order_fulfillments)
+            .where(order_fulfillments.c.order_id.in_(order_ids))
+            .order_by(order_fulfillments.c.id)
+        )
+        return [fulfillment_from_row(r) for r in await self._rows(stmt)]
+
+    async def fulfillments_by_ids(self, ids: Sequence[int]) -> list[FulfillmentRecord]:
+        stmt = sa.select(order_fulfillments).where(order_fulfillments.c.id.in_(ids))
+        return [fulfillment_from_row(r) for r in await self._rows(stmt)]
+
+    async def lines_by_order_ids(self, order_ids: Sequence[int]) -> list[OrderLineRecord]:
+        stmt = (
+            sa.select(order_lines)
+            .where(order_lines.c.order_id.in_(order_ids))
+            .order_by(order_lines.c.id)
+        )
+        return [line_from_row(r) for r in await self._rows(stmt)]
+
+    async def status_changes_by_order_ids(
+        self, order_ids: Sequence[int]
+    ) -> list[StatusChangeRecord]:
+        stmt = (
+            sa.select(order_status_changes)
+            .where(order_status_changes.c.order_id.in_(order_ids))
+            .order_by(order_status_changes.c.id)
+        )
+        return [status_change_from_row(r) for r in await self._rows(stmt)]
+
+    async def payments_by_order_ids(self, order_ids: Sequence[int]) -> list[PaymentRecord]:
+        stmt = sa.select(payments).where(payments.c.order_id.in_(order_ids)).order_by(payments.c.id)
+        return [payment_from_row(r) for r in await self._rows(stmt)]
+
+    async def returns_by_order_ids(self, order_ids: Sequence[int]) -> list[ReturnRecord]:
+        stmt = sa.select(returns).where(returns.c.order_id.in_(order_ids)).order_by(returns.c.id)
+        return [return_from_row(r) for r in await self._rows(stmt)]
+
+    async def return_lines_by_return_ids(self, return_ids: Sequence[int]) -> list[ReturnLineRecord]:
+        stmt = (
+            sa.select(return_lines, returns.c.order_id)
+            .join(returns, returns.c.id == return_lines.c.return_id)
+            .where(return_lines.c.return_id.in_(return_ids))
+            .order_by(return_lines.c.id)
+        )
+        return [return_line_from_row(r) for r in await self._rows(stmt)]
+
+    # -- checkout ------------------------------------------------------------------------------
+
+    async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None:
+        async with self._store.reading() as conn:
+            return await checkout.find_attempt(conn, scope, key)
+
+    async def place_order(self, draft: OrderDraft, now: datetime) -> Placed:
+        return await self._store.write(lambda conn: checkout.place(conn, draft, now))
+
+    async def confirm_order(
+        self,
+        order_id: int,
+        payment: PaymentDraft | None,
+        initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
+        status_rule: OrderStatusRule,
+        actor: str,
+        now: datetime,
+    ) -> Placed:
+        return await self._store.write(
+            lambda conn: checkout.confirm(conn, order_id, payment, initial, status_rule, actor, now)
+        )
+
+    async def abandon_order(
+        self,
+        order_id: int,
+        error_code: str,
+        error_message: str,
+        hold_until: datetime,
+        now: datetime,
+    ) -> list[InventoryLevelRecord]:
+        return await self._store.write(
+            lambda conn: checkout.abandon(
+                conn, order_id, error_code, error_message, hold_until, now
+            )
+        )
+
+    async def forget_attempt(self, scope: str, key: str) -> None:
+        await self._store.write(lambda conn: checkout.forget_attempt(conn, scope, key))
+
+    async def stale_checkouts(self, older_than: datetime) -> list[int]:
+        async with self._store.reading() as conn:
+            return await checkout.stale_checkouts(conn, older_than)
+
+    async def delete_attempts(self, older_than: datetime) -> int:
+        return await self._store.write(lambda conn: checkout.delete_attempts(conn, older_than))
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def transition(
+        self,
+        order_id: int,
+        changes: Sequence[FulfillmentChange],
+        status_rule: OrderStatusRule,
+        actor: str,
+        reason: str | None,
+        now: datetime,
+    ) -> Transitioned:
+        async def work(conn: Any) -> Transitioned:
+            order = await lock_order(conn, order_id)
+            if order.status == OrderStatus.PENDING_PAYMENT.value:
+                raise Refused("ORDER_NOT_FOUND", "no such order")
+            current = {
+                r.id: r
+                for r in await conn.execute(
+                    sa.select(order_fulfillments).where(order_fulfillments.c.order_id == order_id)
+                )
+            }
+            statuses = {fid: FulfillmentStatus(r.status) for fid, r in current.items()}
+            levels: list[InventoryLevelRecord] = []
+            for change in changes:
+                if change.fulfillment_id not in current:
+                    raise Refused("FULFILLMENT_NOT_FOUND", "the order has no such fulfillment")
+                if statuses[change.fulfillment_id] is not change.from_status:
+                    raise Refused(
+                        "INVALID_TRANSITION",
+                        f"the fulfillment is {statuses[change.fulfillment_id].value} now",
+                    )
+                await conn.execute(
+                    sa.update(order_fulfillments)
+                    .where(order_fulfillments.c.id == change.fulfillment_id)
+                    .values(status=change.to_status.value, updated_at=now)
+                )
+                statuses[change.fulfillment_id] = change.to_status
+                levels += await apply_effect(
+                    conn, change.fulfillment_id, change.effect, order_id, actor, now
+                )
+            status = status_rule(list(statuses.values()))
+            row = (
+                await conn.execute(
+                    sa.update(orders)
+                    .where(orders.c.id == order_id)
+                    .values(status=status.value, updated_at=now)
+                    .returning(*orders.c)
+                )
+            ).one()
+            await conn.execute(
+                sa.insert(order_status_changes),
+                [
+                    {"order_id": order_id, "status": status.value,
+                     "fulfillment_id": c.fulfillment_id, "fulfillment_status": c.to_status.value,
+                     "actor": actor, "reason": reason, "created_at": now}
+                    for c in changes
+                ],
+            )  # fmt: skip
+            changed = list(
+                await conn.execute(
+                    sa.select(order_fulfillments).where(
+                        order_fulfillments.c.id.in_([c.fulfillment_id for c in changes])
+                    )
+                )
+            )
+            return Transitioned(
+                order=order_from_row(row),
+                fulfillments=[fulfillment_from_row(r) for r in changed],
+                levels=stock_moves.latest(levels),
+                order_status_changed=status.value != order.status,
+            )
+
+        return await self._store.write(work)
+
+    async def expired_holds(self, now: datetime) -> list[FulfillmentRecord]:
+        stmt = (
+            sa.select(order_fulfillments)
+            .where(order_fulfillments.c.status == FulfillmentStatus.HELD.value)
+            .where(order_fulfillments.c.hold_expires_at <= now)
+            .order_by(order_fulfillments.c.id)
+            .limit(100)
+        )
+        return [fulfillment_from_row(r) for r in await self._rows(stmt)]
+
+    # -- returns -------------------------------------------------------------------------------
+
+    async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
+        async def work(conn: Any) -> Returned:
+            order = await lock_order(conn, draft.order_id)
+            if order.status == OrderStatus.PENDING_PAYMENT.value:
+                raise Refused("ORDER_NOT_FOUND", "no such order")
+            lines = {
+                r.id: r
+                for r in await conn.execute(
+                    sa.select(order_lines).where(order_lines.c.order_id == draft.order_id)
+                )
+            }
+            statuses = {
+                r.id: FulfillmentStatus(r.status)
+                for r in await conn.execute(
+                    sa.select(order_fulfillments.c.id, order_fulfillments.c.status).where(
+                        order_fulfillments.c.order_id == draft.order_id
+                    )
+                )
+            }
+            returned: dict[int, int] = defaultdict(int)
+            for r in await conn.execute(
+                sa.select(return_lines.c.order_line_id, return_lines.c.quantity)
+                .join(returns, returns.c.id == return_lines.c.return_id)
+                .where(returns.c.order_id == draft.order_id)
+            ):
+                returned[r.order_line_id] += r.quantity
+            for index, wanted in enumerate(draft.lines):
+                line = lines.get(wanted.order_line_id)
+                if line is None:
+                    raise Refused("ORDER_LINE_NOT_FOUND", "the order has no such line", index)
+                if statuses[line.fulfillment_id] not in draft.returnable:
+                    raise Refused(
+                        "NOT_RETURNABLE", "this line has not been handed to the customer", index
+                    )
+                left = line.quantity - returned[line.id]
+                if wanted.quantity > left:
+                    raise Refused(
+                        "RETURN_QUANTITY_EXCEEDED", f"{left} of this line can come back", index
+                    )
+                returned[line.id] += wanted.quantity
+
+            refund_status = RefundStatus.PENDING if draft.refund_minor else RefundStatus.NONE
+            row = (
+                await conn.execute(
+                    sa.insert(returns)
+                    .values(
+                        order_id=draft.order_id,
+                        location_id=draft.location_id,
+                        reason=draft.reason,
+                        actor=actor,
+                        refund_minor=draft.refund_minor,
+                        refund_status=refund_status.value,
+                        created_at=now,
+                    )
+                    .returning(*returns.c)
+                )
+            ).one()
+            await conn.execute(
+                sa.insert(return_lines),
+                [
+                    {"return_id": row.id, "order_line_id": w.order_line_id,
+                     "quantity": w.quantity, "exchange_variant_id": w.exchange_variant_id}
+                    for w in draft.lines
+                ],
+            )  # fmt: skip
+            # Returned units go back on the shelf where they were brought; exchanges leave it.
+            moves: list[tuple[tuple[int, int], int, int]] = []
+            for index, w in enumerate(draft.lines):
+                moves.append(
+                    ((lines[w.order_line_id].variant_id, draft.location_id), w.quantity, index)
+                )
+                if w.exchange_variant_id is not None:
+                    moves.append(((w.exchange_variant_id, draft.location_id), -w.quantity, index))
+            back, out = [], []
+            for key, delta, index in sorted(moves):
+                if delta > 0:
+                    back.append((await stock_moves.restock(conn, key, delta, now), delta))
+                    continue
+                level = await stock_moves.take_from_shelf(conn, key, -delta, now)
+                if level is None:
+                    raise Refused(
+                        "INSUFFICIENT_STOCK", "the exchange variant is not available here", index
+                    )
+                out.append((level, delta))
+            reference = f"return:{row.id} order:{order_number(draft.order_id)}"
+            await stock_moves.record(
+                conn, back, InventoryReason.RETURN_RESTOCK, reference, actor, now
+            )
+            await stock_moves.record(conn, out, InventoryReason.SALE, reference, actor, now)
+            return Returned(return_from_row(row), stock_moves.latest(lv for lv, _ in back + out))
+
+        return await self._store.write(work)
+
+    async def record_refund(
+        self,
+        payment_id: int | None,
+        return_id: int | None,
+        amount_minor: int,
+        status: RefundStatus,
+    ) -> None:
+        async def work(conn: Any) -> None:
+            if payment_id is not None and status is RefundStatus.REFUNDED:
+                await conn.execute(
+                    sa.update(payments)
+                    .where(payments.c.id == payment_id)
+                    .values(refunded_minor=payments.c.refunded_minor + amount_minor)
+                )
+            if return_id is not None:
+                await conn.execute(
+                    sa.update(returns)
+                    .where(returns.c.id == return_id)
+                    .values(refund_status=status.value)
+                )
+
+        await self._store.write(work)
