@@ -1,25 +1,48 @@
 """Authentication: one Starlette backend from a request's credentials to a Principal.
 
-Today it knows the integration token (systems that post stock counts and receipts); member JWTs,
-staff tokens and partner API keys plug in here, and nowhere else.
+It knows the integration token (systems that post stock counts and receipts) and, until staff
+and member sign-in exist, configured bearer tokens for staff (with the locations they work at)
+and members. Member JWTs, staff SSO and partner API keys replace `principals_from` and nothing
+else: what a principal may do is decided in `schema/permissions.py`.
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from gateway.settings import Settings
 from resolvers.principal import ANONYMOUS, Principal, PrincipalKind
 
 INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration")
 
 
+def _digest(token: str) -> bytes:
+    # Looked up by digest: no token is compared byte by byte, so timing tells nothing of it.
+    return hashlib.sha256(token.encode()).digest()
+
+
+def principals_from(settings: Settings) -> dict[bytes, Principal]:
+    found: dict[bytes, Principal] = {}
+    if settings.integration_token:
+        found[_digest(settings.integration_token.get_secret_value())] = INTEGRATION
+    for staff in settings.staff_tokens:
+        found[_digest(staff.token.get_secret_value())] = Principal(
+            PrincipalKind.STAFF, subject=staff.subject, location_ids=frozenset(staff.location_ids)
+        )
+    for member in settings.member_tokens:
+        found[_digest(member.token.get_secret_value())] = Principal(
+            PrincipalKind.MEMBER, subject=f"member:{member.member_id}", member_id=member.member_id
+        )
+    return found
+
+
 class TokenBackend(AuthenticationBackend):
-    def __init__(self, integration_token: str | None) -> None:
-        self._integration = integration_token.encode() if integration_token else None
+    def __init__(self, principals: dict[bytes, Principal]) -> None:
+        self._principals = principals
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
         authorization = conn.headers.get("authorization")
@@ -28,9 +51,11 @@ class TokenBackend(AuthenticationBackend):
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("the Authorization header must be `Bearer <token>`")
-        if self._integration and hmac.compare_digest(token.strip().encode(), self._integration):
-            return AuthCredentials(["inventory:write"]), INTEGRATION
-        raise AuthenticationError("the bearer token is not valid")
+        principal = self._principals.get(_digest(token.strip()))
+        if principal is None:
+            raise AuthenticationError("the bearer token is not valid")
+        scopes = ["inventory:write"] if principal is INTEGRATION else []
+        return AuthCredentials(scopes), principal
 
 
 def unauthenticated(_conn: HTTPConnection, exc: Exception) -> Response:

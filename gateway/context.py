@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,8 @@ class Context:
     policy: CommercePolicy
     request: Any = None
     response: Any = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return self.clock()

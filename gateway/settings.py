@@ -5,10 +5,25 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from resolvers.context import CommercePolicy
+
+
+class StaffToken(BaseModel):
+    """A store or warehouse employee's bearer token (a placeholder until staff sign-in)."""
+
+    token: SecretStr
+    subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
+    location_ids: list[int] = Field(description="where they work")
+
+
+class MemberToken(BaseModel):
+    """A member's bearer token (a placeholder until the members issue signs members in)."""
+
+    token: SecretStr
+    member_id: str
 
 
 class Settings(BaseSettings):
@@ -38,6 +53,21 @@ class Settings(BaseSettings):
     default_radius_km: float = Field(default=50.0, gt=0)
     graphiql: bool = True
     log_level: str = "info"
+    # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
+    staff_tokens: list[StaffToken] = Field(default_factory=list)
+    member_tokens: list[MemberToken] = Field(default_factory=list)
+    cart_ttl_days: float = Field(default=30, gt=0)
+    cart_hold_minutes: float = Field(default=15, gt=0)
+    reserve_hold_hours: float = Field(default=48, gt=0)
+    max_cart_lines: int = Field(default=100, ge=1, le=250)
+    reservation_sweep_seconds: float = Field(
+        default=30, ge=0, description="how often expired holds are released; 0 turns it off"
+    )
+    checkout_stale_minutes: float = Field(default=10, gt=0)
+    payment_provider: str = Field(default="test", description="the card processor adapter")
+    payments_test_decline_all: bool = Field(
+        default=False, description="the test card provider declines every charge"
+    )
 
     @field_validator("currency_code")
     @classmethod
@@ -59,4 +89,9 @@ class Settings(BaseSettings):
             default_page_size=min(self.default_page_size, self.max_page_size),
             default_radius_km=self.default_radius_km,
             pickup_lead_time=timedelta(minutes=self.pickup_lead_time_minutes),
+            cart_ttl=timedelta(days=self.cart_ttl_days),
+            cart_hold=timedelta(minutes=self.cart_hold_minutes),
+            reserve_hold=timedelta(hours=self.reserve_hold_hours),
+            max_cart_lines=self.max_cart_lines,
+            checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
         )

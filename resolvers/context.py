@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
+
+from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
 
 if TYPE_CHECKING:
     from adapters.ports import Upstreams
@@ -22,6 +24,15 @@ class CommercePolicy:
     default_page_size: int = 50
     default_radius_km: float = 50.0
     pickup_lead_time: timedelta = timedelta(hours=2)
+    cart_ttl: timedelta = timedelta(days=30)  # an idle cart is forgotten after this
+    cart_hold: timedelta = timedelta(minutes=15)  # a pickup/reserve line holds stock this long
+    reserve_hold: timedelta = timedelta(hours=48)  # a confirmed reserve-in-store hold
+    max_cart_lines: int = 100
+    max_line_quantity: int = 999
+    checkout_wait: timedelta = timedelta(seconds=15)  # a repeated key waits for the first call
+    checkout_stale: timedelta = timedelta(minutes=10)  # a checkout stuck charging is undone
+    idempotency_ttl: timedelta = timedelta(days=7)
+    ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
 
 
 class ResolverContext(Protocol):

@@ -1,4 +1,8 @@
-"""Domain events raised by the use cases after their change is committed."""
+"""Domain events raised by the use cases after their change is committed.
+
+Each has a `topic` the bus fans out by; the subscriptions issue turns them into pushes. They
+carry ids, not secrets: a cart is named by its internal id, never by the token a client holds.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,48 @@ class StockChanged:
     on_hand: int
     reserved: int
     available: int
-    reason: str
+    reason: str  # an InventoryReason, or what moved `reserved`: HOLD, ALLOCATION, RELEASE...
     occurred_at: datetime
 
     topic = "stock"
 
 
+@dataclass(frozen=True, slots=True)
+class CartChanged:
+    cart_id: int  # internal id; a subscriber resolves the client's token to it once
+    reason: str  # CREATED, LINES_ADDED, LINES_UPDATED, LINES_REMOVED, HOLDS_EXPIRED, COMPLETED...
+    occurred_at: datetime
+
+    topic = "cart"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusChanged:
+    order_id: int
+    status: str
+    member_id: str | None
+    location_ids: tuple[int, ...]  # every location fulfilling it: staff subscribe by location
+    fulfillment_id: int | None
+    fulfillment_status: str | None
+    occurred_at: datetime
+
+    topic = "order"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnCreated:
+    order_id: int
+    return_id: int
+    location_id: int
+    member_id: str | None
+    refund_minor: int
+    occurred_at: datetime
+
+    topic = "order"
+
+
+DomainEvent = StockChanged | CartChanged | OrderStatusChanged | ReturnCreated
+
+
 class EventPublisher(Protocol):
-    async def publish(self, event: StockChanged) -> None: ...
+    async def publish(self, event: DomainEvent) -> None: ...

@@ -137,7 +137,15 @@ async def adjust_inventory(
     except StockRejected as rejected:
         path = ["input", "changes", str(rejected.index)]
         return InventoryAdjustResult([], [UserError(path, rejected.message, rejected.code)])
-    for level in adjusted.levels:
+    await stock_moved(ctx, adjusted.levels, reason.value)
+    return InventoryAdjustResult(adjusted.levels, [])
+
+
+async def stock_moved(
+    ctx: ResolverContext, levels: list[InventoryLevelRecord], reason: str
+) -> None:
+    """After a committed change: forget cached stock and tell the bus about each level."""
+    for level in levels:
         ctx.loaders.inventory_levels_by_variant_id.clear(level.variant_id)
         await ctx.events.publish(
             StockChanged(
@@ -146,8 +154,7 @@ async def adjust_inventory(
                 on_hand=level.on_hand,
                 reserved=level.reserved,
                 available=level.available,
-                reason=reason.value,
+                reason=reason,
                 occurred_at=level.updated_at,
             )
         )
-    return InventoryAdjustResult(adjusted.levels, [])

@@ -8,12 +8,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 
 from adapters.ports import Upstreams
 from adapters.records import InventoryLevelRecord, LocationRecord, ProductRecord, VariantRecord
+
+if TYPE_CHECKING:
+    from resolvers.order_loaders import (
+        CartByTokenLoader,
+        CartLinesByCartIdLoader,
+        FulfillmentByIdLoader,
+        FulfillmentsByOrderIdLoader,
+        OrderByCartIdLoader,
+        OrderByIdLoader,
+        OrderLinesByOrderIdLoader,
+        PaymentsByOrderIdLoader,
+        ReturnLinesByReturnIdLoader,
+        ReturnsByOrderIdLoader,
+        StatusChangesByOrderIdLoader,
+    )
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
@@ -112,10 +127,24 @@ class Loaders:
     inventory_levels_by_variant_id: InventoryLevelsByVariantIdLoader
     location_by_id: LocationByIdLoader
     all_locations: AllLocations
+    cart_by_token: CartByTokenLoader
+    cart_lines_by_cart_id: CartLinesByCartIdLoader
+    order_by_id: OrderByIdLoader
+    order_by_cart_id: OrderByCartIdLoader
+    fulfillments_by_order_id: FulfillmentsByOrderIdLoader
+    fulfillment_by_id: FulfillmentByIdLoader
+    order_lines_by_order_id: OrderLinesByOrderIdLoader
+    status_changes_by_order_id: StatusChangesByOrderIdLoader
+    payments_by_order_id: PaymentsByOrderIdLoader
+    returns_by_order_id: ReturnsByOrderIdLoader
+    return_lines_by_return_id: ReturnLinesByReturnIdLoader
 
     @classmethod
     def for_request(cls, upstreams: Upstreams) -> Loaders:
+        from resolvers import order_loaders as o  # it builds on this module's helpers
+
         location_by_id = LocationByIdLoader(upstreams)
+        carts, orders = upstreams.carts, upstreams.orders
         return cls(
             product_by_id=ProductByIdLoader(upstreams),
             product_by_handle=ProductByHandleLoader(upstreams),
@@ -124,4 +153,15 @@ class Loaders:
             inventory_levels_by_variant_id=InventoryLevelsByVariantIdLoader(upstreams),
             location_by_id=location_by_id,
             all_locations=AllLocations(upstreams, location_by_id),
+            cart_by_token=o.CartByTokenLoader(carts),
+            cart_lines_by_cart_id=o.CartLinesByCartIdLoader(carts),
+            order_by_id=o.OrderByIdLoader(orders),
+            order_by_cart_id=o.OrderByCartIdLoader(orders),
+            fulfillments_by_order_id=o.FulfillmentsByOrderIdLoader(orders),
+            fulfillment_by_id=o.FulfillmentByIdLoader(orders),
+            order_lines_by_order_id=o.OrderLinesByOrderIdLoader(orders),
+            status_changes_by_order_id=o.StatusChangesByOrderIdLoader(orders),
+            payments_by_order_id=o.PaymentsByOrderIdLoader(orders),
+            returns_by_order_id=o.ReturnsByOrderIdLoader(orders),
+            return_lines_by_return_id=o.ReturnLinesByReturnIdLoader(orders),
         )

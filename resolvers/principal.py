@@ -12,6 +12,7 @@ class PrincipalKind(Enum):
     STAFF = "STAFF"
     PARTNER = "PARTNER"
     INTEGRATION = "INTEGRATION"
+    SYSTEM = "SYSTEM"  # the gateway's own background work (the reservation sweeper)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Principal:
     subject: str = "anonymous"  # a stable name for audit trails ("integration:erp", "staff:42")
     location_ids: frozenset[int] = field(default_factory=frozenset)  # staff: where they work
     scopes: frozenset[str] = field(default_factory=frozenset)
+    member_id: str | None = None  # members: whose carts and orders are theirs
 
     @property
     def is_authenticated(self) -> bool:
@@ -32,5 +34,24 @@ class Principal:
             return location_id in self.location_ids
         return self.kind is PrincipalKind.PARTNER and "inventory:write" in self.scopes
 
+    @property
+    def is_back_office(self) -> bool:
+        return self.kind in (PrincipalKind.INTEGRATION, PrincipalKind.SYSTEM)
+
+    def works_at(self, location_id: int) -> bool:
+        """Staff of that store or warehouse (or the back office, which works everywhere)."""
+        if self.is_back_office:
+            return True
+        return self.kind is PrincipalKind.STAFF and location_id in self.location_ids
+
+    def may_see_order(self, member_id: str | None, location_ids: set[int]) -> bool:
+        """Its owner, or staff of one of the locations fulfilling it."""
+        if self.is_back_office:
+            return True
+        if self.kind is PrincipalKind.MEMBER:
+            return member_id is not None and member_id == self.member_id
+        return any(self.works_at(loc) for loc in location_ids)
+
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
+SYSTEM = Principal(PrincipalKind.SYSTEM, subject="system")

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,12 @@ from gateway.settings import Settings
 
 PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 INTEGRATION_TOKEN = "test-integration-token"
+# Staff of each demo location (ids 1-10) and two members; placeholders for real sign-in.
+STAFF_TOKENS = [
+    {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]}
+    for lid in range(1, 11)
+]
+MEMBER_TOKENS = [{"token": f"test-member-{m}", "member_id": m} for m in ("m1", "m2")]
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
@@ -162,13 +169,31 @@ class Api:
     def as_integration(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
 
+    def as_staff(self, location_id: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer test-staff-{location_id}"}
+
+    def as_member(self, member_id: str = "m1") -> dict[str, str]:
+        return {"Authorization": f"Bearer test-member-{member_id}"}
+
+    def advance(self, **delta: float) -> None:
+        """Move the gateway's clock forward (holds, carts and checkouts expire by it)."""
+        shift = timedelta(**delta)
+        before = self.gateway.clock
+        self.gateway.clock = lambda: before() + shift
+
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
+    options: dict[str, Any] = {
+        "staff_tokens": STAFF_TOKENS,
+        "member_tokens": MEMBER_TOKENS,
+        "reservation_sweep_seconds": 0,  # tests sweep when they mean to (statement counts!)
+        **overrides,
+    }
     return Settings(
         database_url=database_url,
         integration_token=INTEGRATION_TOKEN,
         seed_demo=False,
-        **overrides,
+        **options,
     )
 
 

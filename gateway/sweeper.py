@@ -1,0 +1,28 @@
+"""The background task behind `GATEWAY_RESERVATION_SWEEP_SECONDS`: sweep, sleep, repeat.
+
+A failed sweep is logged and tried again next time; it must never take the gateway down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import astuple
+from typing import Any
+
+log = logging.getLogger("omnigate.sweeper")
+
+
+async def sweep_every(sweep: Callable[[], Awaitable[Any]], seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            report = await sweep()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed; trying again in %s s", seconds)
+            continue
+        if any(astuple(report)):
+            log.info("swept: %s", report)

@@ -1,0 +1,360 @@
+"""Checkout: allocate every line, take the payment, place the order; idempotent per key.
+
+    place_order   one transaction: claim the key, allocate each line with a conditional update,
+                  write the order as PENDING_PAYMENT (invisible to clients)
+    charge        outside any transaction, with the idempotency key `order:<id>`
+    confirm       one transaction: PLACED -> the fulfillments' status, the payment, cart done
+    or abandon    one transaction: stock released, cart holds back, order deleted, key FAILED
+
+A second call with the same key finds the key taken (on PostgreSQL its insert waits for the
+first transaction), waits for the first call to finish and answers with the same order or the
+same failure. If the first call died while charging, the second resumes it: it charges with the
+same provider key (so the provider charges once) and confirms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from adapters.commerce import (
+    CartRecord,
+    Channel,
+    CheckoutAttempt,
+    FulfillmentMode,
+    OrderRecord,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
+from adapters.ports import (
+    AttemptKey,
+    AttemptTaken,
+    ChargeRequest,
+    OrderDraft,
+    PaymentDeclined,
+    PaymentDraft,
+    PaymentUnavailable,
+    PlannedLine,
+    Refused,
+)
+from resolvers import lifecycle
+from resolvers.carts import HOLDING_MODES
+from resolvers.errors import BadUserInput, UpstreamUnavailable
+from resolvers.events import CartChanged
+from resolvers.inventory import levels_of, stock_moved
+from resolvers.orders import UNPAID_MODES, check_sale_lines, order_changed
+from resolvers.principal import PrincipalKind
+from resolvers.user_errors import UserError
+
+if TYPE_CHECKING:
+    from resolvers.context import ResolverContext
+
+MAX_KEY_LENGTH = 255
+_POLL = 0.02  # seconds between looks at a key another call is using
+_AT_STORE = frozenset({FulfillmentMode.PICKUP, FulfillmentMode.RESERVE})
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInput:
+    method: PaymentMethod
+    card_token: str | None = None
+    gift_card_code: str | None = None
+
+    def fingerprint(self) -> str:
+        text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    order: OrderRecord | None
+    user_errors: list[UserError]
+
+
+def _fail(field: list[str], message: str, code: str) -> CheckoutResult:
+    return CheckoutResult(None, [UserError(field, message, code)])
+
+
+def payment_errors(payment: PaymentInput) -> list[UserError]:
+    if payment.method is PaymentMethod.CARD and not payment.card_token:
+        return [UserError(["payment", "cardToken"], "a card payment needs a cardToken", "INVALID")]
+    if payment.method is PaymentMethod.GIFT_CARD and not payment.gift_card_code:
+        return [UserError(["payment", "giftCardCode"], "give the gift card's code", "INVALID")]
+    return []
+
+
+def charge_key(order_id: int) -> str:
+    """The provider's idempotency key: one order is charged once, whoever asks."""
+    return f"order:{order_id}"
+
+
+async def complete_checkout(
+    ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
+) -> CheckoutResult:
+    if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise BadUserInput(
+            f"`idempotencyKey` must have 1 to {MAX_KEY_LENGTH} characters", field="idempotencyKey"
+        )
+    cart = await ctx.loaders.cart_by_token.load(token)
+    if cart is None:
+        return _fail(["cartId"], "no cart has this id", "CART_NOT_FOUND")
+    attempt = AttemptKey(f"cart:{cart.id}", idempotency_key, payment.fingerprint())
+    earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
+    if earlier is not None:
+        return await _replay(ctx, earlier, attempt, payment)
+    if cart.expires_at <= ctx.now():
+        return _fail(["cartId"], "no cart has this id", "CART_NOT_FOUND")
+    errors = payment_errors(payment)
+    if errors:
+        return CheckoutResult(None, errors)
+    lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
+    if not lines:
+        return _fail(["cartId"], "the cart is empty", "EMPTY_CART")
+    if payment.method is PaymentMethod.PAY_AT_STORE and any(
+        ln.mode not in _AT_STORE for ln in lines
+    ):
+        return _fail(
+            ["payment", "method"],
+            "pay at store is for orders collected in store; this cart has lines that ship",
+            "PAYMENT_METHOD_NOT_ALLOWED",
+        )
+    draft = await _draft(ctx, cart, attempt)
+    try:
+        placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
+    except AttemptTaken as taken:
+        return await _replay(ctx, taken.attempt, attempt, payment)
+    except Refused as refused:
+        field = ["cartId"] if refused.index is None else ["cartId", "lines", str(refused.index)]
+        return _fail(field, refused.message, refused.code)
+    await stock_moved(ctx, placed.levels, "ALLOCATION")
+    return await _charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key))
+
+
+async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
+    now = ctx.now()
+    lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
+    variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
+    products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
+    locations = await ctx.loaders.all_locations.load()
+    planned = []
+    for line, variant, product in zip(lines, variants, products, strict=True):
+        assert variant is not None and product is not None
+        if line.mode is FulfillmentMode.SHIP:
+            levels = await levels_of(ctx, line.variant_id)
+            candidates = ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations)
+        else:
+            assert line.location_id is not None
+            candidates = (line.location_id,)
+        holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
+        planned.append(
+            PlannedLine(
+                variant_id=variant.id,
+                sku=variant.sku,
+                title=f"{product.title} - {variant.title}",
+                quantity=line.quantity,
+                unit_price_minor=variant.price.to_minor(),
+                mode=line.mode,
+                candidates=candidates,
+                cart_line_id=line.id if holds else None,
+                hold_expires_at=(
+                    now + ctx.policy.reserve_hold if line.mode is FulfillmentMode.RESERVE else None
+                ),
+            )
+        )
+    member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
+    return OrderDraft(
+        channel=cart.channel,
+        member_id=member or cart.member_id,
+        cart_id=cart.id,
+        currency_code=cart.currency_code,
+        lines=tuple(planned),
+        initial=lifecycle.INITIAL,
+        attempt=attempt,
+    )
+
+
+async def amount_due(ctx: ResolverContext, order: OrderRecord) -> int:
+    """What is paid now: everything but reserve-in-store lines (bought at the till, if at all)."""
+    fulfillments = await ctx.upstreams.orders.fulfillments_by_order_ids([order.id])
+    unpaid = {f.id for f in fulfillments if f.mode in UNPAID_MODES}
+    lines = await ctx.upstreams.orders.lines_by_order_ids([order.id])
+    return sum(ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id not in unpaid)
+
+
+async def _charge_and_confirm(
+    ctx: ResolverContext,
+    order: OrderRecord,
+    payment: PaymentInput,
+    attempt: tuple[str, str] | None,
+    *,
+    till: bool = False,
+) -> CheckoutResult:
+    orders = ctx.upstreams.orders
+    due = await amount_due(ctx, order)
+    taken: PaymentDraft | None = None
+    if till and payment.method is not PaymentMethod.GIFT_CARD:
+        # A till sale: the register took cash or card itself; the gateway records it.
+        taken = PaymentDraft(
+            payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED
+        )
+    elif due > 0:
+        request = ChargeRequest(
+            method=payment.method,
+            amount_minor=due,
+            currency_code=order.currency_code,
+            idempotency_key=charge_key(order.id),
+            card_token=payment.card_token,
+            gift_card_code=payment.gift_card_code,
+            description=f"Order {order.number}",
+        )
+        try:
+            charge = await ctx.upstreams.payments.charge(request)
+        except PaymentDeclined as declined:
+            await _abandon(ctx, order, "PAYMENT_DECLINED", declined.message)
+            return _fail(["payment"], declined.message, "PAYMENT_DECLINED")
+        except PaymentUnavailable as exc:
+            await ctx.upstreams.payments.void(charge_key(order.id))
+            await _abandon(ctx, order, "PAYMENT_UNAVAILABLE", str(exc))
+            if attempt is not None:
+                await orders.forget_attempt(*attempt)  # nothing happened: the key may be retried
+            raise UpstreamUnavailable(
+                "the payment provider did not answer; nothing was charged, try again"
+            ) from exc
+        taken = PaymentDraft(
+            charge.method, charge.provider, charge.reference, charge.amount_minor, charge.status
+        )
+    confirmed = await orders.confirm_order(
+        order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()
+    )
+    await stock_moved(ctx, confirmed.levels, "SALE")
+    if confirmed.order.cart_id is not None:
+        await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", ctx.now()))
+    await order_changed(ctx, confirmed.order, None)
+    return CheckoutResult(confirmed.order, [])
+
+
+async def _abandon(ctx: ResolverContext, order: OrderRecord, code: str, message: str) -> None:
+    now = ctx.now()
+    levels = await ctx.upstreams.orders.abandon_order(
+        order.id, code, message, now + ctx.policy.cart_hold, now
+    )
+    await stock_moved(ctx, levels, "RELEASE")
+    if order.cart_id is not None:
+        ctx.loaders.cart_lines_by_cart_id.clear(order.cart_id)
+        await ctx.events.publish(CartChanged(order.cart_id, "CHECKOUT_FAILED", now))
+
+
+async def _replay(
+    ctx: ResolverContext, found: CheckoutAttempt, wanted: AttemptKey, payment: PaymentInput
+) -> CheckoutResult:
+    """Answer a repeated key with what its first use did, waiting for it if it is running."""
+    if found.fingerprint != wanted.fingerprint:
+        return _fail(
+            ["idempotencyKey"],
+            "this key was used with another payment; use a new key for a new attempt",
+            "IDEMPOTENCY_KEY_REUSED",
+        )
+    orders = ctx.upstreams.orders
+    deadline = asyncio.get_running_loop().time() + ctx.policy.checkout_wait.total_seconds()
+    attempt: CheckoutAttempt | None = found
+    while attempt is not None and attempt.status == "PENDING":
+        if asyncio.get_running_loop().time() >= deadline:
+            return await _resume(ctx, attempt, payment)
+        await asyncio.sleep(_POLL)
+        attempt = await orders.find_attempt(wanted.scope, wanted.key)
+    if attempt is None:  # the first call could not reach the provider and let the key go
+        return _fail(
+            ["idempotencyKey"],
+            "the first attempt did not go through; retry",
+            "CHECKOUT_IN_PROGRESS",
+        )
+    if attempt.status == "FAILED":
+        return _fail(
+            ["payment"],
+            attempt.error_message or "declined",
+            attempt.error_code or "PAYMENT_DECLINED",
+        )
+    assert attempt.order_id is not None
+    [order] = await orders.orders_by_ids([attempt.order_id])
+    return CheckoutResult(order, [])
+
+
+async def _resume(
+    ctx: ResolverContext, attempt: CheckoutAttempt, payment: PaymentInput
+) -> CheckoutResult:
+    """The first call is gone (or stuck): finish its checkout; the provider key keeps it to
+    one charge."""
+    assert attempt.order_id is not None
+    [order] = await ctx.upstreams.orders.orders_by_ids([attempt.order_id])
+    if order.status is not OrderStatus.PENDING_PAYMENT:
+        return CheckoutResult(order, [])
+    return await _charge_and_confirm(ctx, order, payment, (attempt.scope, attempt.key))
+
+
+async def record_store_sale(
+    ctx: ResolverContext,
+    location_id: int,
+    lines: list[tuple[int, int]],
+    member_id: str | None,
+    payment: PaymentInput,
+    idempotency_key: str | None,
+) -> CheckoutResult:
+    """A sale at a store's till: the units leave that store now, and the order joins the
+    member's history when the customer identified themselves."""
+    errors = await check_sale_lines(ctx, location_id, lines)
+    if payment.method is PaymentMethod.GIFT_CARD:
+        errors += payment_errors(payment)
+    if errors:
+        return CheckoutResult(None, errors)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        raise BadUserInput(
+            f"`idempotencyKey` must have 1 to {MAX_KEY_LENGTH} characters", field="idempotencyKey"
+        )
+    attempt = (
+        None
+        if idempotency_key is None
+        else AttemptKey(f"store:{location_id}", idempotency_key, payment.fingerprint())
+    )
+    if attempt is not None:
+        earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
+        if earlier is not None:
+            return await _replay(ctx, earlier, attempt, payment)
+    variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])
+    products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
+    draft = OrderDraft(
+        channel=Channel.STORE,
+        member_id=member_id,
+        cart_id=None,
+        currency_code=ctx.policy.currency_code,
+        lines=tuple(
+            PlannedLine(
+                variant_id=variant.id,
+                sku=variant.sku,
+                title=f"{product.title} - {variant.title}",
+                quantity=quantity,
+                unit_price_minor=variant.price.to_minor(),
+                mode=FulfillmentMode.IN_STORE,
+                candidates=(location_id,),
+            )
+            for (_, quantity), variant, product in zip(lines, variants, products, strict=True)
+            if variant is not None and product is not None
+        ),
+        initial=lifecycle.INITIAL,
+        attempt=attempt,
+    )
+    try:
+        placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
+    except AttemptTaken as taken:
+        assert attempt is not None
+        return await _replay(ctx, taken.attempt, attempt, payment)
+    except Refused as refused:
+        field = (
+            ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
+        )
+        return _fail(field, refused.message, refused.code)
+    await stock_moved(ctx, placed.levels, "ALLOCATION")
+    key = None if attempt is None else (attempt.scope, attempt.key)
+    return await _charge_and_confirm(ctx, placed.order, payment, key, till=True)
