@@ -8,20 +8,22 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
 from schema.inventory import InventoryMutation
 from schema.locations import Location, LocationQuery
 from schema.node import NodeQuery
+from schema.orders import Order, OrderMutation, OrderQuery
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery):
+class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery):
     pass
 
 
 @strawberry.type
-class Mutation(InventoryMutation):
+class Mutation(InventoryMutation, CartMutation, OrderMutation):
     pass
 
 
@@ -35,8 +37,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        # Channel is part of the contract before any field uses it (carts and orders will).
-        types=[Product, ProductVariant, Location, Channel],
+        types=[Product, ProductVariant, Location, Cart, Order, Channel],
         extensions=list(extensions),
     )
 

@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 import strawberry
 from strawberry.types import Info
 
-from adapters import records
+from adapters import commerce, records
 from resolvers.user_errors import UserError as UserErrorRecord
+from schema.ids import int_key
 
 DateTime = datetime
 
@@ -28,7 +29,12 @@ class Node:
         return isinstance(obj, (cls, cls.record))
 
     @classmethod
-    async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[Any]:
+    def parse_key(cls, key: str, argument: str) -> Any:
+        """The key part of this type's global ids; most types are keyed by an integer."""
+        return int_key(key, argument)
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: list[Any]) -> list[Any]:
         raise NotImplementedError
 
 
@@ -49,12 +55,7 @@ class CurrencyCode(Enum):
     MXN = "MXN"
 
 
-@strawberry.enum
-class Channel(Enum):
-    WEB = "WEB"
-    MOBILE_APP = "MOBILE_APP"
-    STORE = "STORE"
-    PARTNER = "PARTNER"
+Channel = strawberry.enum(commerce.Channel)
 
 
 @strawberry.type(description="An amount in a currency; the amount is an exact decimal string.")
@@ -122,6 +123,27 @@ class UserErrorCode(Enum):
     VARIANT_NOT_FOUND = "VARIANT_NOT_FOUND"
     LOCATION_NOT_FOUND = "LOCATION_NOT_FOUND"
     NEGATIVE_ON_HAND = "NEGATIVE_ON_HAND"
+    # carts
+    CART_NOT_FOUND = "CART_NOT_FOUND"
+    CART_COMPLETED = "CART_COMPLETED"
+    LINE_NOT_FOUND = "LINE_NOT_FOUND"
+    TOO_MANY_LINES = "TOO_MANY_LINES"
+    INVALID_FULFILLMENT = "INVALID_FULFILLMENT"
+    # checkout
+    EMPTY_CART = "EMPTY_CART"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_METHOD_NOT_ALLOWED = "PAYMENT_METHOD_NOT_ALLOWED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    CHECKOUT_IN_PROGRESS = "CHECKOUT_IN_PROGRESS"
+    # orders and returns
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    FULFILLMENT_NOT_FOUND = "FULFILLMENT_NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    ORDER_LINE_NOT_FOUND = "ORDER_LINE_NOT_FOUND"
+    NOT_RETURNABLE = "NOT_RETURNABLE"
+    RETURN_QUANTITY_EXCEEDED = "RETURN_QUANTITY_EXCEEDED"
+    EXCHANGE_NOT_ALLOWED = "EXCHANGE_NOT_ALLOWED"
 
 
 @strawberry.type(

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from resolvers.errors import BadUserInput
+
+# A cart's key is its secret token (secrets.token_urlsafe(32)): exactly 43 URL-safe characters.
+CART_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+# Keys of types that live in other systems (a CRM's member ids): short, plain tokens.
+EXTERNAL_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def to_global_id(type_name: str, key: int | str) -> str:
@@ -31,6 +37,20 @@ def int_key(key: str, argument: str = "id") -> int:
     if not key.isdigit() or not key.isascii() or str(int(key)) != key:
         raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
     return int(key)
+
+
+def str_key(key: str, pattern: re.Pattern[str], argument: str = "id") -> str:
+    """A string key, accepted only in the exact shape its type issues (no second spelling)."""
+    if not pattern.fullmatch(key):
+        raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
+    return key
+
+
+def decode_str_id(value: str, expected: str, pattern: re.Pattern[str], argument: str = "id") -> str:
+    type_name, key = from_global_id(value, argument)
+    if type_name != expected:
+        raise BadUserInput(f"`{argument}` must be the id of a {expected}", field=argument)
+    return str_key(key, pattern, argument)
 
 
 def decode_id(value: str, expected: str, argument: str = "id") -> int:

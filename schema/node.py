@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from resolvers.errors import BadUserInput
 from schema.common import Node
-from schema.ids import from_global_id, int_key
+from schema.ids import from_global_id
 
 MAX_NODES = 250
 
@@ -21,7 +21,7 @@ def _node_types() -> dict[str, type[Node]]:
     return {cls.__strawberry_definition__.name: cls for cls in Node.__subclasses__()}
 
 
-def _decode(ids: list[str], argument: str) -> list[tuple[type[Node], int]]:
+def _decode(ids: list[str], argument: str) -> list[tuple[type[Node], Any]]:
     types = _node_types()
     decoded = []
     for value in ids:
@@ -29,12 +29,12 @@ def _decode(ids: list[str], argument: str) -> list[tuple[type[Node], int]]:
         node_type = types.get(type_name)
         if node_type is None:
             raise BadUserInput(f"`{argument}` names no type of this schema", field=argument)
-        decoded.append((node_type, int_key(key, argument)))
+        decoded.append((node_type, node_type.parse_key(key, argument)))
     return decoded
 
 
-async def _resolve(info: Info, decoded: list[tuple[type[Node], int]]) -> list[Any]:
-    by_type: dict[type[Node], list[int]] = defaultdict(list)
+async def _resolve(info: Info, decoded: list[tuple[type[Node], Any]]) -> list[Any]:
+    by_type: dict[type[Node], list[Any]] = defaultdict(list)
     for node_type, key in decoded:
         by_type[node_type].append(key)
     types = list(by_type)

@@ -1,4 +1,9 @@
-"""Who may call what, declared on fields. Each class answers one question."""
+"""Who may call what, declared on fields. Each class answers one question.
+
+This module and `Principal`'s predicates are the one place authorization lives: the members issue
+replaces how principals are made (gateway/auth.py), not these rules. Nothing here lists carts
+or orders: a cart is reached only by its secret id, an order only by one who may see it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from adapters.commerce import OrderRecord, OrderStatus
+from resolvers import orders
 from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.principal import Principal, PrincipalKind
 from schema.ids import decode_id
 
 
@@ -25,3 +33,79 @@ class CanAdjustStock(BasePermission):
             if not principal.may_adjust_stock_at(location_id):
                 raise Forbidden(self.message)
         return True
+
+
+def _principal(info: Info, what: str) -> Principal:
+    principal: Principal = info.context.principal
+    if not principal.is_authenticated:
+        raise Unauthenticated(f"sign in to {what}")
+    return principal
+
+
+async def may_see_order(info: Info, order: OrderRecord) -> bool:
+    """The one rule for orders: its owner, or staff of one of the locations fulfilling it."""
+    principal: Principal = info.context.principal
+    locations = await orders.location_ids_of(info.context, order.id)
+    return principal.may_see_order(order.member_id, locations)
+
+
+async def _check_order(info: Info, value: str, argument: str, what: str) -> bool:
+    _principal(info, what)
+    found = await info.context.loaders.order_by_id.load(decode_id(value, "Order", argument))
+    if found is None or found.status is OrderStatus.PENDING_PAYMENT:
+        return True  # nothing to protect: the resolver answers that there is no such order
+    if not await may_see_order(info, found):
+        raise Forbidden(f"not allowed to {what}")
+    return True
+
+
+class CanSeeOrder(BasePermission):
+    """`order(id)`: the member who placed it, or staff of one of its locations. (A guest sees
+    their order through the cart it came from: `cart(id) { order }`.)"""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return await _check_order(info, kwargs["id"], "id", "see this order")
+
+
+class CanCancelOrder(BasePermission):
+    """orderCancel: the member who placed it, or staff of one of its locations."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return await _check_order(info, kwargs["order_id"], "orderId", "cancel this order")
+
+
+class WorksAtFulfillmentLocation(BasePermission):
+    """fulfillmentUpdateStatus: staff of the location fulfilling it (or the back office)."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "update fulfillments")
+        fid = decode_id(kwargs["fulfillment_id"], "OrderFulfillment", "fulfillmentId")
+        found = await info.context.loaders.fulfillment_by_id.load(fid)
+        if found is None:
+            if principal.kind is PrincipalKind.STAFF or principal.is_back_office:
+                return True  # the resolver answers FULFILLMENT_NOT_FOUND
+            raise Forbidden("only staff update fulfillments")
+        if not principal.works_at(found.location_id):
+            raise Forbidden("only staff of the fulfilling location update it")
+        return True
+
+
+class WorksAtInputLocation(BasePermission):
+    """storeSaleRecord, returnCreate: staff of `input.locationId` (or the back office)."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "record sales and returns")
+        location_id = decode_id(kwargs["input"].location_id, "Location", "locationId")
+        if not principal.works_at(location_id):
+            raise Forbidden("only staff of this location record its sales and returns")
+        return True
+
+
+class IsStaff(BasePermission):
+    """Staff anywhere, or the back office."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "do this")
+        if principal.kind is PrincipalKind.STAFF or principal.is_back_office:
+            return True
+        raise Forbidden("only staff may do this")

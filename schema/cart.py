@@ -1,0 +1,292 @@
+"""The cart that follows the customer, and checkout."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from adapters import commerce
+from adapters.commerce import CartLineRecord, CartRecord
+from resolvers import carts, catalog, checkout, locations
+from resolvers.carts import CartResult, LineInput, LineUpdate
+from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
+from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
+from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
+from schema.locations import Location
+from schema.orders import (
+    CheckoutCompletePayload,
+    FulfillmentMode,
+    Order,
+    PaymentInput,
+    checkout_payload,
+)
+
+if TYPE_CHECKING:
+    from schema.catalog import ProductVariant
+    from schema.inventory import StoreAvailability
+
+ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
+StoreAvailabilityRef = Annotated["StoreAvailability", strawberry.lazy("schema.inventory")]
+CartStatus = strawberry.enum(commerce.CartStatus)
+LineStatus = strawberry.enum(
+    carts.LineStatus, description="Whether a line's quantity can be had where it is fulfilled."
+)
+
+
+@strawberry.type(description="How a cart line reaches the customer, and where.")
+class Fulfillment:
+    mode: FulfillmentMode  # type: ignore[valid-type]
+
+    @strawberry.field
+    async def location(root: CartLineRecord, info: Info) -> Location | None:
+        if root.location_id is None:
+            return None
+        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class CartLine:
+    quantity: int
+
+    @strawberry.field
+    def id(root: CartLineRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("CartLine", root.id))
+
+    @strawberry.field
+    async def variant(root: CartLineRecord, info: Info) -> ProductVariantRef:
+        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    def fulfillment(root: CartLineRecord) -> Fulfillment:
+        return root  # type: ignore[return-value]
+
+    @strawberry.field(description="The catalog's price now.")
+    async def unit_price(root: CartLineRecord, info: Info) -> Money:
+        return await carts.unit_price(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def total(root: CartLineRecord, info: Info) -> Money:
+        return await carts.line_total(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def status(root: CartLineRecord, info: Info) -> LineStatus:  # type: ignore[valid-type]
+        return (await carts.availability(info.context, root)).status
+
+    @strawberry.field(
+        description="Units this line could have where it is fulfilled, its own hold included."
+    )
+    async def available(root: CartLineRecord, info: Info) -> int:
+        return (await carts.availability(info.context, root)).available
+
+    @strawberry.field(description="Units held for this line at its store now (PICKUP, RESERVE).")
+    def held(root: CartLineRecord, info: Info) -> int:
+        return carts.live_hold(root, info.context.now())
+
+    @strawberry.field(description="When this line's hold ends unless the cart changes again.")
+    def held_until(root: CartLineRecord, info: Info) -> DateTime | None:
+        return root.held_until if carts.live_hold(root, info.context.now()) else None
+
+    @strawberry.field(
+        description="Where else the whole quantity can be had: other stores for pickup, nearest "
+        "first (to `near`, else to this line's store), then the ship option as a warehouse entry "
+        "(location.kind WAREHOUSE, no distance) unless the line already ships."
+    )
+    async def alternatives(
+        root: CartLineRecord, info: Info, near: GeoPointInput | None = None, first: int = 3
+    ) -> list[StoreAvailabilityRef]:
+        found: list[StoreAvailabilityRecord] = await carts.alternatives(
+            info.context, root, None if near is None else near.to_record(), first
+        )
+        return found  # type: ignore[return-value]
+
+
+@strawberry.type(
+    description="A cart: its id is the secret that opens it, from any device or channel."
+)
+class Cart(Node):
+    record = CartRecord
+
+    channel: Channel  # type: ignore[valid-type]
+    status: CartStatus  # type: ignore[valid-type]
+    created_at: DateTime
+    updated_at: DateTime
+    expires_at: DateTime = strawberry.field(description="Forgotten after this unless it changes.")
+
+    @strawberry.field
+    def id(root: CartRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Cart", root.token))
+
+    @strawberry.field
+    def currency_code(root: CartRecord) -> CurrencyCode:
+        return CurrencyCode(root.currency_code)
+
+    @strawberry.field
+    async def lines(root: CartRecord, info: Info) -> list[CartLine]:
+        return await carts.lines_of(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def total_quantity(root: CartRecord, info: Info) -> int:
+        return sum(line.quantity for line in await carts.lines_of(info.context, root))
+
+    @strawberry.field
+    async def subtotal(root: CartRecord, info: Info) -> Money:
+        return await carts.subtotal(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="The subtotal; taxes and shipping are not priced yet.")
+    async def total(root: CartRecord, info: Info) -> Money:
+        return await carts.subtotal(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="The order placed from this cart, for whoever holds its id.")
+    async def order(root: CartRecord, info: Info) -> Order | None:
+        return await info.context.loaders.order_by_cart_id.load(root.id)  # type: ignore[return-value]
+
+    @classmethod
+    def parse_key(cls, key: str, argument: str) -> Any:
+        return str_key(key, CART_TOKEN, argument)
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: list[str]) -> list[CartRecord | None]:
+        return list(await asyncio.gather(*(carts.cart(info.context, key) for key in keys)))
+
+
+def _cart_token(value: strawberry.ID, argument: str = "cartId") -> str:
+    return decode_str_id(value, "Cart", CART_TOKEN, argument)
+
+
+@strawberry.input(description="`locationId`: the store for PICKUP, RESERVE and SHIP_FROM_STORE.")
+class FulfillmentInput:
+    mode: FulfillmentMode  # type: ignore[valid-type]
+    location_id: strawberry.ID | None = None
+
+    def location(self) -> int | None:
+        if self.location_id is None:
+            return None
+        return decode_id(self.location_id, "Location", "locationId")
+
+
+@strawberry.input
+class CartLineInput:
+    variant_id: strawberry.ID
+    quantity: int = 1
+    fulfillment: FulfillmentInput | None = strawberry.field(
+        default=None, description="Default: SHIP."
+    )
+
+    def to_record(self) -> LineInput:
+        f = self.fulfillment
+        return LineInput(
+            variant_id=decode_id(self.variant_id, "ProductVariant", "variantId"),
+            quantity=self.quantity,
+            mode=commerce.FulfillmentMode.SHIP if f is None else f.mode,
+            location_id=None if f is None else f.location(),
+        )
+
+
+@strawberry.input(description="Change a line's quantity (0 removes it), its fulfillment, or both.")
+class CartLineUpdateInput:
+    id: strawberry.ID
+    quantity: int | None = None
+    fulfillment: FulfillmentInput | None = None
+
+    def to_record(self) -> LineUpdate:
+        f = self.fulfillment
+        return LineUpdate(
+            line_id=decode_id(self.id, "CartLine", "id"),
+            quantity=self.quantity,
+            mode=None if f is None else f.mode,
+            location_id=None if f is None else f.location(),
+        )
+
+
+@strawberry.input
+class CartCreateInput:
+    channel: Channel = commerce.Channel.WEB  # type: ignore[valid-type]
+    lines: list[CartLineInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CartCreatePayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CartLinesAddPayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CartLinesUpdatePayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CartLinesRemovePayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+def _fields(result: CartResult) -> dict[str, Any]:
+    return {"cart": result.cart, "user_errors": result.user_errors}
+
+
+@strawberry.type
+class CartQuery:
+    @strawberry.field(description="The cart this secret id opens; null when none (or expired).")
+    async def cart(self, info: Info, id: strawberry.ID) -> Cart | None:
+        return await carts.cart(info.context, _cart_token(id, "id"))  # type: ignore[return-value]
+
+
+@strawberry.type
+class CartMutation:
+    @strawberry.mutation(description="A new cart; signed-in members own theirs.")
+    async def cart_create(self, info: Info, input: CartCreateInput) -> CartCreatePayload:
+        lines = [line.to_record() for line in input.lines]
+        return CartCreatePayload(
+            **_fields(await carts.create_cart(info.context, input.channel, lines))
+        )
+
+    @strawberry.mutation(description="Add lines; a line of the same variant and fulfillment grows.")
+    async def cart_lines_add(
+        self, info: Info, cart_id: strawberry.ID, lines: list[CartLineInput]
+    ) -> CartLinesAddPayload:
+        records = [line.to_record() for line in lines]
+        result = await carts.add_lines(info.context, _cart_token(cart_id), records)
+        return CartLinesAddPayload(**_fields(result))
+
+    @strawberry.mutation(description="Change quantities or move lines to another fulfillment.")
+    async def cart_lines_update(
+        self, info: Info, cart_id: strawberry.ID, lines: list[CartLineUpdateInput]
+    ) -> CartLinesUpdatePayload:
+        records = [line.to_record() for line in lines]
+        result = await carts.update_lines(info.context, _cart_token(cart_id), records)
+        return CartLinesUpdatePayload(**_fields(result))
+
+    @strawberry.mutation
+    async def cart_lines_remove(
+        self, info: Info, cart_id: strawberry.ID, line_ids: list[strawberry.ID]
+    ) -> CartLinesRemovePayload:
+        ids = [decode_id(line_id, "CartLine", "lineIds") for line_id in line_ids]
+        result = await carts.remove_lines(info.context, _cart_token(cart_id), ids)
+        return CartLinesRemovePayload(**_fields(result))
+
+    @strawberry.mutation(
+        description="Allocate every line, take the payment and place the order. The same "
+        "idempotencyKey returns the same order and charges once, even when calls race."
+    )
+    async def checkout_complete(
+        self,
+        info: Info,
+        cart_id: strawberry.ID,
+        payment: PaymentInput,
+        idempotency_key: str,
+    ) -> CheckoutCompletePayload:
+        result = await checkout.complete_checkout(
+            info.context, _cart_token(cart_id), payment.to_record(), idempotency_key
+        )
+        return checkout_payload(result)

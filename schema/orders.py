@@ -1,0 +1,465 @@
+"""Orders from every channel: their fulfillments and lifecycle, store sales, returns, gift cards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from adapters import commerce
+from adapters.commerce import (
+    FulfillmentRecord,
+    OrderLineRecord,
+    OrderRecord,
+    PaymentRecord,
+    ReturnLineRecord,
+    ReturnRecord,
+    StatusChangeRecord,
+)
+from adapters.records import Money as MoneyRecord
+from resolvers import catalog, checkout, gift_cards, locations, orders, returns
+from resolvers.checkout import CheckoutResult
+from resolvers.checkout import PaymentInput as PaymentInputRecord
+from resolvers.gift_cards import GiftCardResult
+from resolvers.orders import OrderResult
+from resolvers.returns import ReturnResult
+from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
+from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
+from schema.locations import Location
+from schema.permissions import (
+    CanCancelOrder,
+    CanSeeOrder,
+    IsStaff,
+    WorksAtFulfillmentLocation,
+    WorksAtInputLocation,
+    may_see_order,
+)
+
+if TYPE_CHECKING:
+    from schema.catalog import ProductVariant
+
+ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
+
+OrderStatus = strawberry.enum(
+    commerce.OrderStatus,
+    description="Where an order stands, summed up from its fulfillments.",
+)
+FulfillmentStatus = strawberry.enum(commerce.FulfillmentStatus)
+FulfillmentMode = strawberry.enum(
+    commerce.FulfillmentMode,
+    description="How a line reaches the customer. IN_STORE is a till sale: not for cart lines.",
+)
+PaymentMethod = strawberry.enum(commerce.PaymentMethod)
+PaymentStatus = strawberry.enum(commerce.PaymentStatus)
+RefundStatus = strawberry.enum(commerce.RefundStatus)
+
+
+def _money(minor: int, currency_code: str) -> MoneyRecord:
+    return MoneyRecord.from_minor(minor, currency_code)
+
+
+@strawberry.type(description="What one location prepares and hands over one way.")
+class OrderFulfillment:
+    mode: FulfillmentMode  # type: ignore[valid-type]
+    status: FulfillmentStatus  # type: ignore[valid-type]
+    hold_expires_at: DateTime | None = strawberry.field(
+        description="A reserve-in-store hold is let go at this time unless it is bought."
+    )
+    updated_at: DateTime
+
+    @strawberry.field
+    def id(root: FulfillmentRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("OrderFulfillment", root.id))
+
+    @strawberry.field
+    async def location(root: FulfillmentRecord, info: Info) -> Location:
+        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def lines(root: FulfillmentRecord, info: Info) -> list[OrderLine]:
+        return await orders.lines_of_fulfillment(info.context, root)  # type: ignore[return-value]
+
+
+@strawberry.type
+class OrderLine:
+    sku: str
+    title: str
+    quantity: int
+
+    @strawberry.field
+    def id(root: OrderLineRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("OrderLine", root.id))
+
+    @strawberry.field
+    async def variant(root: OrderLineRecord, info: Info) -> ProductVariantRef:
+        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The price paid for one unit.")
+    async def unit_price(root: OrderLineRecord, info: Info) -> Money:
+        return _money(root.unit_price_minor, info.context.policy.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def total(root: OrderLineRecord, info: Info) -> Money:
+        amount = root.unit_price_minor * root.quantity
+        return _money(amount, info.context.policy.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def fulfillment(root: OrderLineRecord, info: Info) -> OrderFulfillment:
+        return await orders.fulfillment_of_line(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(description="Units of this line that have come back.")
+    async def returned_quantity(root: OrderLineRecord, info: Info) -> int:
+        return await orders.returned_quantity(info.context, root)
+
+
+@strawberry.type
+class OrderStatusChange:
+    status: OrderStatus = strawberry.field(description="The order's status after the change.")  # type: ignore[valid-type]
+    fulfillment_status: FulfillmentStatus | None  # type: ignore[valid-type]
+    reason: str | None
+
+    @strawberry.field
+    def occurred_at(root: StatusChangeRecord) -> DateTime:
+        return root.created_at
+
+    @strawberry.field(description="The fulfillment that moved, if one did.")
+    async def fulfillment(root: StatusChangeRecord, info: Info) -> OrderFulfillment | None:
+        if root.fulfillment_id is None:
+            return None
+        return await info.context.loaders.fulfillment_by_id.load(root.fulfillment_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Payment:
+    method: PaymentMethod  # type: ignore[valid-type]
+    status: PaymentStatus  # type: ignore[valid-type]
+    created_at: DateTime
+
+    @strawberry.field
+    def amount(root: PaymentRecord) -> Money:
+        return _money(root.amount_minor, root.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field
+    def refunded(root: PaymentRecord) -> Money:
+        return _money(root.refunded_minor, root.currency_code)  # type: ignore[return-value]
+
+
+@strawberry.type
+class ReturnLine:
+    quantity: int
+
+    @strawberry.field
+    async def order_line(root: ReturnLineRecord, info: Info) -> OrderLine:
+        lines = await orders.lines_of(info.context, root.order_id)
+        return next(ln for ln in lines if ln.id == root.order_line_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="What the customer took instead of a refund, if anything.")
+    async def exchange_variant(root: ReturnLineRecord, info: Info) -> ProductVariantRef | None:
+        if root.exchange_variant_id is None:
+            return None
+        return await catalog.variant(info.context, root.exchange_variant_id)  # type: ignore[return-value]
+
+
+@strawberry.type(description="Goods brought back to a location, refunded or exchanged.")
+class Return:
+    reason: str | None
+    refund_status: RefundStatus  # type: ignore[valid-type]
+    created_at: DateTime
+
+    @strawberry.field
+    def id(root: ReturnRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Return", root.id))
+
+    @strawberry.field
+    async def location(root: ReturnRecord, info: Info) -> Location:
+        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def lines(root: ReturnRecord, info: Info) -> list[ReturnLine]:
+        return await info.context.loaders.return_lines_by_return_id.load(root.id)  # type: ignore[return-value]
+
+    @strawberry.field
+    def refund(root: ReturnRecord, info: Info) -> Money:
+        return _money(root.refund_minor, info.context.policy.currency_code)  # type: ignore[return-value]
+
+
+@strawberry.type(description="An order from any channel: web, app, store till or partner.")
+class Order(Node):
+    record = OrderRecord
+
+    number: int = strawberry.field(description="What the customer reads on the receipt.")
+    channel: Channel  # type: ignore[valid-type]
+    status: OrderStatus  # type: ignore[valid-type]
+    created_at: DateTime
+    updated_at: DateTime
+
+    @strawberry.field
+    def id(root: OrderRecord) -> strawberry.ID:
+        return strawberry.ID(to_global_id("Order", root.id))
+
+    @strawberry.field
+    def currency_code(root: OrderRecord) -> CurrencyCode:
+        return CurrencyCode(root.currency_code)
+
+    @strawberry.field
+    def subtotal(root: OrderRecord) -> Money:
+        return _money(root.subtotal_minor, root.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field
+    def total(root: OrderRecord) -> Money:
+        return _money(root.total_minor, root.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def lines(root: OrderRecord, info: Info) -> list[OrderLine]:
+        return await orders.lines_of(info.context, root.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="One per location and way of handing over.")
+    async def fulfillments(root: OrderRecord, info: Info) -> list[OrderFulfillment]:
+        return await orders.fulfillments_of(info.context, root.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every change, oldest first.")
+    async def status_history(root: OrderRecord, info: Info) -> list[OrderStatusChange]:
+        return await info.context.loaders.status_changes_by_order_id.load(root.id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def returns(root: OrderRecord, info: Info) -> list[Return]:
+        return await info.context.loaders.returns_by_order_id.load(root.id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def payments(root: OrderRecord, info: Info) -> list[Payment]:
+        return await info.context.loaders.payments_by_order_id.load(root.id)  # type: ignore[return-value]
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[OrderRecord | None]:
+        found = await orders.orders_by_ids(info.context, keys)
+        return [o if o is not None and await may_see_order(info, o) else None for o in found]
+
+
+# -- inputs and payloads -------------------------------------------------------------------------
+
+
+@strawberry.input(
+    description="CARD needs `cardToken` (the built-in test provider documents its tokens); "
+    "GIFT_CARD needs `giftCardCode`; PAY_AT_STORE is for orders collected in store."
+)
+class PaymentInput:
+    method: PaymentMethod  # type: ignore[valid-type]
+    card_token: str | None = None
+    gift_card_code: str | None = None
+
+    def to_record(self) -> PaymentInputRecord:
+        return PaymentInputRecord(self.method, self.card_token, self.gift_card_code)
+
+
+@strawberry.type
+class CheckoutCompletePayload:
+    order: Order | None
+    user_errors: list[UserError]
+
+
+def checkout_payload(result: CheckoutResult) -> CheckoutCompletePayload:
+    return CheckoutCompletePayload(order=result.order, user_errors=result.user_errors)  # type: ignore[arg-type]
+
+
+@strawberry.type
+class OrderCancelPayload:
+    order: Order | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class FulfillmentUpdateStatusPayload:
+    fulfillment: OrderFulfillment | None
+    order: Order | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class StoreSaleLineInput:
+    variant_id: strawberry.ID
+    quantity: int = 1
+
+
+@strawberry.input(description="A sale at a store's till.")
+class StoreSaleInput:
+    location_id: strawberry.ID
+    lines: list[StoreSaleLineInput]
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The member who identified at the till: the sale joins their history.",
+    )
+    payment: PaymentInput | None = strawberry.field(
+        default=None,
+        description="How it was paid; the till takes cash and cards itself, a gift card is "
+        "charged here. Default: taken at the till.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A till's retry with the same key records the sale once."
+    )
+
+
+@strawberry.type
+class StoreSaleRecordPayload:
+    order: Order | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ReturnLineInput:
+    order_line_id: strawberry.ID
+    quantity: int = 1
+    exchange_variant_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Another size or colour of the same product instead of money."
+    )
+
+
+@strawberry.input(description="Goods of any order brought back to any location.")
+class ReturnInput:
+    order_id: strawberry.ID
+    location_id: strawberry.ID
+    lines: list[ReturnLineInput]
+    reason: str | None = None
+
+
+@strawberry.type
+class ReturnCreatePayload:
+    return_: Return | None = strawberry.field(name="return")
+    order: Order | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class GiftCardIssueInput:
+    amount: Decimal
+
+
+@strawberry.type
+class IssuedGiftCard:
+    code: str = strawberry.field(description="Shown once: the gateway keeps only its hash.")
+    balance: Money
+
+
+@strawberry.type
+class GiftCardIssuePayload:
+    gift_card: IssuedGiftCard | None
+    user_errors: list[UserError]
+
+
+def _order_payload(result: OrderResult) -> OrderCancelPayload:
+    return OrderCancelPayload(order=result.order, user_errors=result.user_errors)  # type: ignore[arg-type]
+
+
+@strawberry.type
+class OrderQuery:
+    @strawberry.field(
+        description="An order: its member, or staff of a location fulfilling it.",
+        permission_classes=[CanSeeOrder],
+    )
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        from resolvers.errors import NotFound
+
+        found = await orders.order(info.context, decode_id(id, "Order"))
+        if found is None:
+            raise NotFound("no order has this id", field="id")
+        return found  # type: ignore[return-value]
+
+
+@strawberry.type
+class OrderMutation:
+    @strawberry.mutation(
+        description="Cancel what has not left yet; stock is released and payments refunded.",
+        permission_classes=[CanCancelOrder],
+    )
+    async def order_cancel(
+        self, info: Info, order_id: strawberry.ID, reason: str | None = None
+    ) -> OrderCancelPayload:
+        result = await orders.cancel_order(
+            info.context, decode_id(order_id, "Order", "orderId"), reason
+        )
+        return _order_payload(result)
+
+    @strawberry.mutation(
+        description="Staff of the fulfilling location move it along: ready, shipped, picked up; "
+        "a reserve-in-store hold is SOLD or RELEASED.",
+        permission_classes=[WorksAtFulfillmentLocation],
+    )
+    async def fulfillment_update_status(
+        self,
+        info: Info,
+        fulfillment_id: strawberry.ID,
+        status: FulfillmentStatus,  # type: ignore[valid-type]
+    ) -> FulfillmentUpdateStatusPayload:
+        fid = decode_id(fulfillment_id, "OrderFulfillment", "fulfillmentId")
+        result = await orders.update_fulfillment_status(info.context, fid, status)
+        return FulfillmentUpdateStatusPayload(
+            fulfillment=result.fulfillment,  # type: ignore[arg-type]
+            order=result.order,  # type: ignore[arg-type]
+            user_errors=result.user_errors,  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation(
+        description="Record a sale at a store's till: the units leave that store's stock.",
+        permission_classes=[WorksAtInputLocation],
+    )
+    async def store_sale_record(self, info: Info, input: StoreSaleInput) -> StoreSaleRecordPayload:
+        lines = [
+            (decode_id(ln.variant_id, "ProductVariant", "variantId"), ln.quantity)
+            for ln in input.lines
+        ]
+        member = (
+            None
+            if input.member_id is None
+            else decode_str_id(input.member_id, "Member", EXTERNAL_KEY, "memberId")
+        )
+        payment = (
+            input.payment.to_record()
+            if input.payment is not None
+            else PaymentInputRecord(commerce.PaymentMethod.PAY_AT_STORE)
+        )
+        result = await checkout.record_store_sale(
+            info.context,
+            decode_id(input.location_id, "Location", "locationId"),
+            lines,
+            member,
+            payment,
+            input.idempotency_key,
+        )
+        return StoreSaleRecordPayload(order=result.order, user_errors=result.user_errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Take back lines of any order at this location: restock, refund or exchange.",
+        permission_classes=[WorksAtInputLocation],
+    )
+    async def return_create(self, info: Info, input: ReturnInput) -> ReturnCreatePayload:
+        lines = [
+            returns.ReturnLineInput(
+                decode_id(ln.order_line_id, "OrderLine", "orderLineId"),
+                ln.quantity,
+                None
+                if ln.exchange_variant_id is None
+                else decode_id(ln.exchange_variant_id, "ProductVariant", "exchangeVariantId"),
+            )
+            for ln in input.lines
+        ]
+        result: ReturnResult = await returns.create_return(
+            info.context,
+            decode_id(input.order_id, "Order", "orderId"),
+            decode_id(input.location_id, "Location", "locationId"),
+            lines,
+            input.reason,
+        )
+        return ReturnCreatePayload(
+            return_=result.record,  # type: ignore[arg-type]
+            order=result.order,  # type: ignore[arg-type]
+            user_errors=result.user_errors,  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation(description="Issue a gift card (staff).", permission_classes=[IsStaff])
+    async def gift_card_issue(self, info: Info, input: GiftCardIssueInput) -> GiftCardIssuePayload:
+        result: GiftCardResult = await gift_cards.issue_gift_card(info.context, input.amount)
+        return GiftCardIssuePayload(
+            gift_card=result.gift_card,  # type: ignore[arg-type]
+            user_errors=result.user_errors,  # type: ignore[arg-type]
+        )
