@@ -130,7 +130,8 @@ async def complete_checkout(
         field = ["cartId"] if refused.index is None else ["cartId", "lines", str(refused.index)]
         return _fail(field, refused.message, refused.code)
     await stock_moved(ctx, placed.levels, "ALLOCATION")
-    return await _charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key))
+    due = _due(draft)
+    return await _charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
 
 
 async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
@@ -176,8 +177,15 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
     )
 
 
-async def amount_due(ctx: ResolverContext, order: OrderRecord) -> int:
+def _due(draft: OrderDraft) -> int:
     """What is paid now: everything but reserve-in-store lines (bought at the till, if at all)."""
+    return sum(
+        ln.quantity * ln.unit_price_minor for ln in draft.lines if ln.mode not in UNPAID_MODES
+    )
+
+
+async def amount_due(ctx: ResolverContext, order: OrderRecord) -> int:
+    """`_due` of an order already placed (resuming a checkout)."""
     fulfillments = await ctx.upstreams.orders.fulfillments_by_order_ids([order.id])
     unpaid = {f.id for f in fulfillments if f.mode in UNPAID_MODES}
     lines = await ctx.upstreams.orders.lines_by_order_ids([order.id])
@@ -189,11 +197,11 @@ async def _charge_and_confirm(
     order: OrderRecord,
     payment: PaymentInput,
     attempt: tuple[str, str] | None,
+    due: int,
     *,
     till: bool = False,
 ) -> CheckoutResult:
     orders = ctx.upstreams.orders
-    due = await amount_due(ctx, order)
     taken: PaymentDraft | None = None
     if till and payment.method is not PaymentMethod.GIFT_CARD:
         # A till sale: the register took cash or card itself; the gateway records it.
@@ -291,7 +299,8 @@ async def _resume(
     [order] = await ctx.upstreams.orders.orders_by_ids([attempt.order_id])
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return CheckoutResult(order, [])
-    return await _charge_and_confirm(ctx, order, payment, (attempt.scope, attempt.key))
+    due = await amount_due(ctx, order)
+    return await _charge_and_confirm(ctx, order, payment, (attempt.scope, attempt.key), due)
 
 
 async def record_store_sale(
@@ -357,4 +366,4 @@ async def record_store_sale(
         return _fail(field, refused.message, refused.code)
     await stock_moved(ctx, placed.levels, "ALLOCATION")
     key = None if attempt is None else (attempt.scope, attempt.key)
-    return await _charge_and_confirm(ctx, placed.order, payment, key, till=True)
+    return await _charge_and_confirm(ctx, placed.order, payment, key, _due(draft), till=True)

@@ -130,15 +130,17 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
     levels = await stock_moves.release_reservations(
         conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
     )
-    holds = {
-        r.cart_line_id: r
-        for r in await conn.execute(
-            sa.select(reservations)
-            .where(reservations.c.cart_line_id.in_(line_ids))
-            .where(reservations.c.order_line_id.is_(None))
-            .with_for_update()
-        )
-    }
+    holds = {}
+    if line_ids:
+        holds = {
+            r.cart_line_id: r
+            for r in await conn.execute(
+                sa.select(reservations)
+                .where(reservations.c.cart_line_id.in_(line_ids))
+                .where(reservations.c.order_line_id.is_(None))
+                .with_for_update()
+            )
+        }
 
     chosen: dict[int, tuple[int, Any]] = {}
     by_key = sorted(
@@ -175,21 +177,24 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             )
 
     subtotal = sum(line.quantity * line.unit_price_minor for line in draft.lines)
-    order_id = await conn.scalar(
-        sa.insert(orders)
-        .values(
-            channel=draft.channel.value,
-            status=OrderStatus.PENDING_PAYMENT.value,
-            member_id=draft.member_id,
-            cart_id=draft.cart_id,
-            currency_code=draft.currency_code,
-            subtotal_minor=subtotal,
-            total_minor=subtotal,
-            created_at=now,
-            updated_at=now,
+    order = (
+        await conn.execute(
+            sa.insert(orders)
+            .values(
+                channel=draft.channel.value,
+                status=OrderStatus.PENDING_PAYMENT.value,
+                member_id=draft.member_id,
+                cart_id=draft.cart_id,
+                currency_code=draft.currency_code,
+                subtotal_minor=subtotal,
+                total_minor=subtotal,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(*orders.c)
         )
-        .returning(orders.c.id)
-    )
+    ).one()
+    order_id = order.id
     fulfillment_ids: dict[tuple[int, FulfillmentMode], int] = {}
     for index, line in enumerate(draft.lines):
         group = (chosen[index][0], line.mode)
@@ -255,7 +260,6 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             )
             .values(order_id=order_id)
         )
-    order = (await conn.execute(sa.select(orders).where(orders.c.id == order_id))).one()
     return Placed(order_from_row(order), stock_moves.latest(levels))
 
 
