@@ -134,6 +134,7 @@ class OrderRecord:
     currency_code: str
     subtotal_minor: int
     total_minor: int
+    payment_key: str  # the provider's idempotency key: one order is charged once
     created_at: datetime
     updated_at: datetime
 

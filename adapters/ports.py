@@ -410,7 +410,7 @@ class OrderSource(Protocol):
         """Reserve-in-store fulfillments still HELD after their hold ended."""
         ...
 
-    async def stale_checkouts(self, older_than: datetime) -> list[int]:
+    async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         """Orders left PENDING_PAYMENT (a process died while charging)."""
         ...
 

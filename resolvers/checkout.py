@@ -86,11 +86,6 @@ def payment_errors(payment: PaymentInput) -> list[UserError]:
     return []
 
 
-def charge_key(order_id: int) -> str:
-    """The provider's idempotency key: one order is charged once, whoever asks."""
-    return f"order:{order_id}"
-
-
 async def complete_checkout(
     ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
 ) -> CheckoutResult:
@@ -213,7 +208,7 @@ async def _charge_and_confirm(
             method=payment.method,
             amount_minor=due,
             currency_code=order.currency_code,
-            idempotency_key=charge_key(order.id),
+            idempotency_key=order.payment_key,  # one order is charged once, whoever asks
             card_token=payment.card_token,
             gift_card_code=payment.gift_card_code,
             description=f"Order {order.number}",
@@ -224,7 +219,7 @@ async def _charge_and_confirm(
             await _abandon(ctx, order, "PAYMENT_DECLINED", declined.message)
             return _fail(["payment"], declined.message, "PAYMENT_DECLINED")
         except PaymentUnavailable as exc:
-            await ctx.upstreams.payments.void(charge_key(order.id))
+            await ctx.upstreams.payments.void(order.payment_key)
             await _abandon(ctx, order, "PAYMENT_UNAVAILABLE", str(exc))
             if attempt is not None:
                 await orders.forget_attempt(*attempt)  # nothing happened: the key may be retried

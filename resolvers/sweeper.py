@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvers.checkout import charge_key
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
 from resolvers.orders import expire_hold
@@ -50,13 +49,13 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     # A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
     # Whatever the provider did under the order's key is voided, then the stock is released.
     stale = await orders.stale_checkouts(now - ctx.policy.checkout_stale)
-    for order_id in stale:
-        await ctx.upstreams.payments.void(charge_key(order_id))
+    for order in stale:
+        await ctx.upstreams.payments.void(order.payment_key)
         levels = await orders.abandon_order(
-            order_id, "CHECKOUT_ABANDONED", "the checkout did not finish", now, now
+            order.id, "CHECKOUT_ABANDONED", "the checkout did not finish", now, now
         )
         await stock_moved(ctx, levels, "RELEASE")
-        log.warning("undid checkout of order %s left pending since before %s", order_id, now)
+        log.warning("undid checkout of order %s, pending since %s", order.id, order.created_at)
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
     return SweepReport(released, len(holds), deleted, len(stale), forgotten)

@@ -10,6 +10,7 @@ gives that stock back and deletes the order in one transaction.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from adapters.commerce import (
     CheckoutAttempt,
     FulfillmentMode,
     FulfillmentStatus,
+    OrderRecord,
     OrderStatus,
     StockEffect,
 )
@@ -188,6 +190,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
                 currency_code=draft.currency_code,
                 subtotal_minor=subtotal,
                 total_minor=subtotal,
+                payment_key=f"ord_{secrets.token_hex(16)}",
                 created_at=now,
                 updated_at=now,
             )
@@ -394,16 +397,15 @@ async def forget_attempt(conn: Any, scope: str, key: str) -> None:
     )
 
 
-async def stale_checkouts(conn: Any, older_than: datetime) -> list[int]:
-    return list(
-        await conn.scalars(
-            sa.select(orders.c.id)
-            .where(orders.c.status == OrderStatus.PENDING_PAYMENT.value)
-            .where(orders.c.created_at <= older_than)
-            .order_by(orders.c.id)
-            .limit(100)
-        )
+async def stale_checkouts(conn: Any, older_than: datetime) -> list[OrderRecord]:
+    rows = await conn.execute(
+        sa.select(orders)
+        .where(orders.c.status == OrderStatus.PENDING_PAYMENT.value)
+        .where(orders.c.created_at <= older_than)
+        .order_by(orders.c.id)
+        .limit(100)
     )
+    return [order_from_row(r) for r in rows]
 
 
 async def delete_attempts(conn: Any, older_than: datetime) -> int:

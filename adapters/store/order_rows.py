@@ -42,6 +42,7 @@ def order_from_row(row: Any) -> OrderRecord:
         currency_code=row.currency_code,
         subtotal_minor=row.subtotal_minor,
         total_minor=row.total_minor,
+        payment_key=row.payment_key,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

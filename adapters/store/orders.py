@@ -186,7 +186,7 @@ class StoreOrders:
     async def forget_attempt(self, scope: str, key: str) -> None:
         await self._store.write(lambda conn: checkout.forget_attempt(conn, scope, key))
 
-    async def stale_checkouts(self, older_than: datetime) -> list[int]:
+    async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         async with self._store.reading() as conn:
             return await checkout.stale_checkouts(conn, older_than)
 

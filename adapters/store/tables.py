@@ -165,6 +165,9 @@ orders = sa.Table(
     sa.Column("currency_code", sa.String(3), nullable=False),
     sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
     sa.Column("total_minor", sa.BigInteger, nullable=False),
+    # The payment provider's idempotency key for this order: random, so it never repeats even
+    # when a database reuses a deleted order's id.
+    sa.Column("payment_key", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Index("ix_orders_member_id_id", "member_id", "id"),

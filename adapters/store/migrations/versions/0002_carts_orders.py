@@ -72,9 +72,11 @@ def upgrade() -> None:
         sa.Column("currency_code", sa.String(3), nullable=False),
         sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
         sa.Column("total_minor", sa.BigInteger, nullable=False),
+        sa.Column("payment_key", sa.String(64), nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_orders"),
+        sa.UniqueConstraint("payment_key", name="uq_orders_payment_key"),
         _fk("orders", "cart_id", "carts", "SET NULL"),
     )
     op.create_index("ix_orders_cart_id", "orders", ["cart_id"])
