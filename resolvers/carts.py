@@ -197,10 +197,23 @@ async def line_total(ctx: ResolverContext, line: CartLineRecord) -> Money:
 
 
 async def subtotal(ctx: ResolverContext, cart: CartRecord) -> Money:
-    total = 0
-    for line in await lines_of(ctx, cart):
-        total += (await line_total(ctx, line)).to_minor()
+    lines = await lines_of(ctx, cart)
+    # One batch for every line's variant, not one await per line.
+    variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
+    total = sum(
+        v.price.to_minor() * ln.quantity for ln, v in zip(lines, variants, strict=True) if v
+    )
     return Money.from_minor(total, cart.currency_code)
+
+
+async def location_of(ctx: ResolverContext, line: CartLineRecord) -> LocationRecord | None:
+    """A line's store, from the request's one read of all locations (which a cart needs anyway
+    for availability and alternatives), so a cart costs one locations query whatever it asks."""
+    if line.location_id is None:
+        return None
+    return next(
+        (loc for loc in await ctx.loaders.all_locations.load() if loc.id == line.location_id), None
+    )
 
 
 def live_hold(line: CartLineRecord, now: datetime) -> int:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
-from resolvers import carts, catalog, checkout, locations
+from resolvers import carts, catalog, checkout
 from resolvers.carts import CartResult, LineInput, LineUpdate
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
@@ -42,9 +42,7 @@ class Fulfillment:
 
     @strawberry.field
     async def location(root: CartLineRecord, info: Info) -> Location | None:
-        if root.location_id is None:
-            return None
-        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+        return await carts.location_of(info.context, root)  # type: ignore[return-value]
 
 
 @strawberry.type

@@ -28,3 +28,68 @@ async def test_page_of_5_and_page_of_50_cost_the_same(api):
         await api.data(LISTING, {"n": n})
         counts.append(api.store.statements - before)
     assert counts[0] == counts[1] == 4
+
+
+CART_QUERY = """
+query ($id: ID!) {
+  cart(id: $id) {
+    subtotal { amount } totalQuantity
+    lines {
+      quantity status available held unitPrice { amount } total { amount }
+      variant { sku product { title } }
+      fulfillment { mode location { name } }
+      alternatives { location { name } available }
+    }
+  }
+}"""
+
+ORDER_QUERY = """
+query ($id: ID!) {
+  order(id: $id) {
+    number status total { amount }
+    lines { sku quantity returnedQuantity variant { sku product { title } } fulfillment { status } }
+    fulfillments { status location { name } lines { sku } }
+    statusHistory { status fulfillment { status } }
+    payments { amount { amount } }
+    returns { id }
+  }
+}"""
+
+
+async def _cart_with(api, n: int) -> str:
+    from tests.commerce import KENT, RENO, SEATTLE, create_cart, line, set_stock
+
+    # Mixed fulfillments: each line reads its variant, product, stock and locations.
+    for v in range(1, n + 1):
+        await set_stock(api, v, SEATTLE if v % 2 else RENO, 5)
+        await set_stock(api, v, KENT, 0)
+    lines = [line(v, 1, "PICKUP", SEATTLE) if v % 2 else line(v) for v in range(1, n + 1)]
+    return (await create_cart(api, *lines, lean=True))["id"]
+
+
+async def test_a_carts_statements_do_not_grow_with_its_lines(api):
+    counts = []
+    for n in (2, 10):
+        cart_id = await _cart_with(api, n)
+        api.store.trace = []
+        data = await api.data(CART_QUERY, {"id": cart_id})
+        assert len(data["cart"]["lines"]) == n
+        counts.append(len(api.store.trace))
+    # the cart, its lines (with holds), variants, products, stock, locations
+    print([s.split("FROM", 1)[1].split()[0] for s in api.store.trace])
+    assert counts == [6, 6]
+
+
+async def test_an_orders_statements_do_not_grow_with_its_lines(api):
+    from tests.commerce import checkout
+
+    counts = []
+    for n in (2, 10):
+        order = (await checkout(api, await _cart_with(api, n), lean=True))["order"]
+        api.store.trace = []
+        data = await api.data(ORDER_QUERY, {"id": order["id"]}, **api.as_integration())
+        assert len(data["order"]["lines"]) == n
+        counts.append(len(api.store.trace))
+    # the order, its fulfillments, lines, payments, returns, history; locations, variants,
+    # products (return lines only when there are returns)
+    assert counts == [9, 9]
