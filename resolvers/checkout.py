@@ -63,8 +63,9 @@ class PaymentInput:
     card_token: str | None = None
     gift_card_code: str | None = None
 
-    def fingerprint(self) -> str:
-        text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}"
+    def fingerprint(self, *more: object) -> str:
+        """What a request with this key did: a key reused for another request is refused."""
+        text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}|{more!r}"
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -251,13 +252,18 @@ async def _abandon(ctx: ResolverContext, order: OrderRecord, code: str, message:
 
 
 async def _replay(
-    ctx: ResolverContext, found: CheckoutAttempt, wanted: AttemptKey, payment: PaymentInput
+    ctx: ResolverContext,
+    found: CheckoutAttempt,
+    wanted: AttemptKey,
+    payment: PaymentInput,
+    *,
+    till: bool = False,
 ) -> CheckoutResult:
     """Answer a repeated key with what its first use did, waiting for it if it is running."""
     if found.fingerprint != wanted.fingerprint:
         return _fail(
             ["idempotencyKey"],
-            "this key was used with another payment; use a new key for a new attempt",
+            "this key was used for another request; use a new key for a new attempt",
             "IDEMPOTENCY_KEY_REUSED",
         )
     orders = ctx.upstreams.orders
@@ -265,7 +271,7 @@ async def _replay(
     attempt: CheckoutAttempt | None = found
     while attempt is not None and attempt.status == "PENDING":
         if asyncio.get_running_loop().time() >= deadline:
-            return await _resume(ctx, attempt, payment)
+            return await _resume(ctx, attempt, payment, till=till)
         await asyncio.sleep(_POLL)
         attempt = await orders.find_attempt(wanted.scope, wanted.key)
     if attempt is None:  # the first call could not reach the provider and let the key go
@@ -286,7 +292,7 @@ async def _replay(
 
 
 async def _resume(
-    ctx: ResolverContext, attempt: CheckoutAttempt, payment: PaymentInput
+    ctx: ResolverContext, attempt: CheckoutAttempt, payment: PaymentInput, *, till: bool
 ) -> CheckoutResult:
     """The first call is gone (or stuck): finish its checkout; the provider key keeps it to
     one charge."""
@@ -295,7 +301,8 @@ async def _resume(
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return CheckoutResult(order, [])
     due = await amount_due(ctx, order)
-    return await _charge_and_confirm(ctx, order, payment, (attempt.scope, attempt.key), due)
+    key = (attempt.scope, attempt.key)
+    return await _charge_and_confirm(ctx, order, payment, key, due, till=till)
 
 
 async def record_store_sale(
@@ -320,12 +327,14 @@ async def record_store_sale(
     attempt = (
         None
         if idempotency_key is None
-        else AttemptKey(f"store:{location_id}", idempotency_key, payment.fingerprint())
+        else AttemptKey(
+            f"store:{location_id}", idempotency_key, payment.fingerprint(lines, member_id)
+        )
     )
     if attempt is not None:
         earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
         if earlier is not None:
-            return await _replay(ctx, earlier, attempt, payment)
+            return await _replay(ctx, earlier, attempt, payment, till=True)
     variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])
     products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
     draft = OrderDraft(
@@ -353,7 +362,7 @@ async def record_store_sale(
         placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
     except AttemptTaken as taken:
         assert attempt is not None
-        return await _replay(ctx, taken.attempt, attempt, payment)
+        return await _replay(ctx, taken.attempt, attempt, payment, till=True)
     except Refused as refused:
         field = (
             ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]

@@ -30,6 +30,7 @@ from adapters.ports import (
 )
 from adapters.records import LocationKind, Money
 from resolvers import lifecycle
+from resolvers.errors import BadUserInput
 from resolvers.events import OrderStatusChanged
 from resolvers.inventory import stock_moved
 from resolvers.pagination import Connection, PageArgs, keyset_connection
@@ -142,9 +143,8 @@ async def member_orders(
 # -- events ----------------------------------------------------------------------------------
 
 
-async def order_changed(
-    ctx: ResolverContext, record: OrderRecord, fulfillment: FulfillmentRecord | None
-) -> None:
+def forget_order(ctx: ResolverContext, record: OrderRecord) -> None:
+    """Drop what this request cached of an order that just changed."""
     for loader in (
         ctx.loaders.fulfillments_by_order_id,
         ctx.loaders.status_changes_by_order_id,
@@ -153,9 +153,15 @@ async def order_changed(
         ctx.loaders.order_lines_by_order_id,
     ):
         loader.clear(record.id)
+    ctx.loaders.order_by_id.clear(record.id).prime(record.id, record)
+
+
+async def order_changed(
+    ctx: ResolverContext, record: OrderRecord, fulfillment: FulfillmentRecord | None
+) -> None:
+    forget_order(ctx, record)
     if fulfillment is not None:
         ctx.loaders.fulfillment_by_id.clear(fulfillment.id).prime(fulfillment.id, fulfillment)
-    ctx.loaders.order_by_id.clear(record.id).prime(record.id, record)
     await ctx.events.publish(
         OrderStatusChanged(
             order_id=record.id,
@@ -333,8 +339,6 @@ async def refund(
 async def check_sale_lines(
     ctx: ResolverContext, location_id: int, lines: list[tuple[int, int]]
 ) -> list[UserError]:
-    from resolvers.errors import BadUserInput
-
     if len(lines) > MAX_SALE_LINES:
         raise BadUserInput(f"at most {MAX_SALE_LINES} lines", field="lines")
     errors: list[UserError] = []

@@ -18,7 +18,7 @@ from resolvers import lifecycle
 from resolvers.errors import BadUserInput
 from resolvers.events import ReturnCreated
 from resolvers.inventory import stock_moved
-from resolvers.orders import UNPAID_MODES, fulfillments_of, order, order_changed, refund
+from resolvers.orders import UNPAID_MODES, forget_order, fulfillments_of, order, refund
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
@@ -141,5 +141,5 @@ async def create_return(
             record.created_at,
         )
     )
-    await order_changed(ctx, found, None)
+    forget_order(ctx, found)
     return ReturnResult(record, found, [])

@@ -52,7 +52,7 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     for order in stale:
         await ctx.upstreams.payments.void(order.payment_key)
         levels = await orders.abandon_order(
-            order.id, "CHECKOUT_ABANDONED", "the checkout did not finish", now, now
+            order.id, "CHECKOUT_EXPIRED", "the checkout did not finish; start again", now, now
         )
         await stock_moved(ctx, levels, "RELEASE")
         log.warning("undid checkout of order %s, pending since %s", order.id, order.created_at)

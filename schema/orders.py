@@ -22,6 +22,7 @@ from adapters.records import Money as MoneyRecord
 from resolvers import catalog, checkout, gift_cards, locations, orders, returns
 from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
+from resolvers.errors import NotFound
 from resolvers.gift_cards import GiftCardResult
 from resolvers.orders import OrderResult
 from resolvers.returns import ReturnResult
@@ -358,8 +359,6 @@ class OrderQuery:
         permission_classes=[CanSeeOrder],
     )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        from resolvers.errors import NotFound
-
         found = await orders.order(info.context, decode_id(id, "Order"))
         if found is None:
             raise NotFound("no order has this id", field="id")

@@ -269,6 +269,26 @@ async def test_a_checkout_left_charging_is_undone_by_the_sweeper(api: Api):
     assert await count(api, orders) == 0
     assert (await api.data(CART, {"id": cart["id"]}))["cart"]["status"] == "OPEN"
     await reservations_consistent(api)
+    # The app retries with the old key: told to start again; a new key goes through.
+    assert codes(await checkout(api, cart["id"], key="k")) == ["CHECKOUT_EXPIRED"]
+    assert (await checkout(api, cart["id"], key="k2"))["userErrors"] == []
+
+
+async def test_a_deadlock_victim_is_run_again(api: Api):
+    from sqlalchemy.exc import DBAPIError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    calls = []
+
+    async def work(conn):
+        calls.append(conn)
+        if len(calls) == 1:
+            raise DBAPIError("UPDATE ...", {}, Deadlock())
+        return "done"
+
+    assert await api.store.write(work) == "done" and len(calls) == 2
 
 
 async def test_a_retry_resumes_a_checkout_whose_first_call_died(api: Api):

@@ -194,6 +194,12 @@ async def test_a_till_sale_takes_the_stores_stock_and_joins_the_members_history(
     )
     assert retry["storeSaleRecord"]["order"]["id"] == order["id"]
     assert (await level(api, 1, SEATTLE))["onHand"] == 1
+    reused = await api.data(
+        STORE_SALE, sale(SEATTLE, (1, 1), idempotencyKey="till-7-0001"), **api.as_staff(SEATTLE)
+    )
+    assert [e["code"] for e in reused["storeSaleRecord"]["userErrors"]] == [
+        "IDEMPOTENCY_KEY_REUSED"
+    ]
     # The member sees it, and their history has both channels, newest first.
     assert (await api.data(ORDER, {"id": order["id"]}, **api.as_member("m1")))["order"]
     principal = Principal(PrincipalKind.MEMBER, subject="member:m1", member_id="m1")
