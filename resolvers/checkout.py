@@ -135,12 +135,12 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
     lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
     variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
     products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
-    locations = await ctx.loaders.all_locations.load()
     planned = []
     for line, variant, product in zip(lines, variants, products, strict=True):
         assert variant is not None and product is not None
         if line.mode is FulfillmentMode.SHIP:
             levels = await levels_of(ctx, line.variant_id)
+            locations = await ctx.loaders.all_locations.load()
             candidates = ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations)
         else:
             assert line.location_id is not None

@@ -113,6 +113,9 @@ async def _shortfall(conn: Any, line: PlannedLine, index: int) -> Refused:
 
 
 async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
+    """Everything but the stock first, then the conditional updates on the level rows, then one
+    insert of the reservations: on PostgreSQL a popular SKU's row stays locked for the last
+    two statements and the commit only, not for the whole transaction."""
     await _claim(conn, draft, now)
     if draft.cart_id is not None:
         taken = await conn.scalar(
@@ -126,58 +129,98 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             if status == CartStatus.CHECKING_OUT.value:
                 raise Refused("CHECKOUT_IN_PROGRESS", "another checkout of this cart is running")
             raise Refused("CART_COMPLETED", "this cart has been checked out")
-    line_ids = [line.cart_line_id for line in draft.lines if line.cart_line_id is not None]
     needed = sorted({(line.variant_id, loc) for line in draft.lines for loc in line.candidates})
     # Expired holds never block a sale: release those at the levels this order needs first.
     levels = await stock_moves.release_reservations(
         conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
     )
-    holds = {}
-    if line_ids:
-        holds = {
-            r.cart_line_id: r
-            for r in await conn.execute(
-                sa.select(reservations)
-                .where(reservations.c.cart_line_id.in_(line_ids))
-                .where(reservations.c.order_line_id.is_(None))
-                .with_for_update()
-            )
-        }
+    holds = await _lock_holds(conn, draft)
+    order = await _insert_order(conn, draft, now)
+    writer = _LineWriter(conn, draft, order.id, now)
 
-    chosen: dict[int, tuple[int, Any]] = {}
+    # Lines that can only be at one location are written now, and their holds become theirs.
+    line_ids: dict[int, int] = {}
+    held: dict[int, int] = {}
+    for index, line in enumerate(draft.lines):
+        if len(line.candidates) != 1:
+            continue
+        line_ids[index] = await writer.write(index, line.candidates[0])
+        hold = holds.pop(line.cart_line_id, None)
+        if hold is None:
+            continue
+        if (hold.variant_id, hold.location_id) != (line.variant_id, line.candidates[0]):
+            await conn.execute(sa.delete(reservations).where(reservations.c.id == hold.id))
+            key = (hold.variant_id, hold.location_id)
+            levels.append(await stock_moves.unreserve(conn, key, hold.quantity, now))
+            continue
+        held[index] = min(hold.quantity, line.quantity)
+        if hold.quantity > line.quantity:  # never: a hold is at most its line; be safe anyway
+            key = (hold.variant_id, hold.location_id)
+            levels.append(
+                await stock_moves.unreserve(conn, key, hold.quantity - line.quantity, now)
+            )
+        await conn.execute(
+            sa.update(reservations)
+            .where(reservations.c.id == hold.id)
+            .values(order_line_id=line_ids[index], expires_at=line.hold_expires_at,
+                    quantity=line.quantity)
+        )  # fmt: skip
+
+    # The stock, in key order: each line takes what it lacks, at the first location that has it.
+    chosen: dict[int, int] = {}
     by_key = sorted(
         range(len(draft.lines)),
         key=lambda i: (draft.lines[i].variant_id, draft.lines[i].candidates[0]),
     )
     for index in by_key:
         line = draft.lines[index]
-        hold = holds.get(line.cart_line_id)
         for location_id in line.candidates:
-            key = (line.variant_id, location_id)
-            held = (
-                hold.quantity
-                if hold is not None and (hold.variant_id, hold.location_id) == key
-                else 0
-            )
-            if held > line.quantity:  # never: a hold is at most its line; be safe anyway
-                levels.append(await stock_moves.unreserve(conn, key, held - line.quantity, now))
-                held = line.quantity
-            level = await stock_moves.reserve(conn, key, line.quantity - held, now)
+            wanted = line.quantity - held.get(index, 0)
+            level = await stock_moves.reserve(conn, (line.variant_id, location_id), wanted, now)
             if level is not None:
                 levels.append(level)
-                chosen[index] = (location_id, hold if held else None)
+                chosen[index] = location_id
                 break
         else:
             raise await _shortfall(conn, line, index)
-        if hold is not None and chosen[index][1] is None:
-            # Allocated somewhere else than its hold: the hold goes back.
-            await conn.execute(sa.delete(reservations).where(reservations.c.id == hold.id))
-            levels.append(
-                await stock_moves.unreserve(
-                    conn, (hold.variant_id, hold.location_id), hold.quantity, now
-                )
-            )
 
+    rows = []
+    for index, line in enumerate(draft.lines):
+        if index not in line_ids:
+            line_ids[index] = await writer.write(index, chosen[index])
+        if index in held:
+            continue
+        rows.append(
+            {
+                "variant_id": line.variant_id,
+                "location_id": chosen[index],
+                "quantity": line.quantity,
+                # Kept while the payment is taken, so a decline can give the line its hold back.
+                "cart_line_id": line.cart_line_id,
+                "order_line_id": line_ids[index],
+                "expires_at": line.hold_expires_at,
+                "created_at": now,
+            }
+        )
+    if rows:
+        await conn.execute(sa.insert(reservations), rows)
+    return Placed(order_from_row(order), stock_moves.latest(levels))
+
+
+async def _lock_holds(conn: Any, draft: OrderDraft) -> dict[int, Any]:
+    line_ids = [line.cart_line_id for line in draft.lines if line.cart_line_id is not None]
+    if not line_ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(reservations)
+        .where(reservations.c.cart_line_id.in_(line_ids))
+        .where(reservations.c.order_line_id.is_(None))
+        .with_for_update()
+    )
+    return {r.cart_line_id: r for r in rows}
+
+
+async def _insert_order(conn: Any, draft: OrderDraft, now: datetime) -> Any:
     subtotal = sum(line.quantity * line.unit_price_minor for line in draft.lines)
     order = (
         await conn.execute(
@@ -197,63 +240,6 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             .returning(*orders.c)
         )
     ).one()
-    order_id = order.id
-    fulfillment_ids: dict[tuple[int, FulfillmentMode], int] = {}
-    for index, line in enumerate(draft.lines):
-        group = (chosen[index][0], line.mode)
-        if group not in fulfillment_ids:
-            ends = [
-                ln.hold_expires_at
-                for i, ln in enumerate(draft.lines)
-                if (chosen[i][0], ln.mode) == group and ln.hold_expires_at is not None
-            ]
-            fulfillment_ids[group] = await conn.scalar(
-                sa.insert(order_fulfillments)
-                .values(
-                    order_id=order_id,
-                    location_id=group[0],
-                    mode=line.mode.value,
-                    status=draft.initial[line.mode][0].value,
-                    hold_expires_at=max(ends) if ends else None,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(order_fulfillments.c.id)
-            )
-        order_line_id = await conn.scalar(
-            sa.insert(order_lines)
-            .values(
-                order_id=order_id,
-                fulfillment_id=fulfillment_ids[group],
-                variant_id=line.variant_id,
-                sku=line.sku,
-                title=line.title,
-                quantity=line.quantity,
-                unit_price_minor=line.unit_price_minor,
-            )
-            .returning(order_lines.c.id)
-        )
-        hold = chosen[index][1]
-        if hold is not None:
-            await conn.execute(
-                sa.update(reservations)
-                .where(reservations.c.id == hold.id)
-                .values(order_line_id=order_line_id, expires_at=line.hold_expires_at,
-                        quantity=line.quantity)
-            )  # fmt: skip
-        else:
-            await conn.execute(
-                sa.insert(reservations).values(
-                    variant_id=line.variant_id,
-                    location_id=group[0],
-                    quantity=line.quantity,
-                    # Kept while the payment is taken, so a decline can give the line its hold back.
-                    cart_line_id=line.cart_line_id,
-                    order_line_id=order_line_id,
-                    expires_at=line.hold_expires_at,
-                    created_at=now,
-                )
-            )
     if draft.attempt is not None:
         await conn.execute(
             sa.update(idempotency_keys)
@@ -261,9 +247,56 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
                 idempotency_keys.c.scope == draft.attempt.scope,
                 idempotency_keys.c.key == draft.attempt.key,
             )
-            .values(order_id=order_id)
+            .values(order_id=order.id)
         )
-    return Placed(order_from_row(order), stock_moves.latest(levels))
+    return order
+
+
+class _LineWriter:
+    """Writes order lines, opening one fulfillment per location and mode as they come."""
+
+    def __init__(self, conn: Any, draft: OrderDraft, order_id: int, now: datetime) -> None:
+        self.conn, self.draft, self.order_id, self.now = conn, draft, order_id, now
+        self.fulfillments: dict[tuple[int, FulfillmentMode], int] = {}
+
+    async def write(self, index: int, location_id: int) -> int:
+        line = self.draft.lines[index]
+        group = (location_id, line.mode)
+        if group not in self.fulfillments:
+            ends = [
+                ln.hold_expires_at
+                for ln in self.draft.lines
+                if ln.mode is line.mode
+                and ln.candidates == (location_id,)
+                and ln.hold_expires_at is not None
+            ]
+            self.fulfillments[group] = await self.conn.scalar(
+                sa.insert(order_fulfillments)
+                .values(
+                    order_id=self.order_id,
+                    location_id=location_id,
+                    mode=line.mode.value,
+                    status=self.draft.initial[line.mode][0].value,
+                    hold_expires_at=max(ends) if ends else None,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+                .returning(order_fulfillments.c.id)
+            )
+        return await self.conn.scalar(
+            sa.insert(order_lines)
+            .values(
+                order_id=self.order_id,
+                fulfillment_id=self.fulfillments[group],
+                variant_id=line.variant_id,
+                position=index,
+                sku=line.sku,
+                title=line.title,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+            )
+            .returning(order_lines.c.id)
+        )
 
 
 async def confirm(

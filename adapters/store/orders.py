@@ -116,7 +116,7 @@ class StoreOrders:
         stmt = (
             sa.select(order_lines)
             .where(order_lines.c.order_id.in_(order_ids))
-            .order_by(order_lines.c.id)
+            .order_by(order_lines.c.order_id, order_lines.c.position)
         )
         return [line_from_row(r) for r in await self._rows(stmt)]
 

@@ -204,6 +204,7 @@ order_lines = sa.Table(
         index=True,
     ),
     sa.Column("variant_id", sa.ForeignKey("variants.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # the cart's order of lines
     # What was bought, as it was called and priced at the time.
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("title", sa.String(512), nullable=False),

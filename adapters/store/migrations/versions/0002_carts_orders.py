@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.Integer, nullable=False),
         sa.Column("fulfillment_id", sa.Integer, nullable=False),
         sa.Column("variant_id", sa.Integer, nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
         sa.Column("sku", sa.String(64), nullable=False),
         sa.Column("title", sa.String(512), nullable=False),
         sa.Column("quantity", sa.Integer, nullable=False),
