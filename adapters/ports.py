@@ -251,6 +251,9 @@ class OrderDraft:
     # Each mode's first fulfillment status, and what confirming the order does to its stock.
     initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]]
     attempt: AttemptKey | None = None
+    # The cart's lines the draft was made from, as (line id, variant, quantity, mode, location):
+    # if the cart changed since, the order would not be what the shopper saw.
+    cart_lines: frozenset[tuple[int, int, int, FulfillmentMode, int | None]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from adapters.commerce import CartLineRecord, CartRecord, CartStatus, Channel, FulfillmentMode
+from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMode
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money, VariantRecord
 from resolvers.errors import BadUserInput
@@ -341,7 +341,3 @@ async def remove_lines(ctx: ResolverContext, token: str, line_ids: list[int]) ->
         raise BadUserInput(f"at most {MAX_INPUT_LINES} lines at a time", field="lineIds")
     ops = [CartLineOp(line_id=line_id, remove=True) for line_id in line_ids]
     return await _change(ctx, token, ops, "LINES_REMOVED", "lineIds")
-
-
-def is_open(cart: CartRecord) -> bool:
-    return cart.status is CartStatus.OPEN

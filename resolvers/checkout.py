@@ -170,6 +170,9 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
         lines=tuple(planned),
         initial=lifecycle.INITIAL,
         attempt=attempt,
+        cart_lines=frozenset(
+            (ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines
+        ),
     )
 
 

@@ -93,6 +93,4 @@ def order_status(statuses: list[FulfillmentStatus]) -> OrderStatus:
 
 def cancellable(statuses: list[FulfillmentStatus]) -> bool:
     """An order can be cancelled while nothing of it has left a location."""
-    return not any(s in HANDED_OVER or s is F.DELIVERED for s in statuses) and any(
-        s not in ENDED for s in statuses
-    )
+    return not any(s in HANDED_OVER for s in statuses) and any(s not in ENDED for s in statuses)

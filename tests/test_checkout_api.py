@@ -12,6 +12,7 @@ from tests.commerce import (
     DECLINED,
     GIFT_CARD_ISSUE,
     KENT,
+    LINES_ADD,
     LINES_REMOVE,
     ORDER,
     PORTLAND,
@@ -26,6 +27,7 @@ from tests.commerce import (
     reservation_count,
     reservations_consistent,
     set_stock,
+    variant_id,
 )
 from tests.conftest import Api
 
@@ -305,3 +307,19 @@ async def test_a_retry_resumes_a_checkout_whose_first_call_died(api: Api):
     resumed = await checkout(api, cart["id"], key="k")
     assert resumed["userErrors"] == [] and resumed["order"]["status"] == "ALLOCATED"
     assert len(api.gateway.payments.cards.charges) == 1  # charged once, by the provider's key
+
+
+async def test_a_cart_changed_during_checkout_is_not_half_ordered(api: Api):
+    cart = await create_cart(api, line(1))
+    place = api.store.orders.place_order
+
+    async def meanwhile(draft, now):
+        # The shopper's tablet adds a line while the phone is checking out.
+        await api.data(LINES_ADD, {"cartId": cart["id"], "lines": [line(2)]})
+        return await place(draft, now)
+
+    api.store.orders.place_order = meanwhile
+    assert codes(await checkout(api, cart["id"])) == ["CART_CHANGED"]
+    api.store.orders.place_order = place
+    order = (await checkout(api, cart["id"], key="again"))["order"]
+    assert [ln["variant"]["id"] for ln in order["lines"]] == [variant_id(1), variant_id(2)]

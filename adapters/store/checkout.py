@@ -39,6 +39,7 @@ from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
 from adapters.store.order_rows import apply_effect, lock_order, order_from_row
 from adapters.store.tables import (
+    cart_lines,
     carts,
     idempotency_keys,
     inventory_levels,
@@ -129,6 +130,15 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             if status == CartStatus.CHECKING_OUT.value:
                 raise Refused("CHECKOUT_IN_PROGRESS", "another checkout of this cart is running")
             raise Refused("CART_COMPLETED", "this cart has been checked out")
+        # The cart row is locked now (cart changes lock it too): its lines are what they are.
+        current = frozenset(
+            (r.id, r.variant_id, r.quantity, FulfillmentMode(r.mode), r.location_id)
+            for r in await conn.execute(
+                sa.select(cart_lines).where(cart_lines.c.cart_id == draft.cart_id)
+            )
+        )
+        if current != draft.cart_lines:
+            raise Refused("CART_CHANGED", "the cart changed during checkout; review it and retry")
     needed = sorted({(line.variant_id, loc) for line in draft.lines for loc in line.candidates})
     # Expired holds never block a sale: release those at the levels this order needs first.
     levels = await stock_moves.release_reservations(
