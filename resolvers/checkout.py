@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from adapters.commerce import (
     CartRecord,
-    Channel,
     CheckoutAttempt,
     FulfillmentMode,
     OrderRecord,
@@ -45,7 +44,7 @@ from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged
 from resolvers.inventory import levels_of, stock_moved
-from resolvers.orders import UNPAID_MODES, check_sale_lines, order_changed
+from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
 from resolvers.user_errors import UserError
 
@@ -75,7 +74,7 @@ class CheckoutResult:
     user_errors: list[UserError]
 
 
-def _fail(field: list[str], message: str, code: str) -> CheckoutResult:
+def failed(field: list[str], message: str, code: str) -> CheckoutResult:
     return CheckoutResult(None, [UserError(field, message, code)])
 
 
@@ -96,23 +95,23 @@ async def complete_checkout(
         )
     cart = await ctx.loaders.cart_by_token.load(token)
     if cart is None:
-        return _fail(["cartId"], "no cart has this id", "CART_NOT_FOUND")
+        return failed(["cartId"], "no cart has this id", "CART_NOT_FOUND")
     attempt = AttemptKey(f"cart:{cart.id}", idempotency_key, payment.fingerprint())
     earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
     if earlier is not None:
-        return await _replay(ctx, earlier, attempt, payment)
+        return await replay(ctx, earlier, attempt, payment)
     if cart.expires_at <= ctx.now():
-        return _fail(["cartId"], "no cart has this id", "CART_NOT_FOUND")
+        return failed(["cartId"], "no cart has this id", "CART_NOT_FOUND")
     errors = payment_errors(payment)
     if errors:
         return CheckoutResult(None, errors)
     lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
     if not lines:
-        return _fail(["cartId"], "the cart is empty", "EMPTY_CART")
+        return failed(["cartId"], "the cart is empty", "EMPTY_CART")
     if payment.method is PaymentMethod.PAY_AT_STORE and any(
         ln.mode not in _AT_STORE for ln in lines
     ):
-        return _fail(
+        return failed(
             ["payment", "method"],
             "pay at store is for orders collected in store; this cart has lines that ship",
             "PAYMENT_METHOD_NOT_ALLOWED",
@@ -121,13 +120,13 @@ async def complete_checkout(
     try:
         placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
     except AttemptTaken as taken:
-        return await _replay(ctx, taken.attempt, attempt, payment)
+        return await replay(ctx, taken.attempt, attempt, payment)
     except Refused as refused:
         field = ["cartId"] if refused.index is None else ["cartId", "lines", str(refused.index)]
-        return _fail(field, refused.message, refused.code)
+        return failed(field, refused.message, refused.code)
     await stock_moved(ctx, placed.levels, "ALLOCATION")
-    due = _due(draft)
-    return await _charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
+    due = due_now(draft)
+    return await charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
 
 
 async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
@@ -176,14 +175,14 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
     )
 
 
-def _due(draft: OrderDraft) -> int:
+def due_now(draft: OrderDraft) -> int:
     """What is paid now: everything but reserve-in-store lines (bought at the till, if at all)."""
     return sum(
         ln.quantity * ln.unit_price_minor for ln in draft.lines if ln.mode not in UNPAID_MODES
     )
 
 
-async def amount_due(ctx: ResolverContext, order: OrderRecord) -> int:
+async def amountdue_now(ctx: ResolverContext, order: OrderRecord) -> int:
     """`_due` of an order already placed (resuming a checkout)."""
     fulfillments = await ctx.upstreams.orders.fulfillments_by_order_ids([order.id])
     unpaid = {f.id for f in fulfillments if f.mode in UNPAID_MODES}
@@ -191,7 +190,7 @@ async def amount_due(ctx: ResolverContext, order: OrderRecord) -> int:
     return sum(ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id not in unpaid)
 
 
-async def _charge_and_confirm(
+async def charge_and_confirm(
     ctx: ResolverContext,
     order: OrderRecord,
     payment: PaymentInput,
@@ -221,7 +220,7 @@ async def _charge_and_confirm(
             charge = await ctx.upstreams.payments.charge(request)
         except PaymentDeclined as declined:
             await _abandon(ctx, order, "PAYMENT_DECLINED", declined.message)
-            return _fail(["payment"], declined.message, "PAYMENT_DECLINED")
+            return failed(["payment"], declined.message, "PAYMENT_DECLINED")
         except PaymentUnavailable as exc:
             await ctx.upstreams.payments.void(order.payment_key)
             await _abandon(ctx, order, "PAYMENT_UNAVAILABLE", str(exc))
@@ -254,7 +253,7 @@ async def _abandon(ctx: ResolverContext, order: OrderRecord, code: str, message:
         await ctx.events.publish(CartChanged(order.cart_id, "CHECKOUT_FAILED", now))
 
 
-async def _replay(
+async def replay(
     ctx: ResolverContext,
     found: CheckoutAttempt,
     wanted: AttemptKey,
@@ -264,7 +263,7 @@ async def _replay(
 ) -> CheckoutResult:
     """Answer a repeated key with what its first use did, waiting for it if it is running."""
     if found.fingerprint != wanted.fingerprint:
-        return _fail(
+        return failed(
             ["idempotencyKey"],
             "this key was used for another request; use a new key for a new attempt",
             "IDEMPOTENCY_KEY_REUSED",
@@ -278,13 +277,13 @@ async def _replay(
         await asyncio.sleep(_POLL)
         attempt = await orders.find_attempt(wanted.scope, wanted.key)
     if attempt is None:  # the first call could not reach the provider and let the key go
-        return _fail(
+        return failed(
             ["idempotencyKey"],
             "the first attempt did not go through; retry",
             "CHECKOUT_IN_PROGRESS",
         )
     if attempt.status == "FAILED":
-        return _fail(
+        return failed(
             ["payment"],
             attempt.error_message or "declined",
             attempt.error_code or "PAYMENT_DECLINED",
@@ -303,74 +302,6 @@ async def _resume(
     [order] = await ctx.upstreams.orders.orders_by_ids([attempt.order_id])
     if order.status is not OrderStatus.PENDING_PAYMENT:
         return CheckoutResult(order, [])
-    due = await amount_due(ctx, order)
+    due = await amountdue_now(ctx, order)
     key = (attempt.scope, attempt.key)
-    return await _charge_and_confirm(ctx, order, payment, key, due, till=till)
-
-
-async def record_store_sale(
-    ctx: ResolverContext,
-    location_id: int,
-    lines: list[tuple[int, int]],
-    member_id: str | None,
-    payment: PaymentInput,
-    idempotency_key: str | None,
-) -> CheckoutResult:
-    """A sale at a store's till: the units leave that store now, and the order joins the
-    member's history when the customer identified themselves."""
-    errors = await check_sale_lines(ctx, location_id, lines)
-    if payment.method is PaymentMethod.GIFT_CARD:
-        errors += payment_errors(payment)
-    if errors:
-        return CheckoutResult(None, errors)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
-        raise BadUserInput(
-            f"`idempotencyKey` must have 1 to {MAX_KEY_LENGTH} characters", field="idempotencyKey"
-        )
-    attempt = (
-        None
-        if idempotency_key is None
-        else AttemptKey(
-            f"store:{location_id}", idempotency_key, payment.fingerprint(lines, member_id)
-        )
-    )
-    if attempt is not None:
-        earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
-        if earlier is not None:
-            return await _replay(ctx, earlier, attempt, payment, till=True)
-    variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])
-    products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
-    draft = OrderDraft(
-        channel=Channel.STORE,
-        member_id=member_id,
-        cart_id=None,
-        currency_code=ctx.policy.currency_code,
-        lines=tuple(
-            PlannedLine(
-                variant_id=variant.id,
-                sku=variant.sku,
-                title=f"{product.title} - {variant.title}",
-                quantity=quantity,
-                unit_price_minor=variant.price.to_minor(),
-                mode=FulfillmentMode.IN_STORE,
-                candidates=(location_id,),
-            )
-            for (_, quantity), variant, product in zip(lines, variants, products, strict=True)
-            if variant is not None and product is not None
-        ),
-        initial=lifecycle.INITIAL,
-        attempt=attempt,
-    )
-    try:
-        placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
-    except AttemptTaken as taken:
-        assert attempt is not None
-        return await _replay(ctx, taken.attempt, attempt, payment, till=True)
-    except Refused as refused:
-        field = (
-            ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
-        )
-        return _fail(field, refused.message, refused.code)
-    await stock_moved(ctx, placed.levels, "ALLOCATION")
-    key = None if attempt is None else (attempt.scope, attempt.key)
-    return await _charge_and_confirm(ctx, placed.order, payment, key, _due(draft), till=True)
+    return await charge_and_confirm(ctx, order, payment, key, due, till=till)

@@ -16,21 +16,13 @@ from adapters.commerce import (
     OrderLineRecord,
     OrderRecord,
     OrderStatus,
-    PaymentMethod,
-    PaymentStatus,
-    RefundStatus,
 )
 from adapters.ports import (
     FulfillmentChange,
-    PaymentDeclined,
-    PaymentUnavailable,
-    RefundRequest,
     Refused,
     Transitioned,
 )
-from adapters.records import LocationKind, Money
-from resolvers import lifecycle
-from resolvers.errors import BadUserInput
+from resolvers import lifecycle, refunds
 from resolvers.events import OrderStatusChanged
 from resolvers.inventory import stock_moved
 from resolvers.pagination import Connection, PageArgs, keyset_connection
@@ -39,7 +31,6 @@ from resolvers.user_errors import UserError
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
 
-MAX_SALE_LINES = 250
 UNPAID_MODES = frozenset({FulfillmentMode.RESERVE})  # paid at the till, if bought at all
 
 
@@ -112,10 +103,6 @@ async def returned_quantity(ctx: ResolverContext, line: OrderLineRecord) -> int:
             if rl.order_line_id == line.id:
                 total += rl.quantity
     return total
-
-
-def money(minor: int, record: OrderRecord) -> Money:
-    return Money.from_minor(minor, record.currency_code)
 
 
 async def member_orders(
@@ -227,7 +214,7 @@ async def update_fulfillment_status(
         amount = sum(
             ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id == fulfillment.id
         )
-        await refund(ctx, done.order, amount, f"cancel:fulfillment:{fulfillment.id}", None)
+        await refunds.refund(ctx, done.order, amount, f"cancel:fulfillment:{fulfillment.id}", None)
     return OrderResult(done.order, [], done.fulfillments[0])
 
 
@@ -259,7 +246,7 @@ async def cancel_order(ctx: ResolverContext, order_id: int, reason: str | None) 
     except Refused as refused:
         return OrderResult(record, [UserError(["orderId"], refused.message, refused.code)])
     await _transitioned(ctx, done)
-    await refund(ctx, done.order, None, f"cancel:order:{record.id}", None)
+    await refunds.refund(ctx, done.order, None, f"cancel:order:{record.id}", None)
     return OrderResult(done.order, [])
 
 
@@ -280,92 +267,3 @@ async def expire_hold(ctx: ResolverContext, hold: FulfillmentRecord) -> None:
     except Refused:
         return  # staff converted or released it meanwhile
     await _transitioned(ctx, done)
-
-
-# -- refunds ---------------------------------------------------------------------------------
-
-
-async def refund(
-    ctx: ResolverContext,
-    record: OrderRecord,
-    amount_minor: int | None,
-    key: str,
-    return_id: int | None,
-) -> RefundStatus:
-    """Give money back through the payment it came from (`None`: all that is left of it).
-
-    A pay-at-store payment was never taken by the gateway: a cancellation owes nothing, and a
-    return is refunded at the till."""
-    payments = await ctx.upstreams.orders.payments_by_order_ids([record.id])
-    payment = next((p for p in payments if p.status is not PaymentStatus.VOIDED), None)
-    if payment is None or payment.status is PaymentStatus.PENDING:
-        if amount_minor and return_id is not None:
-            await ctx.upstreams.orders.record_refund(
-                None, return_id, amount_minor, RefundStatus.REFUNDED
-            )
-            return RefundStatus.REFUNDED
-        return RefundStatus.NONE
-    left = payment.amount_minor - payment.refunded_minor
-    amount = left if amount_minor is None else min(amount_minor, left)
-    if amount <= 0:
-        status = RefundStatus.NONE if amount_minor is None else RefundStatus.FAILED
-        if return_id is not None:
-            await ctx.upstreams.orders.record_refund(None, return_id, 0, status)
-        return status
-    request = RefundRequest(
-        method=payment.method,
-        provider=payment.provider,
-        reference=payment.reference,
-        amount_minor=amount,
-        currency_code=payment.currency_code,
-        idempotency_key=key,
-    )
-    try:
-        if payment.method is PaymentMethod.PAY_AT_STORE or payment.provider == "store":
-            status = RefundStatus.REFUNDED  # a till sale: the till gives the money back
-        else:
-            await ctx.upstreams.payments.refund(request)
-            status = RefundStatus.REFUNDED
-    except (PaymentDeclined, PaymentUnavailable):
-        status = RefundStatus.FAILED
-    await ctx.upstreams.orders.record_refund(payment.id, return_id, amount, status)
-    ctx.loaders.payments_by_order_id.clear(record.id)
-    return status
-
-
-# -- store sales -----------------------------------------------------------------------------
-
-
-async def check_sale_lines(
-    ctx: ResolverContext, location_id: int, lines: list[tuple[int, int]]
-) -> list[UserError]:
-    if len(lines) > MAX_SALE_LINES:
-        raise BadUserInput(f"at most {MAX_SALE_LINES} lines", field="lines")
-    errors: list[UserError] = []
-    location = await ctx.loaders.location_by_id.load(location_id)
-    if location is None:
-        errors.append(
-            UserError(["input", "locationId"], "no location has this id", "LOCATION_NOT_FOUND")
-        )
-    elif location.kind is not LocationKind.STORE:
-        errors.append(
-            UserError(["input", "locationId"], f"{location.name} is not a store", "INVALID")
-        )
-    if not lines:
-        errors.append(UserError(["input", "lines"], "a sale has at least one line", "INVALID"))
-    variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])
-    for index, ((_, quantity), variant) in enumerate(zip(lines, variants, strict=True)):
-        at = ["input", "lines", str(index)]
-        if not 1 <= quantity <= ctx.policy.max_line_quantity:
-            errors.append(
-                UserError(
-                    [*at, "quantity"],
-                    f"the quantity must be between 1 and {ctx.policy.max_line_quantity}",
-                    "INVALID",
-                )
-            )
-        if variant is None:
-            errors.append(
-                UserError([*at, "variantId"], "no product variant has this id", "VARIANT_NOT_FOUND")
-            )
-    return errors

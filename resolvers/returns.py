@@ -18,7 +18,8 @@ from resolvers import lifecycle
 from resolvers.errors import BadUserInput
 from resolvers.events import ReturnCreated
 from resolvers.inventory import stock_moved
-from resolvers.orders import UNPAID_MODES, forget_order, fulfillments_of, order, refund
+from resolvers.orders import UNPAID_MODES, forget_order, fulfillments_of, order
+from resolvers.refunds import refund
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:

@@ -11,10 +11,12 @@ from graphql import GraphQLError
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
+from schema.gift_cards import GiftCardMutation
 from schema.inventory import InventoryMutation
 from schema.locations import Location, LocationQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
+from schema.returns import ReturnMutation
 
 
 @strawberry.type
@@ -23,7 +25,7 @@ class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery):
 
 
 @strawberry.type
-class Mutation(InventoryMutation, CartMutation, OrderMutation):
+class Mutation(InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation):
     pass
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -14,29 +13,25 @@ from adapters.commerce import (
     OrderLineRecord,
     OrderRecord,
     PaymentRecord,
-    ReturnLineRecord,
-    ReturnRecord,
     StatusChangeRecord,
 )
 from adapters.records import Money as MoneyRecord
-from resolvers import catalog, checkout, gift_cards, locations, orders, returns
+from resolvers import catalog, locations, orders, store_sales
 from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
-from resolvers.gift_cards import GiftCardResult
 from resolvers.orders import OrderResult
-from resolvers.returns import ReturnResult
 from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
 from schema.permissions import (
     CanCancelOrder,
     CanSeeOrder,
-    IsStaff,
     WorksAtFulfillmentLocation,
     WorksAtInputLocation,
     may_see_order,
 )
+from schema.returns import Return
 
 if TYPE_CHECKING:
     from schema.catalog import ProductVariant
@@ -145,45 +140,6 @@ class Payment:
     @strawberry.field
     def refunded(root: PaymentRecord) -> Money:
         return _money(root.refunded_minor, root.currency_code)  # type: ignore[return-value]
-
-
-@strawberry.type
-class ReturnLine:
-    quantity: int
-
-    @strawberry.field
-    async def order_line(root: ReturnLineRecord, info: Info) -> OrderLine:
-        lines = await orders.lines_of(info.context, root.order_id)
-        return next(ln for ln in lines if ln.id == root.order_line_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="What the customer took instead of a refund, if anything.")
-    async def exchange_variant(root: ReturnLineRecord, info: Info) -> ProductVariantRef | None:
-        if root.exchange_variant_id is None:
-            return None
-        return await catalog.variant(info.context, root.exchange_variant_id)  # type: ignore[return-value]
-
-
-@strawberry.type(description="Goods brought back to a location, refunded or exchanged.")
-class Return:
-    reason: str | None
-    refund_status: RefundStatus  # type: ignore[valid-type]
-    created_at: DateTime
-
-    @strawberry.field
-    def id(root: ReturnRecord) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Return", root.id))
-
-    @strawberry.field
-    async def location(root: ReturnRecord, info: Info) -> Location:
-        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
-
-    @strawberry.field
-    async def lines(root: ReturnRecord, info: Info) -> list[ReturnLine]:
-        return await info.context.loaders.return_lines_by_return_id.load(root.id)  # type: ignore[return-value]
-
-    @strawberry.field
-    def refund(root: ReturnRecord, info: Info) -> Money:
-        return _money(root.refund_minor, info.context.policy.currency_code)  # type: ignore[return-value]
 
 
 @strawberry.type(description="An order from any channel: web, app, store till or partner.")
@@ -307,47 +263,6 @@ class StoreSaleRecordPayload:
     user_errors: list[UserError]
 
 
-@strawberry.input
-class ReturnLineInput:
-    order_line_id: strawberry.ID
-    quantity: int = 1
-    exchange_variant_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Another size or colour of the same product instead of money."
-    )
-
-
-@strawberry.input(description="Goods of any order brought back to any location.")
-class ReturnInput:
-    order_id: strawberry.ID
-    location_id: strawberry.ID
-    lines: list[ReturnLineInput]
-    reason: str | None = None
-
-
-@strawberry.type
-class ReturnCreatePayload:
-    return_: Return | None = strawberry.field(name="return")
-    order: Order | None
-    user_errors: list[UserError]
-
-
-@strawberry.input
-class GiftCardIssueInput:
-    amount: Decimal
-
-
-@strawberry.type
-class IssuedGiftCard:
-    code: str = strawberry.field(description="Shown once: the gateway keeps only its hash.")
-    balance: Money
-
-
-@strawberry.type
-class GiftCardIssuePayload:
-    gift_card: IssuedGiftCard | None
-    user_errors: list[UserError]
-
-
 def _order_payload(result: OrderResult) -> OrderCancelPayload:
     return OrderCancelPayload(order=result.order, user_errors=result.user_errors)  # type: ignore[arg-type]
 
@@ -417,7 +332,7 @@ class OrderMutation:
             if input.payment is not None
             else PaymentInputRecord(commerce.PaymentMethod.PAY_AT_STORE)
         )
-        result = await checkout.record_store_sale(
+        result = await store_sales.record_store_sale(
             info.context,
             decode_id(input.location_id, "Location", "locationId"),
             lines,
@@ -426,39 +341,3 @@ class OrderMutation:
             input.idempotency_key,
         )
         return StoreSaleRecordPayload(order=result.order, user_errors=result.user_errors)  # type: ignore[arg-type]
-
-    @strawberry.mutation(
-        description="Take back lines of any order at this location: restock, refund or exchange.",
-        permission_classes=[WorksAtInputLocation],
-    )
-    async def return_create(self, info: Info, input: ReturnInput) -> ReturnCreatePayload:
-        lines = [
-            returns.ReturnLineInput(
-                decode_id(ln.order_line_id, "OrderLine", "orderLineId"),
-                ln.quantity,
-                None
-                if ln.exchange_variant_id is None
-                else decode_id(ln.exchange_variant_id, "ProductVariant", "exchangeVariantId"),
-            )
-            for ln in input.lines
-        ]
-        result: ReturnResult = await returns.create_return(
-            info.context,
-            decode_id(input.order_id, "Order", "orderId"),
-            decode_id(input.location_id, "Location", "locationId"),
-            lines,
-            input.reason,
-        )
-        return ReturnCreatePayload(
-            return_=result.record,  # type: ignore[arg-type]
-            order=result.order,  # type: ignore[arg-type]
-            user_errors=result.user_errors,  # type: ignore[arg-type]
-        )
-
-    @strawberry.mutation(description="Issue a gift card (staff).", permission_classes=[IsStaff])
-    async def gift_card_issue(self, info: Info, input: GiftCardIssueInput) -> GiftCardIssuePayload:
-        result: GiftCardResult = await gift_cards.issue_gift_card(info.context, input.amount)
-        return GiftCardIssuePayload(
-            gift_card=result.gift_card,  # type: ignore[arg-type]
-            user_errors=result.user_errors,  # type: ignore[arg-type]
-        )
