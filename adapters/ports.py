@@ -78,9 +78,7 @@ class LocationDirectory(Protocol):
 
 
 class InventorySource(Protocol):
-    async def levels_by_variant_ids(
-        self, variant_ids: Sequence[int]
-    ) -> list[InventoryLevelRecord]: ...
+    async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]: ...
 
     async def adjust(
         self,

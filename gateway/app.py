@@ -15,11 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 
 from adapters.store import Store, open_store
 from gateway.auth import TokenBackend, unauthenticated
+from gateway.compiled import CompiledExecutor
 from gateway.context import Context
-from gateway.errors import ContractErrors
+from gateway.documents import Documents
+from gateway.endpoint import GraphQLEndpoint
+from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.middleware import RequestId, request_id_of
 from gateway.settings import Settings
@@ -50,6 +54,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
         )
 
+    async def process_result(self, request: Any, result: Any) -> Any:
+        if result.errors:
+            request_id = request_id_of(request)
+            result.errors = [contract_error(e, request_id) for e in result.errors]
+        return await super().process_result(request, result)
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
@@ -66,7 +76,10 @@ class Gateway:
             pool_size=settings.database_pool_size,
         )
         self.events = InProcessEventBus()
-        self.schema = build_schema(extensions=[ContractErrors])
+        caches = [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+        self.schema = build_schema(extensions=[ContractErrors, *caches])
+        self.documents = Documents(self.schema._schema)
+        self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
 
     async def start(self) -> None:
         await self.store.migrate()
@@ -109,14 +122,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLEndpoint(graphql, gateway.documents, gateway.compiled),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
             Middleware(RequestId),
-            Middleware(
-                AuthenticationMiddleware, backend=TokenBackend(secret), on_error=unauthenticated
-            ),
+            Middleware(AuthenticationMiddleware, backend=TokenBackend(secret), on_error=unauthenticated),
         ],
         lifespan=lifespan,
     )

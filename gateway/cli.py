@@ -49,16 +49,12 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="omnigate", description="GraphQL unified commerce gateway"
-    )
+    parser = argparse.ArgumentParser(prog="omnigate", description="GraphQL unified commerce gateway")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the gateway (embedded SQLite unless configured)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser(
-        "seed", help="replace the catalog, locations and stock with the demo retailer"
-    )
+    commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")

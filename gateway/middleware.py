@@ -23,9 +23,7 @@ class RequestId:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == self.header.encode()), ""
-        )
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == self.header.encode()), "")
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 

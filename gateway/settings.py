@@ -16,17 +16,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    data_dir: Path = Field(
-        default=Path("omnigate-data"), description="where the embedded database lives"
-    )
+    data_dir: Path = Field(default=Path("omnigate-data"), description="where the embedded database lives")
     database_url: str | None = Field(
         default=None,
         description="postgresql+asyncpg://... for production; SQLite in data_dir if unset",
     )
     database_pool_size: int = 10
-    seed_demo: bool = Field(
-        default=True, description="seed the demo retailer into an empty database"
-    )
+    seed_demo: bool = Field(default=True, description="seed the demo retailer into an empty database")
     redis_url: str | None = None
     integration_token: SecretStr | None = Field(
         default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
@@ -37,6 +33,9 @@ class Settings(BaseSettings):
     pickup_lead_time_minutes: int = Field(default=120, ge=0)
     default_radius_km: float = Field(default=50.0, gt=0)
     graphiql: bool = True
+    compiled_execution: bool = Field(
+        default=True, description="serve queries through the compiled path where possible"
+    )
     log_level: str = "info"
 
     @field_validator("currency_code")

@@ -124,9 +124,7 @@ class UserErrorCode(Enum):
     NEGATIVE_ON_HAND = "NEGATIVE_ON_HAND"
 
 
-@strawberry.type(
-    description="A business failure of a mutation; nothing of that mutation was applied."
-)
+@strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")
 class UserError:
     field: list[str] | None
     message: str

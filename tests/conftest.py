@@ -91,9 +91,7 @@ class PostgresTemplates:
         return self._url(name)
 
     async def drop_all(self) -> None:
-        await self._admin(
-            *(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created))
-        )
+        await self._admin(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created)))
 
 
 @pytest_asyncio.fixture(scope="session")

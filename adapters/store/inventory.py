@@ -16,7 +16,13 @@ from adapters.records import (
     InventoryReason,
     StockChange,
 )
-from adapters.store.tables import inventory_adjustments, inventory_levels, locations, variants
+from adapters.store.tables import (
+    inventory_adjustments,
+    inventory_levels,
+    keys_in_range,
+    locations,
+    variants,
+)
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -42,7 +48,7 @@ class StoreInventory:
     async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
         stmt = (
             sa.select(inventory_levels)
-            .where(inventory_levels.c.variant_id.in_(variant_ids))
+            .where(inventory_levels.c.variant_id.in_(keys_in_range(variant_ids)))
             .order_by(inventory_levels.c.variant_id, inventory_levels.c.location_id)
         )
         async with self._store.reading() as conn:
@@ -63,11 +69,7 @@ class StoreInventory:
             # Locked in key order, so two adjustments touching the same rows cannot deadlock.
             stmt = (
                 sa.select(inventory_levels)
-                .where(
-                    sa.tuple_(inventory_levels.c.variant_id, inventory_levels.c.location_id).in_(
-                        keys
-                    )
-                )
+                .where(sa.tuple_(inventory_levels.c.variant_id, inventory_levels.c.location_id).in_(keys))
                 .order_by(inventory_levels.c.variant_id, inventory_levels.c.location_id)
                 .with_for_update()
             )
@@ -100,10 +102,7 @@ class StoreInventory:
                 sa.update(inventory_levels)
                 .where(inventory_levels.c.variant_id == sa.bindparam("v"))
                 .where(inventory_levels.c.location_id == sa.bindparam("l")),
-                [
-                    {"v": v, "l": loc, "on_hand": qty, "updated_at": now}
-                    for (v, loc), qty in on_hand.items()
-                ],
+                [{"v": v, "l": loc, "on_hand": qty, "updated_at": now} for (v, loc), qty in on_hand.items()],
             )
             rows = await conn.execute(
                 sa.insert(inventory_adjustments).returning(*inventory_adjustments.c), ledger
@@ -123,15 +122,14 @@ class StoreInventory:
                 for r in rows
             ]
         levels = [
-            InventoryLevelRecord(v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now)
-            for v, loc in keys
+            InventoryLevelRecord(v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now) for v, loc in keys
         ]
         return StockAdjusted(adjustments=adjustments, levels=levels)
 
     @staticmethod
     async def _check_known(conn: Any, changes: Sequence[StockChange]) -> None:
-        variant_ids = {c.variant_id for c in changes}
-        location_ids = {c.location_id for c in changes}
+        variant_ids = keys_in_range({c.variant_id for c in changes})
+        location_ids = keys_in_range({c.location_id for c in changes})
         known_variants = set(
             await conn.scalars(sa.select(variants.c.id).where(variants.c.id.in_(variant_ids)))
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +26,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+MAX_KEY = 2**31 - 1  # primary keys are 32-bit integers on every backend
+
+
+def keys_in_range(keys: Any) -> list[int]:
+    """Ids no row can have are dropped before they reach SQL (PostgreSQL would refuse them)."""
+    return [k for k in keys if 0 <= k <= MAX_KEY]
 
 
 metadata = sa.MetaData(
