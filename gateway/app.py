@@ -26,6 +26,7 @@ from gateway.endpoint import GraphQLEndpoint
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.middleware import RequestId, request_id_of
+from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -80,6 +81,15 @@ class Gateway:
         self.schema = build_schema(extensions=[ContractErrors, *caches])
         self.documents = Documents(self.schema._schema)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
+        self.response_cache: ResponseCache | None = None
+        if settings.response_cache and self.compiled is not None:
+            self.response_cache = ResponseCache(ttl_seconds=settings.response_cache_ttl_seconds)
+            for topic in ("catalog", "stock", "locations"):
+                self.events.listen(topic, lambda _event, topic=topic: self._invalidate(topic))
+
+    def _invalidate(self, topic: str) -> None:
+        assert self.response_cache is not None
+        self.response_cache.invalidate(topic)
 
     async def start(self) -> None:
         await self.store.migrate()
@@ -124,7 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route(
                 "/graphql",
-                GraphQLEndpoint(graphql, gateway.documents, gateway.compiled),
+                GraphQLEndpoint(graphql, gateway.documents, gateway.compiled, gateway.response_cache),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),

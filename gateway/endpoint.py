@@ -9,8 +9,9 @@ import orjson
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.compiled import CompiledExecutor
+from gateway.compiled import CompiledExecutor, CompiledResult
 from gateway.documents import Documents
+from gateway.response_cache import CachedResponse, ResponseCache
 
 if TYPE_CHECKING:
     from gateway.app import GatewayGraphQL
@@ -61,17 +62,32 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    if status != 304:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _partition(scope: Scope) -> Any:
+    """The part of the caller that may change a public answer: kind and scopes, never identity."""
+    principal = scope.get("user")
+    return (principal.kind, principal.scopes) if principal is not None else None
+
+
 class GraphQLEndpoint:
     def __init__(
         self,
         view: GatewayGraphQL,
         documents: Documents,
         compiled: CompiledExecutor | None,
+        cache: ResponseCache | None = None,
         max_body_bytes: int = 1 << 20,
     ) -> None:
         self.view = view
         self.documents = documents
         self.compiled = compiled
+        self.cache = cache
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,23 +99,32 @@ class GraphQLEndpoint:
         if body is None:  # too large or the client went away: the view gives the proper answer
             await self.view(scope, receive, send)
             return
-        response = await self._compiled_response(scope, body)
-        if response is None:
+        key = (body, _partition(scope))
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            await self._send_cached(scope, send, cached)
+            return
+        generations = self.cache.snapshot(("catalog", "stock", "locations")) if self.cache else ()
+        result = await self._compiled_result(scope, body)
+        if result is None:
             await self.view(scope, _replay(body), send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(response)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": response})
+        response = orjson.dumps({"data": result.data})
+        if self.cache is not None and result.cache_topics is not None:
+            seen = tuple((t, g) for t, g in generations if t in result.cache_topics)
+            await self._send_cached(scope, send, self.cache.put(key, response, seen))
+            return
+        await _send(send, 200, response, [])
 
-    async def _compiled_response(self, scope: Scope, body: bytes) -> bytes | None:
+    async def _send_cached(self, scope: Scope, send: Send, cached: CachedResponse) -> None:
+        assert self.cache is not None
+        headers = [(b"etag", cached.etag), (b"cache-control", b"public, max-age=%d" % self.cache.ttl)]
+        if _header(scope, b"if-none-match") == cached.etag:
+            await _send(send, 304, b"", headers)
+        else:
+            await _send(send, 200, cached.body, headers)
+
+    async def _compiled_result(self, scope: Scope, body: bytes) -> CompiledResult | None:
         try:
             payload: Any = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -117,7 +142,4 @@ class GraphQLEndpoint:
             return None
         assert self.compiled is not None
         context = await self.view.get_context(Request(scope, _replay(body)), None)
-        data = await self.compiled.execute(document.node, operation_name, variables, context)
-        if data is None:
-            return None
-        return orjson.dumps({"data": data})
+        return await self.compiled.execute(document.node, operation_name, variables, context)

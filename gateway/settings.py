@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
     )
+    response_cache: bool = Field(default=True, description="cache answers to public queries")
+    response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
 
     @field_validator("currency_code")

@@ -17,8 +17,17 @@ from strawberry.types import Info
 BatchResolver = Callable[..., Awaitable[list[Any]]]
 
 
-def batch(fn: BatchResolver) -> dict[str, Any]:
-    return {"omnigate.batch": fn}
+def batch(fn: BatchResolver, *, depends: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`depends` names the event topics the field's values change with, beyond its type's."""
+    return {"omnigate.batch": fn, "omnigate.depends": depends}
+
+
+# Topics of the events that make public answers stale (see gateway/response_cache.py). A type
+# with `cache_topics` is public: its answers are the same for every caller and may be cached.
+CATALOG = frozenset({"catalog"})
+STOCK = frozenset({"stock"})
+LOCATIONS = frozenset({"locations"})
+NO_TOPICS: frozenset[str] = frozenset()
 
 
 async def one(fn: BatchResolver, info: Info, root: Any, **kwargs: Any) -> Any:

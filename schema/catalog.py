@@ -13,7 +13,7 @@ from adapters.records import ProductRecord, VariantRecord
 from resolvers import catalog, inventory
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from resolvers.pagination import PageArgs
-from schema.batch import batch, one
+from schema.batch import CATALOG, batch, one
 from schema.common import DateTime, GeoPointInput, Image, Money, Node, PageInfo, SelectedOption
 from schema.ids import decode_ids, to_global_id
 
@@ -26,6 +26,8 @@ StoreAvailabilityRef = Annotated["StoreAvailability", strawberry.lazy("schema.in
 
 @strawberry.type
 class PriceRange:
+    cache_topics = CATALOG
+
     min_variant_price: Money
     max_variant_price: Money
 
@@ -85,6 +87,7 @@ async def _store_availability(
 @strawberry.type
 class Product(Node):
     record = ProductRecord
+    cache_topics = CATALOG
 
     handle: str
     title: str
@@ -110,7 +113,7 @@ class Product(Node):
 
     @strawberry.field(
         description="True when some variant can be sold from some location.",
-        metadata=batch(_available_for_sale),
+        metadata=batch(_available_for_sale, depends=("stock",)),
     )
     async def available_for_sale(root: ProductRecord, info: Info) -> bool:
         return await one(_available_for_sale, info, root)
@@ -123,6 +126,7 @@ class Product(Node):
 @strawberry.type
 class ProductVariant(Node):
     record = VariantRecord
+    cache_topics = CATALOG
 
     sku: str
     title: str
@@ -138,21 +142,25 @@ class ProductVariant(Node):
     async def product(root: VariantRecord, info: Info) -> Product:
         return await one(_products, info, root)
 
-    @strawberry.field(description="Stock at each location, or at the given ones.", metadata=batch(_inventory))
+    @strawberry.field(
+        description="Stock at each location, or at the given ones.",
+        metadata=batch(_inventory, depends=("stock",)),
+    )
     async def inventory(
         root: VariantRecord, info: Info, location_ids: list[strawberry.ID] | None = None
     ) -> list[InventoryLevelRef]:
         return await one(_inventory, info, root, location_ids=location_ids)
 
     @strawberry.field(
-        description="Units that can be sold now, over every location.", metadata=batch(_quantities)
+        description="Units that can be sold now, over every location.",
+        metadata=batch(_quantities, depends=("stock",)),
     )
     async def quantity_available(root: VariantRecord, info: Info) -> int:
         return await one(_quantities, info, root)
 
     @strawberry.field(
         description="Stores near a point, nearest first, with their stock of this variant.",
-        metadata=batch(_store_availability),
+        metadata=batch(_store_availability, depends=("stock", "locations")),
     )
     async def store_availability(
         root: VariantRecord,
@@ -179,12 +187,16 @@ class ProductVariant(Node):
 
 @strawberry.type
 class ProductEdge:
+    cache_topics = CATALOG
+
     cursor: str
     node: Product
 
 
 @strawberry.type
 class ProductConnection:
+    cache_topics = CATALOG
+
     edges: list[ProductEdge]
     nodes: list[Product]
     page_info: PageInfo
@@ -199,7 +211,10 @@ class CatalogQuery:
         key = decode_ids([id], "Product", "id")[0] if id is not None else None  # type: ignore[index]
         return await catalog.product(info.context, id=key, handle=handle)  # type: ignore[return-value]
 
-    @strawberry.field(description="Products, a page at a time; at most 250 per page.")
+    @strawberry.field(
+        description="Products, a page at a time; at most 250 per page.",
+        metadata={"omnigate.depends_on_args": {"availableAt": "stock"}},
+    )
     async def products(
         self,
         info: Info,

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from adapters import records
 from resolvers.user_errors import UserError as UserErrorRecord
+from schema.batch import CATALOG, LOCATIONS, NO_TOPICS
 
 DateTime = datetime
 
@@ -59,6 +60,8 @@ class Channel(Enum):
 
 @strawberry.type(description="An amount in a currency; the amount is an exact decimal string.")
 class Money:
+    cache_topics = CATALOG
+
     amount: Decimal
 
     @strawberry.field
@@ -68,6 +71,8 @@ class Money:
 
 @strawberry.type
 class PageInfo:
+    cache_topics = NO_TOPICS
+
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -76,6 +81,8 @@ class PageInfo:
 
 @strawberry.type
 class GeoPoint:
+    cache_topics = LOCATIONS
+
     latitude: float
     longitude: float
 
@@ -91,6 +98,8 @@ class GeoPointInput:
 
 @strawberry.type
 class Address:
+    cache_topics = LOCATIONS
+
     address1: str
     address2: str | None
     city: str
@@ -104,6 +113,8 @@ class Address:
 
 @strawberry.type
 class Image:
+    cache_topics = CATALOG
+
     url: str
     alt_text: str | None
     width: int | None
@@ -112,6 +123,8 @@ class Image:
 
 @strawberry.type
 class SelectedOption:
+    cache_topics = CATALOG
+
     name: str
     value: str
 

@@ -11,7 +11,7 @@ from adapters import records
 from adapters.records import InventoryLevelRecord, StockChange
 from resolvers import catalog, inventory, locations
 from resolvers.inventory import InventoryAdjustResult
-from schema.batch import batch, one
+from schema.batch import LOCATIONS, STOCK, batch, one
 from schema.common import DateTime, UserError
 from schema.ids import decode_id
 from schema.locations import Location
@@ -34,6 +34,8 @@ async def _locations(ctx: Any, levels: list[InventoryLevelRecord]) -> list[Any]:
 
 @strawberry.type
 class InventoryLevel:
+    cache_topics = STOCK
+
     on_hand: int
     reserved: int
     available: int = strawberry.field(description="onHand - reserved, never below zero.")
@@ -50,6 +52,8 @@ class InventoryLevel:
 
 @strawberry.type
 class StoreAvailability:
+    cache_topics = STOCK | LOCATIONS
+
     location: Location
     available: int
     distance_km: float | None

@@ -109,16 +109,16 @@ async def test_contract_operations_compile_to_the_same_answer(api, index):
     compiled, standard = await both(api.gateway, query, variables)
     assert standard.errors is None, standard.errors
     assert compiled is not None, "expected this operation to run on the compiled path"
-    assert orjson.dumps(compiled) == orjson.dumps(standard.data)
+    assert orjson.dumps(compiled.data) == orjson.dumps(standard.data)
 
 
 async def test_paging_through_locations_matches(api):
     query, variables = OPERATIONS[3]
     page1, _ = await both(api.gateway, query, variables)
-    after = page1["locations"]["pageInfo"]["endCursor"]
+    after = page1.data["locations"]["pageInfo"]["endCursor"]
     compiled, standard = await both(api.gateway, query, {**variables, "after": after})
     assert compiled is not None
-    assert orjson.dumps(compiled) == orjson.dumps(standard.data)
+    assert orjson.dumps(compiled.data) == orjson.dumps(standard.data)
 
 
 @pytest.mark.parametrize(
@@ -196,4 +196,4 @@ async def test_generated_variations_match(api, seed):
     compiled, standard = await both(api.gateway, query, None)
     assert standard.errors is None, (query, standard.errors)
     assert compiled is not None, query
-    assert orjson.dumps(compiled) == orjson.dumps(standard.data), query
+    assert orjson.dumps(compiled.data) == orjson.dumps(standard.data), query

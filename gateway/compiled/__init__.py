@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -34,7 +35,7 @@ from resolvers.errors import GatewayError
 log = logging.getLogger("omnigate.compiled")
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
 
-__all__ = ["CompiledExecutor"]
+__all__ = ["CompiledExecutor", "CompiledResult"]
 
 
 class _DirectiveVariables(Visitor):
@@ -51,13 +52,25 @@ class _DirectiveVariables(Visitor):
                     self.names.add(argument.value.name.value)
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledPlan:
+    root: SelectionPlan
+    cache_topics: frozenset[str] | None  # None: the answer is not public, never cache it
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledResult:
+    data: dict[str, Any]
+    cache_topics: frozenset[str] | None
+
+
 class CompiledExecutor:
     def __init__(self, schema: strawberry.Schema, max_plans: int = 1000) -> None:
         self._schema = schema
         self._gql = schema._schema
         self._scalars = schema.schema_converter.scalar_registry
         self._config = schema.config
-        self._plans: OrderedDict[tuple[Any, ...], SelectionPlan | None] = OrderedDict()
+        self._plans: OrderedDict[tuple[Any, ...], CompiledPlan | None] = OrderedDict()
         self._max_plans = max_plans
         self._directive_vars: dict[str, frozenset[str]] = {}
         self._record_types = self._runtime_types()
@@ -85,7 +98,7 @@ class CompiledExecutor:
 
     def plan(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any]
-    ) -> SelectionPlan | None:
+    ) -> CompiledPlan | None:
         # Keyed by the document's text: a cached document keeps one text object, hashed once.
         text = document.loc.source.body if document.loc else None
         if text is None:
@@ -111,7 +124,9 @@ class CompiledExecutor:
             lambda field_def, node: get_argument_values(field_def, node, _NO_VARIABLES),
         )
         try:
-            plan: SelectionPlan | None = planner.operation(operation)
+            root = planner.operation(operation)
+            topics = planner.cache_topics
+            plan: CompiledPlan | None = CompiledPlan(root, None if topics is None else frozenset(topics))
         except NotCompilable as why:
             log.debug("not compiled: %s", why)
             plan = None
@@ -126,7 +141,7 @@ class CompiledExecutor:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Any,
-    ) -> dict[str, Any] | None:
+    ) -> CompiledResult | None:
         try:
             data = await self._execute(document, operation_name, variables or {}, context)
         except Exception:  # never a 500 from here: the standard executor answers instead
@@ -140,7 +155,7 @@ class CompiledExecutor:
 
     async def _execute(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any], context: Any
-    ) -> dict[str, Any] | None:
+    ) -> CompiledResult | None:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation.value != "query":
             return None
@@ -156,7 +171,8 @@ class CompiledExecutor:
             return self._convert(f.strawberry_field, get_argument_values(f.field_def, f.node, coerced))
 
         try:
-            return await Runner(context, self._type_of, field_args).run(plan)
+            data = await Runner(context, self._type_of, field_args).run(plan.root)
+            return CompiledResult(data, plan.cache_topics)
         except Fallback:
             return None
         except GraphQLError:

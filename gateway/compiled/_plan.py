@@ -122,6 +122,8 @@ class Planner:
         self.variables = variables  # only those that @skip/@include read
         self.convert_args = convert_args
         self.coerce_args = coerce_args
+        # What the answer depends on, for the response cache: None once a type is not public.
+        self.cache_topics: set[str] | None = set()
 
     def operation(self, operation: OperationDefinitionNode) -> SelectionPlan:
         if operation.operation.value != "query":
@@ -167,7 +169,28 @@ class Planner:
             return True
         return is_abstract_type(target) and self.schema.is_sub_type(target, runtime)  # type: ignore[arg-type]
 
+    def _note_type(self, runtime: GraphQLObjectType) -> None:
+        if runtime is self.schema.query_type or self.cache_topics is None:
+            return
+        origin = getattr(runtime.extensions.get("strawberry-definition"), "origin", None)
+        topics = getattr(origin, "cache_topics", None)
+        if topics is None:
+            self.cache_topics = None
+        else:
+            self.cache_topics.update(topics)
+
+    def _note_field(self, strawberry_field: StrawberryField, node: FieldNode) -> None:
+        if self.cache_topics is None:
+            return
+        metadata = strawberry_field.metadata or {}
+        self.cache_topics.update(metadata.get("omnigate.depends", ()))
+        given = {a.name.value for a in node.arguments or ()}
+        for argument, topic in metadata.get("omnigate.depends_on_args", {}).items():
+            if argument in given:
+                self.cache_topics.add(topic)
+
     def selection(self, runtime: GraphQLObjectType, sets: list[SelectionSetNode]) -> SelectionPlan:
+        self._note_type(runtime)
         plans = [self._field(runtime, key, nodes) for key, nodes in self._collect(runtime, sets).items()]
         return SelectionPlan(runtime.name, plans)
 
@@ -180,6 +203,7 @@ class Planner:
         field_def = parent.fields[name]
         strawberry_field: StrawberryField = field_def.extensions["strawberry-definition"]
         plan = FieldPlan(key, ATTR, field_def=field_def, node=nodes[0])
+        self._note_field(strawberry_field, nodes[0])
         batch = (strawberry_field.metadata or {}).get("omnigate.batch")
         resolver = strawberry_field.base_resolver
         if batch is not None:
