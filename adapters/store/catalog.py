@@ -100,7 +100,7 @@ class StoreCatalog:
         order = (column.desc(), products.c.id.desc()) if page.descending else (column, products.c.id)
         stmt = stmt.order_by(*order).limit(page.limit)
         async with self._store.reading() as conn:
-            return [product_from_row(r) for r in await conn.execute(stmt)]
+            return [product_from_row(r) for r in (await conn.execute(stmt)).all()]
 
     async def products_by_ids(self, ids: Sequence[int]) -> list[ProductRecord]:
         return await self._products(products.c.id.in_(keys_in_range(ids)))
@@ -121,7 +121,7 @@ class StoreCatalog:
     async def _variants(self, where: sa.ColumnElement[bool]) -> list[VariantRecord]:
         stmt = sa.select(variants).where(where).order_by(variants.c.product_id, variants.c.position)
         async with self._store.reading() as conn:
-            return [variant_from_row(r) for r in await conn.execute(stmt)]
+            return [variant_from_row(r) for r in (await conn.execute(stmt)).all()]
 
     async def categories(self) -> list[str]:
         stmt = sa.select(products.c.category).distinct().order_by(products.c.category)

@@ -52,7 +52,7 @@ class StoreInventory:
             .order_by(inventory_levels.c.variant_id, inventory_levels.c.location_id)
         )
         async with self._store.reading() as conn:
-            return [level_from_row(r) for r in await conn.execute(stmt)]
+            return [level_from_row(r) for r in (await conn.execute(stmt)).all()]
 
     async def adjust(
         self,

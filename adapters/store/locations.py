@@ -61,4 +61,4 @@ class StoreLocations:
     async def _select(self, where: sa.ColumnElement[bool]) -> list[LocationRecord]:
         stmt = sa.select(locations).where(where).order_by(locations.c.id)
         async with self._store.reading() as conn:
-            return [location_from_row(r) for r in await conn.execute(stmt)]
+            return [location_from_row(r) for r in (await conn.execute(stmt)).all()]
