@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -28,6 +29,7 @@ from gateway.events import InProcessEventBus
 from gateway.middleware import RequestId, request_id_of
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
+from gateway.shared_cache import TOPICS, SharedResponseCache
 from resolvers.loaders import Loaders
 from schema import build_schema
 
@@ -82,22 +84,33 @@ class Gateway:
         self.documents = Documents(self.schema._schema)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
         self.response_cache: ResponseCache | None = None
+        self.shared_cache: SharedResponseCache | None = None
         if settings.response_cache and self.compiled is not None:
             self.response_cache = ResponseCache(ttl_seconds=settings.response_cache_ttl_seconds)
-            for topic in ("catalog", "stock", "locations"):
+            if settings.redis_url:
+                self.shared_cache = SharedResponseCache(
+                    Redis.from_url(settings.redis_url), self.response_cache, prefix=settings.redis_prefix
+                )
+            for topic in TOPICS:
                 self.events.listen(topic, lambda _event, topic=topic: self._invalidate(topic))
 
     def _invalidate(self, topic: str) -> None:
-        assert self.response_cache is not None
-        self.response_cache.invalidate(topic)
+        if self.shared_cache is not None:
+            self.shared_cache.bump(topic)
+        elif self.response_cache is not None:
+            self.response_cache.invalidate(topic)
 
     async def start(self) -> None:
+        if self.shared_cache is not None:
+            await self.shared_cache.start()
         await self.store.migrate()
         if self.settings.seed_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
 
     async def stop(self) -> None:
+        if self.shared_cache is not None:
+            await self.shared_cache.stop()
         await self.store.close()
 
 
@@ -134,7 +147,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route(
                 "/graphql",
-                GraphQLEndpoint(graphql, gateway.documents, gateway.compiled, gateway.response_cache),
+                GraphQLEndpoint(
+                    graphql, gateway.documents, gateway.compiled, gateway.response_cache, gateway.shared_cache
+                ),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),

@@ -12,6 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 from gateway.compiled import CompiledExecutor, CompiledResult
 from gateway.documents import Documents
 from gateway.response_cache import CachedResponse, ResponseCache
+from gateway.shared_cache import TOPICS, SharedResponseCache
 
 if TYPE_CHECKING:
     from gateway.app import GatewayGraphQL
@@ -82,12 +83,14 @@ class GraphQLEndpoint:
         documents: Documents,
         compiled: CompiledExecutor | None,
         cache: ResponseCache | None = None,
+        shared: SharedResponseCache | None = None,
         max_body_bytes: int = 1 << 20,
     ) -> None:
         self.view = view
         self.documents = documents
         self.compiled = compiled
         self.cache = cache
+        self.shared = shared
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,10 +104,13 @@ class GraphQLEndpoint:
             return
         key = (body, _partition(scope))
         cached = self.cache.get(key) if self.cache is not None else None
+        if cached is None and self.shared is not None:
+            cached = await self.shared.get(key)
         if cached is not None:
             await self._send_cached(scope, send, cached)
             return
-        generations = self.cache.snapshot(("catalog", "stock", "locations")) if self.cache else ()
+        generations = self.cache.snapshot(TOPICS) if self.cache else ()
+        remote = self.shared.snapshot() if self.shared is not None else None
         result = await self._compiled_result(scope, body)
         if result is None:
             await self.view(scope, _replay(body), send)
@@ -112,7 +118,10 @@ class GraphQLEndpoint:
         response = orjson.dumps({"data": result.data})
         if self.cache is not None and result.cache_topics is not None:
             seen = tuple((t, g) for t, g in generations if t in result.cache_topics)
-            await self._send_cached(scope, send, self.cache.put(key, response, seen))
+            entry = self.cache.put(key, response, seen)
+            if self.shared is not None:
+                self.shared.put(key, entry, remote, result.cache_topics)
+            await self._send_cached(scope, send, entry)
             return
         await _send(send, 200, response, [])
 

@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = 10
     seed_demo: bool = Field(default=True, description="seed the demo retailer into an empty database")
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db to share caches (and events) between processes"
+    )
+    redis_prefix: str = Field(default="omnigate:", description="prefix of every key the gateway writes")
     integration_token: SecretStr | None = Field(
         default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
     )
