@@ -34,6 +34,8 @@ CODES = frozenset(
         "INTERNAL",
     }
 )
+# The one code outside the contract: APQ clients look for it to send the full document.
+PROTOCOL_CODES = frozenset({"PERSISTED_QUERY_NOT_FOUND"})
 
 
 def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -44,7 +46,7 @@ def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         if original.field:
             extensions["field"] = original.field
         message = original.message
-    elif given in CODES:
+    elif given in CODES or given in PROTOCOL_CODES:
         return error
     elif error.path is None:
         extensions = {"code": "BAD_USER_INPUT"}
