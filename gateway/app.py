@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL at /graphql, health at /healthz and /readyz."""
+"""The ASGI app: GraphQL at /graphql, health at /healthz and /readyz, metrics at /metrics."""
 
 from __future__ import annotations
 
@@ -8,40 +8,91 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import DocumentNode
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Scope
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from adapters.store import Store, open_store
+from gateway import graphiql
 from gateway.auth import TokenBackend, unauthenticated
 from gateway.compiled import CompiledExecutor
 from gateway.context import Context
-from gateway.documents import Documents
-from gateway.endpoint import GraphQLEndpoint
+from gateway.cost import CostModel, QueryCost, cost_rule, report
+from gateway.csrf import CsrfPrevention
+from gateway.documents import DocumentCache, Documents
+from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
+from gateway.introspection import IntrospectionPolicy, Introspects, may_introspect
+from gateway.limits import Limits, limits_rule
+from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
+from gateway.persisted import PersistedDocument, PersistedDocuments, load_manifest
+from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from resolvers.loaders import Loaders
+from resolvers.principal import Principal, PrincipalKind
 from schema import build_schema
 
 log = logging.getLogger("omnigate")
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and orjson on the way out."""
+    """Strawberry's ASGI view with our context, orjson on the way out, and GraphQL over HTTP
+    as the spec says: application/graphql-response+json when asked for (request errors are 400
+    there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
         self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            body = {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+            headers = {"Allow": "POST"} if exc.status_code == 405 else None
+            response = Response(orjson.dumps(body), exc.status_code, headers, response_media(scope).decode())
+        await response(scope, receive, send)
+
+    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Only queries may be sent with GET; send mutations with POST."
+                ) from exc
+            raise
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media(request.scope).decode()
+        request.state.sub_response = sub_response
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = sub_response.media_type or "application/json"
+        return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
         gw = self.gateway
@@ -58,13 +109,92 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
 
     async def process_result(self, request: Any, result: Any) -> Any:
-        if result.errors:
-            request_id = request_id_of(request)
-            result.errors = [contract_error(e, request_id) for e in result.errors]
-        return await super().process_result(request, result)
+        if not result.errors:
+            return await super().process_result(request, result)
+        request_id = request_id_of(request)
+        result.errors = [contract_error(e, request_id) for e in result.errors]
+        processed = await super().process_result(request, result)
+        if result.data is None and all(e.path is None for e in result.errors):
+            # A request error: the operation never ran, so there is no `data` entry at all.
+            processed.pop("data", None)
+            sub_response = getattr(request.state, "sub_response", None)
+            code = (result.errors[0].extensions or {}).get("code")
+            if sub_response is not None and sub_response.status_code is None:
+                wants_spec = sub_response.media_type.startswith(GRAPHQL_RESPONSE.decode())
+                if wants_spec and code != "PERSISTED_QUERY_NOT_FOUND":
+                    sub_response.status_code = {"FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(code, 400)
+        return processed
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+class Protections:
+    """The checks both paths apply, built once from the settings (each one is its own module)."""
+
+    def __init__(self, settings: Settings, schema: Any, redis: Redis | None) -> None:
+        dev = settings.dev_mode
+        policy = settings.commerce_policy()
+        self.limits = Limits(settings.max_depth, settings.max_aliases, settings.max_root_fields)
+        self.cost = CostModel(
+            schema,
+            settings.cost_weights,
+            settings.cost_list_size,
+            policy.default_page_size,
+            policy.max_page_size,
+        )
+        self.max_cost = settings.max_cost
+        manifest = load_manifest(settings.trusted_documents) if settings.trusted_documents else None
+        self.persisted = PersistedDocuments(
+            manifest,
+            settings.trusted_documents_mode if manifest is not None else "off",
+            apq=settings.persisted_queries,
+            redis=redis,
+            prefix=settings.redis_prefix,
+        )
+        self.introspects = Introspects()
+        self.may_introspect = (lambda _principal: True) if dev else may_introspect
+        limits = {
+            PrincipalKind.ANONYMOUS: settings.rate_limit_anonymous,
+            PrincipalKind.MEMBER: settings.rate_limit_member,
+            PrincipalKind.PARTNER: settings.rate_limit_partner,
+            PrincipalKind.STAFF: settings.rate_limit_staff,
+        }
+        self.limiter = RateLimiter(
+            {} if dev else limits, settings.rate_limit_period_seconds, redis, settings.redis_prefix
+        )
+
+    def rules(self) -> list[Any]:
+        return [limits_rule(self.limits), cost_rule(self.cost, self.max_cost)]
+
+    def extensions(self) -> list[Any]:
+        return [
+            lambda: PersistedDocument(self.persisted),
+            lambda: IntrospectionPolicy(self.introspects, self.may_introspect),
+            lambda: QueryCost(self.cost, self.max_cost),
+            lambda: RateLimit(self.limiter, self.cost_of),
+        ]
+
+    def cost_of(self, ec: Any) -> int:
+        return self.cost.cost(ec.graphql_document, ec.operation_name, ec.variables)
+
+    def cost_report(self, cost: int) -> dict[str, int]:
+        return report(cost, self.max_cost)
+
+    def refuses_introspection(self, scope: Scope, document: DocumentNode) -> bool:
+        principal: Principal = scope["user"]
+        return self.introspects(document) and not self.may_introspect(principal)
+
+    async def charge(self, scope: Scope, cost: int) -> Decision | None:
+        client = scope.get("client")
+        decision = await self.limiter.charge(scope["user"], client[0] if client else None, cost)
+        scope.setdefault("state", {})[STATE_KEY] = decision
+        return decision
+
+    def headers(self, decision: Decision | None) -> list[tuple[bytes, bytes]]:
+        if decision is None:
+            return []
+        return [(k.lower().encode(), v.encode()) for k, v in decision.headers(self.limiter.period)]
 
 
 class Gateway:
@@ -79,10 +209,23 @@ class Gateway:
             pool_size=settings.database_pool_size,
         )
         self.events = InProcessEventBus()
-        caches = [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
-        self.schema = build_schema(extensions=[ContractErrors, *caches])
-        self.documents = Documents(self.schema._schema)
+        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.metrics = Metrics(self._readings) if settings.metrics else None
+        extensions: list[Any] = [ContractErrors, lambda: DocumentCache(self.documents)]
+        self.schema = build_schema(extensions=extensions)
+        self.protections = Protections(settings, self.schema._schema, self.redis)
+        extensions += self.protections.extensions()
+        if self.metrics is not None:
+            extensions.append(lambda: OperationMetrics(self.metrics))
+        self.schema.extensions = tuple(extensions)
+        self.documents = Documents(
+            self.schema._schema,
+            limit_rules=self.protections.rules(),
+            max_tokens=settings.max_tokens,
+            max_length=settings.max_document_chars,
+        )
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
+        self.active_subscriptions = 0  # subscriptions (a later issue) keep this up to date
         self.response_cache: ResponseCache | None = None
         self.shared_cache: SharedResponseCache | None = None
         if settings.response_cache and self.compiled is not None:
@@ -111,7 +254,30 @@ class Gateway:
     async def stop(self) -> None:
         if self.shared_cache is not None:
             await self.shared_cache.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.store.close()
+
+    def _readings(self) -> list[tuple[str, str, str, float]]:
+        cache, compiled = self.response_cache, self.compiled
+        limiter, persisted = self.protections.limiter, self.protections.persisted
+        return [
+            ("counter", "omnigate_response_cache_hits", "Answers served from the response cache",
+             cache.hits if cache else 0),
+            ("counter", "omnigate_response_cache_misses", "Response cache lookups that missed",
+             cache.misses if cache else 0),
+            ("counter", "omnigate_compiled_operations", "Operations run by the compiled executor",
+             compiled.compiled if compiled else 0),
+            ("counter", "omnigate_compiled_fallbacks", "Operations the compiled executor handed back",
+             compiled.fallbacks if compiled else 0),
+            ("counter", "omnigate_rate_limited", "Operations refused by the rate limit", limiter.rejections),
+            ("counter", "omnigate_rate_limit_store_errors", "Rate-limit checks that could not reach Redis",
+             limiter.errors),
+            ("counter", "omnigate_untrusted_documents", "Operations outside the trusted-documents manifest",
+             persisted.untrusted),
+            ("gauge", "omnigate_active_subscriptions", "Open GraphQL subscriptions",
+             self.active_subscriptions),
+        ]  # fmt: skip
 
 
 async def healthz(_request: Request) -> Response:
@@ -127,11 +293,23 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def _cors(origins: list[str]) -> dict[str, Any]:
+    return {
+        "allow_origins": origins,
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": ["authorization", "content-type", "graphql-require-preflight", "x-request-id"],
+        "expose_headers": ["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+                           "ratelimit-policy", "retry-after", "etag"],
+        "max_age": 600,
+    }  # fmt: skip
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     gateway = Gateway(settings)
     graphql = GatewayGraphQL(gateway, graphql_ide="graphiql" if settings.graphiql else None)
     secret = settings.integration_token.get_secret_value() if settings.integration_token else None
+    partners = {k.sha256: (name, k.scopes) for name, k in settings.partner_keys.items()}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -148,15 +326,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route(
                 "/graphql",
                 GraphQLEndpoint(
-                    graphql, gateway.documents, gateway.compiled, gateway.response_cache, gateway.shared_cache
+                    graphql,
+                    gateway.documents,
+                    gateway.compiled,
+                    gateway.response_cache,
+                    gateway.shared_cache,
+                    max_body_bytes=settings.max_request_bytes,
+                    protections=gateway.protections,
                 ),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
+            *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
+            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
         ],
         middleware=[
+            *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
-            Middleware(AuthenticationMiddleware, backend=TokenBackend(secret), on_error=unauthenticated),
+            Middleware(CsrfPrevention),
+            Middleware(
+                AuthenticationMiddleware, backend=TokenBackend(secret, partners), on_error=unauthenticated
+            ),
         ],
         lifespan=lifespan,
     )

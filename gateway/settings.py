@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from resolvers.context import CommercePolicy
+
+
+class PartnerKey(BaseModel):
+    sha256: str = Field(description="hex sha256 of the key the partner sends as `Authorization: Bearer`")
+    scopes: list[str] = Field(default_factory=list, description="e.g. schema:read, inventory:write")
 
 
 class Settings(BaseSettings):
@@ -43,12 +49,50 @@ class Settings(BaseSettings):
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
 
+    # Production protections (issue 6). `dev` unset means: dev mode exactly when the embedded
+    # SQLite demo runs (no GATEWAY_DATABASE_URL), so the quick start has an open GraphiQL.
+    dev: bool | None = Field(
+        default=None, description="permissive mode: introspection for all, no rate limits"
+    )
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, description="larger bodies get 413")
+    max_document_chars: int = Field(default=50_000, ge=100, description="longest GraphQL document")
+    max_tokens: int = Field(default=4000, ge=10, description="most tokens in a document")
+    max_depth: int = Field(default=12, ge=1, description="deepest field nesting")
+    max_aliases: int = Field(default=50, ge=0, description="most aliases in an operation")
+    max_root_fields: int = Field(default=20, ge=1, description="most top-level fields in an operation")
+    max_cost: int = Field(default=50_000, ge=1, description="highest estimated cost of an operation")
+    cost_list_size: int = Field(default=10, ge=1, description="assumed size of a list with no first/last")
+    cost_weights: dict[str, int] = Field(
+        default_factory=dict, description='cost overrides by "Type" or "Type.field", as JSON'
+    )
+    persisted_queries: bool = Field(default=True, description="Automatic Persisted Queries (sha256)")
+    trusted_documents: Path | None = Field(default=None, description="JSON manifest of hash -> document")
+    trusted_documents_mode: Literal["off", "log", "enforce"] = Field(
+        default="enforce", description="with a manifest: refuse (enforce) or only log (log) other documents"
+    )
+    rate_limit_period_seconds: int = Field(default=60, ge=1)
+    rate_limit_anonymous: int = Field(default=100_000, ge=0, description="cost points per period per IP")
+    rate_limit_member: int = Field(default=200_000, ge=0, description="cost points per period per member")
+    rate_limit_partner: int = Field(default=500_000, ge=0, description="cost points per period per key")
+    rate_limit_staff: int = Field(default=0, ge=0, description="0: unlimited")
+    partner_keys: dict[str, PartnerKey] = Field(
+        default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS, as JSON")
+    metrics: bool = Field(default=True, description="Prometheus metrics at /metrics")
+    log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
+    tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
+
     @field_validator("currency_code")
     @classmethod
     def _upper(cls, value: str) -> str:
         if len(value) != 3 or not value.isalpha():
             raise ValueError("an ISO 4217 code such as USD")
         return value.upper()
+
+    @property
+    def dev_mode(self) -> bool:
+        return self.dev if self.dev is not None else self.database_url is None
 
     @property
     def resolved_database_url(self) -> str:
