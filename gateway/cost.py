@@ -40,6 +40,7 @@ from graphql import (
 from graphql.execution import ExecutionResult as CoreResult
 from strawberry.extensions import SchemaExtension
 
+CEILING = 10**12  # beyond any limit; keeps reported costs inside JSON's safe integers
 # (variables, size inherited from an enclosing connection, memo) -> cost
 Term = Callable[[Mapping[str, Any], int | None, dict[Any, int]], int]
 _SIZED_CHILDREN = ("edges", "nodes")
@@ -111,7 +112,7 @@ class CostModel:
             term, defaults = plans[operation_name]
         else:
             return 0  # no single operation to run: execution says so
-        return term({**defaults, **(variables or {})}, None, {})
+        return min(term({**defaults, **(variables or {})}, None, {}), CEILING)
 
     def size(self, value: Any, count: bool = False) -> int:
         if count:
@@ -228,7 +229,7 @@ def cost_rule(model: CostModel, max_cost: int) -> type[ASTValidationRule]:
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             for name, (term, defaults) in model.plan(context.document).items():
-                cost = term(_Unknown(defaults), None, {})
+                cost = min(term(_Unknown(defaults), None, {}), CEILING)
                 if cost > max_cost:
                     self.report_error(too_costly(cost, max_cost, name))
 
@@ -253,7 +254,7 @@ class QueryCost(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ec = self.execution_context
-        if ec.graphql_document is not None:
+        if ec.result is None and ec.graphql_document is not None:
             self.requested = self.model.cost(ec.graphql_document, ec.operation_name, ec.variables)
             if self.requested > self.max_cost:
                 ec.result = CoreResult(None, [too_costly(self.requested, self.max_cost, ec.operation_name)])

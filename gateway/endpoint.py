@@ -203,7 +203,8 @@ class GraphQLEndpoint:
         protections = self.protections
         if protections is not None:
             try:
-                query = await protections.persisted.resolve(query, extensions, scope["user"])
+                state = scope.setdefault("state", {})
+                query = await protections.persisted.resolve(query, extensions, scope["user"], state)
             except GraphQLError:
                 return None
         if query is None:

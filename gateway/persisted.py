@@ -32,6 +32,7 @@ from resolvers.principal import Principal, PrincipalKind
 log = logging.getLogger("omnigate.persisted")
 Mode = Literal["off", "log", "enforce"]
 EXEMPT = (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION)
+SEEN_KEY = "omnigate.untrusted"
 
 
 def sha256(text: str) -> str:
@@ -72,8 +73,12 @@ class PersistedDocuments:
         self._max = max_entries
         self.untrusted = 0  # operations outside the manifest (run in log mode, refused in enforce)
 
-    async def resolve(self, query: str | None, extensions: Any, principal: Principal) -> str | None:
-        """The text to run, or a GraphQLError raised; None when the request names no document."""
+    async def resolve(
+        self, query: str | None, extensions: Any, principal: Principal, state: dict[str, Any] | None = None
+    ) -> str | None:
+        """The text to run, or a GraphQLError raised; None when the request names no document.
+        `state` is the request's scope state: an untrusted request is counted and logged once,
+        even when the compiled path hands it to the view."""
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if persisted is not None and not isinstance(digest, str):
@@ -88,13 +93,19 @@ class PersistedDocuments:
             if self.apq and digest not in self.manifest and self.mode != "enforce":
                 await self._remember(digest, query)  # type: ignore[arg-type]
         if query is not None and self.mode != "off" and principal.kind not in EXEMPT:
-            self._check_trusted(digest or sha256(query), principal)
+            self._check_trusted(digest or sha256(query), principal, state if state is not None else {})
         return query
 
-    def _check_trusted(self, digest: str, principal: Principal) -> None:
+    def _check_trusted(self, digest: str, principal: Principal, state: dict[str, Any]) -> None:
         if digest in self.manifest:
             return
-        self.untrusted += 1
+        if not state.get(SEEN_KEY):
+            state[SEEN_KEY] = True
+            self.untrusted += 1
+            if self.mode == "log":
+                log.warning(
+                    "untrusted document %s from %s (trusted-documents log mode)", digest, principal.subject
+                )
         if self.mode == "log":
             log.warning(
                 "untrusted document %s from %s (trusted-documents log mode)", digest, principal.subject
@@ -142,6 +153,9 @@ class PersistedDocument(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         ec = self.execution_context
         principal = getattr(ec.context, "principal", None)
+        request = getattr(ec.context, "request", None)
+        scope = request.scope if request is not None else {}
+        state = scope.setdefault("state", {}) if scope.get("type") == "http" else None
         if principal is not None:
-            ec.query = await self.documents.resolve(ec.query, ec.operation_extensions, principal)
+            ec.query = await self.documents.resolve(ec.query, ec.operation_extensions, principal, state)
         yield
