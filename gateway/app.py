@@ -42,6 +42,7 @@ from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.tracing import Tracing
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal, PrincipalKind
 from schema import build_schema
@@ -217,7 +218,10 @@ class Gateway:
         extensions += self.protections.extensions()
         if self.metrics is not None:
             extensions.append(lambda: OperationMetrics(self.metrics))
-        self.schema.extensions = tuple(extensions)
+        self.tracing = Tracing(settings.tracing)
+        if self.tracing.extension is not None:
+            extensions.append(self.tracing.extension)
+        self.schema.extensions = tuple(extensions)  # the protections needed the built schema
         self.documents = Documents(
             self.schema._schema,
             limit_rules=self.protections.rules(),
@@ -244,6 +248,8 @@ class Gateway:
             self.response_cache.invalidate(topic)
 
     async def start(self) -> None:
+        if self.settings.dev_mode:
+            log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
         if self.shared_cache is not None:
             await self.shared_cache.start()
         await self.store.migrate()
@@ -333,6 +339,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     gateway.shared_cache,
                     max_body_bytes=settings.max_request_bytes,
                     protections=gateway.protections,
+                    metrics=gateway.metrics,
+                    tracing=gateway.tracing,
                 ),
                 methods=["GET", "POST"],
             ),

@@ -10,10 +10,11 @@ same checks (and find the rate-limit decision in the request scope rather than c
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
@@ -24,6 +25,8 @@ from gateway.shared_cache import TOPICS, SharedResponseCache
 
 if TYPE_CHECKING:
     from gateway.app import GatewayGraphQL, Protections
+    from gateway.metrics import Metrics
+    from gateway.tracing import Tracing
 
 _JSON_ACCEPTS = (b"", b"*/*", b"application/json", b"application/*")
 GRAPHQL_RESPONSE = b"application/graphql-response+json"
@@ -119,6 +122,8 @@ class GraphQLEndpoint:
         shared: SharedResponseCache | None = None,
         max_body_bytes: int = 1 << 20,
         protections: Protections | None = None,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.view = view
         self.documents = documents
@@ -127,6 +132,8 @@ class GraphQLEndpoint:
         self.shared = shared
         self.max_body_bytes = max_body_bytes
         self.protections = protections
+        self.metrics = metrics
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,11 +160,27 @@ class GraphQLEndpoint:
         await self._fast(scope, body, send)
 
     async def _fast(self, scope: Scope, body: bytes, send: Send) -> None:
+        started = time.perf_counter()
+        if self.tracing is not None:
+            with self.tracing.span("GraphQL compiled path") as span:
+                path, name = await self._answer(scope, body, send)
+                if span is not None:
+                    span.set_attribute("omnigate.path", path or "standard")
+        else:
+            path, name = await self._answer(scope, body, send)
+        if path is not None and self.metrics is not None:
+            self.metrics.operation(name, "ok", path, time.perf_counter() - started)
+
+    async def _answer(self, scope: Scope, body: bytes, send: Send) -> tuple[str | None, str | None]:
+        """Answers here ("cached" or "compiled", and the operation's name) or hands the request
+        to the view (None)."""
         admitted = await self._admit(scope, body)
         if admitted is None:
             await self.view(scope, _replay(body), send)
-            return
+            return None, None
         document, operation_name, variables, cost, headers = admitted
+        operation = get_operation_ast(document.node, operation_name)
+        name = operation.name.value if operation is not None and operation.name else None
         media = response_media(scope)
         key = (body, _partition(scope))
         cached = self.cache.get(key) if self.cache is not None else None
@@ -165,13 +188,13 @@ class GraphQLEndpoint:
             cached = await self.shared.get(key)
         if cached is not None:
             await self._send_cached(scope, send, cached, headers, media)
-            return
+            return "cached", name
         generations = self.cache.snapshot(TOPICS) if self.cache else ()
         remote = self.shared.snapshot() if self.shared is not None else None
         result = await self._compiled_result(scope, body, document, operation_name, variables)
         if result is None:
             await self.view(scope, _replay(body), send)
-            return
+            return None, None
         answer: dict[str, Any] = {"data": result.data}
         if cost is not None and self.protections is not None:
             answer["extensions"] = {"cost": self.protections.cost_report(cost)}
@@ -182,8 +205,9 @@ class GraphQLEndpoint:
             if self.shared is not None:
                 self.shared.put(key, entry, remote, result.cache_topics)
             await self._send_cached(scope, send, entry, headers, media)
-            return
+            return "compiled", name
         await _send(send, 200, response, headers, media)
+        return "compiled", name
 
     async def _admit(self, scope: Scope, body: bytes) -> tuple[Any, ...] | None:
         """The document, operation, variables, cost and rate-limit headers of a request this

@@ -38,11 +38,13 @@ async def test_the_cache_does_not_bypass_the_limit_and_refusals_say_when_to_retr
 
 
 async def test_each_caller_has_its_own_bucket(database_url):
-    async with gateway(database_url, rate_limit_anonymous=5, rate_limit_partner=5, partner_keys=PARTNERS) as api:
+    limits = {"rate_limit_anonymous": 5, "rate_limit_partner": 5}
+    async with gateway(database_url, partner_keys=PARTNERS, **limits) as api:
         assert (await api.post(FIVE)).status_code == 200
         assert (await api.post(FIVE)).status_code == 429
         other_ip = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=api.app, client=("203.0.113.9", 1234)), base_url="http://gw.test"
+            transport=httpx.ASGITransport(app=api.app, client=("203.0.113.9", 1234)),
+            base_url="http://gw.test",
         )
         async with other_ip:
             assert (await other_ip.post("/graphql", json={"query": FIVE})).status_code == 200
