@@ -16,7 +16,9 @@ import pytest
 from tests.servers import JS, need_node_tools, serving
 
 KEY = "conformance-partner-key"
-PARTNERS = json.dumps({"audit": {"sha256": hashlib.sha256(KEY.encode()).hexdigest(), "scopes": ["schema:read"]}})
+PARTNERS = json.dumps(
+    {"audit": {"sha256": hashlib.sha256(KEY.encode()).hexdigest(), "scopes": ["schema:read"]}}
+)
 DOCUMENTED = Path(__file__).parent.parent / "docs" / "conformance.md"
 
 
@@ -40,7 +42,10 @@ def failures(results: list[dict]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("env", "authorization"),
-    [({"GATEWAY_DEV": "false", "GATEWAY_PARTNER_KEYS": PARTNERS}, f"Bearer {KEY}"), ({"GATEWAY_DEV": "true"}, None)],
+    [
+        ({"GATEWAY_DEV": "false", "GATEWAY_PARTNER_KEYS": PARTNERS}, f"Bearer {KEY}"),
+        ({"GATEWAY_DEV": "true"}, None),
+    ],
     ids=["production-partner", "dev-anonymous"],
 )
 def test_every_must_and_should_passes(data_dir, env, authorization):
