@@ -22,6 +22,7 @@ from graphql import GraphQLError
 from graphql.execution import ExecutionResult as CoreResult
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
 from resolvers.principal import Principal, PrincipalKind
@@ -161,7 +162,7 @@ class RateLimit(SchemaExtension):
                 if scope["type"] == "http":
                     state[STATE_KEY] = decision
             response = getattr(ec.context, "response", None)
-            if decision is not None and hasattr(response, "headers"):
+            if decision is not None and isinstance(response, Response):  # not on a websocket
                 for name, value in decision.headers(self.limiter.period):
                     response.headers[name] = value
                 if not decision.allowed:

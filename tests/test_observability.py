@@ -100,18 +100,29 @@ def test_tracing_off_loads_no_tracing_extension(tmp_path):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-async def test_tracing_spans_both_paths(database_url):
-    from opentelemetry import trace
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+_TRACING = {}
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+
+def in_memory_spans():
+    """One tracer provider for the whole process (OpenTelemetry lets it be set only once)."""
+    if not _TRACING:
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        _TRACING["exporter"] = exporter
+    _TRACING["exporter"].clear()
+    return _TRACING["exporter"]
+
+
+async def test_tracing_spans_both_paths(database_url):
+    exporter = in_memory_spans()
     async with gateway(database_url, tracing=True) as api:
-        api.gateway.tracing._tracer = provider.get_tracer("omnigate")
         await api.post(TITLES)
         await api.client.get("/graphql", params={"query": "{ categories }"})
     names = [s.name for s in exporter.get_finished_spans()]
