@@ -176,7 +176,7 @@ async def _compiled_step(
         answer = await compiled.execute(node, None, None, await context())
         if answer is None:
             raise RuntimeError("it fell back to the standard executor")
-        return answer
+        return getattr(answer, "data", answer)  # a CompiledResult since the response cache
 
     try:
         if await run() != data:
