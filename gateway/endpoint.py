@@ -11,6 +11,7 @@ same checks (and find the rate-limit decision in the request scope rather than c
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -20,6 +21,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from gateway.compiled import CompiledExecutor, CompiledResult
 from gateway.documents import Documents
+from gateway.persisted import SEEN_KEY as UNTRUSTED
 from gateway.response_cache import CachedResponse, ResponseCache
 from gateway.shared_cache import TOPICS, SharedResponseCache
 
@@ -134,6 +136,8 @@ class GraphQLEndpoint:
         self.protections = protections
         self.metrics = metrics
         self.tracing = tracing
+        self._admitted: OrderedDict[Any, tuple[Any, ...]] = OrderedDict()
+        self._max_admitted = 1000
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -211,7 +215,29 @@ class GraphQLEndpoint:
 
     async def _admit(self, scope: Scope, body: bytes) -> tuple[Any, ...] | None:
         """The document, operation, variables, cost and rate-limit headers of a request this
-        path may answer; None hands the request to the view (which explains any refusal)."""
+        path may answer; None hands the request to the view (which explains any refusal).
+        What depends only on the body and the kind of caller is remembered, so a repeated
+        request (the response cache's case) costs a dictionary lookup and the rate limit."""
+        key = (body, _partition(scope))
+        admitted = self._admitted.get(key)
+        if admitted is None:
+            admitted = await self._judge(scope, body)
+            if admitted is None:
+                return None
+            if not scope.get("state", {}).get(UNTRUSTED):  # those are counted each time
+                self._admitted[key] = admitted
+                if len(self._admitted) > self._max_admitted:
+                    self._admitted.popitem(last=False)
+        document, operation_name, variables, cost = admitted
+        protections = self.protections
+        if protections is None:
+            return document, operation_name, variables, None, []
+        decision = await protections.charge(scope, cost)
+        if decision is not None and not decision.allowed:
+            return None
+        return document, operation_name, variables, cost, protections.headers(decision)
+
+    async def _judge(self, scope: Scope, body: bytes) -> tuple[Any, ...] | None:
         try:
             payload: Any = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -237,15 +263,11 @@ class GraphQLEndpoint:
         if document.node is None or document.errors:
             return None
         if protections is None:
-            return document, operation_name, variables, None, []
+            return document, operation_name, variables, None
         cost = protections.cost.cost(document.node, operation_name, variables)
         if cost > protections.max_cost or protections.refuses_introspection(scope, document.node):
             return None
-        decision = await protections.charge(scope, cost)
-        if decision is not None and not decision.allowed:
-            return None
-        headers = protections.headers(decision)
-        return document, operation_name, variables, cost, headers
+        return document, operation_name, variables, cost
 
     async def _send_cached(
         self, scope: Scope, send: Send, cached: CachedResponse, headers: list[Any], media: bytes
