@@ -313,7 +313,11 @@ def _cors(origins: list[str]) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     gateway = Gateway(settings)
-    graphql = GatewayGraphQL(gateway, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = GatewayGraphQL(
+        gateway,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allowed_origins=settings.cors_origins,  # cross-origin websockets, like CORS for HTTP
+    )
     secret = settings.integration_token.get_secret_value() if settings.integration_token else None
     partners = {k.sha256: (name, k.scopes) for name, k in settings.partner_keys.items()}
 
