@@ -18,6 +18,8 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 
+from adapters.cached import CachedUpstreams
+from adapters.ports import Upstreams
 from adapters.store import Store, open_store
 from gateway.auth import TokenBackend, unauthenticated
 from gateway.compiled import CompiledExecutor
@@ -45,7 +47,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         gw = self.gateway
-        upstreams = gw.store.upstreams()
+        upstreams = gw.upstreams
         return Context(
             request_id=request_id_of(request),
             principal=request.user,
@@ -79,6 +81,16 @@ class Gateway:
             pool_size=settings.database_pool_size,
         )
         self.events = InProcessEventBus()
+        self.upstreams: Upstreams = self.store.upstreams()
+        self.entity_cache: CachedUpstreams | None = None
+        if settings.entity_cache:
+            self.entity_cache = CachedUpstreams(
+                self.upstreams,
+                catalog_ttl=settings.entity_cache_catalog_ttl_seconds,
+                stock_ttl=settings.entity_cache_stock_ttl_seconds,
+                max_entries=settings.entity_cache_max_entries,
+            )
+            self.upstreams = self.entity_cache.upstreams
         caches = [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
         self.schema = build_schema(extensions=[ContractErrors, *caches])
         self.documents = Documents(self.schema._schema)
@@ -89,16 +101,26 @@ class Gateway:
             self.response_cache = ResponseCache(ttl_seconds=settings.response_cache_ttl_seconds)
             if settings.redis_url:
                 self.shared_cache = SharedResponseCache(
-                    Redis.from_url(settings.redis_url), self.response_cache, prefix=settings.redis_prefix
+                    Redis.from_url(settings.redis_url),
+                    self.response_cache,
+                    prefix=settings.redis_prefix,
+                    on_remote_change=self._changed_elsewhere,
                 )
-            for topic in TOPICS:
-                self.events.listen(topic, lambda _event, topic=topic: self._invalidate(topic))
+        for topic in TOPICS:
+            self.events.listen(topic, lambda event, topic=topic: self._changed(topic, event))
 
-    def _invalidate(self, topic: str) -> None:
+    def _changed(self, topic: str, event: Any) -> None:
+        """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic, event)
         if self.shared_cache is not None:
             self.shared_cache.bump(topic)
         elif self.response_cache is not None:
             self.response_cache.invalidate(topic)
+
+    def _changed_elsewhere(self, topic: str) -> None:
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic)
 
     async def start(self) -> None:
         if self.shared_cache is not None:

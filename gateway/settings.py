@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=True, description="serve queries through the compiled path where possible"
     )
     response_cache: bool = Field(default=True, description="cache answers to public queries")
+    entity_cache: bool = Field(default=True, description="keep catalog, location and stock records in memory")
+    entity_cache_catalog_ttl_seconds: float = Field(default=300.0, gt=0)
+    entity_cache_stock_ttl_seconds: float = Field(default=5.0, gt=0)
+    entity_cache_max_entries: int = Field(default=100_000, ge=100)
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
 

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -170,10 +171,24 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     )
 
 
-@pytest_asyncio.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
-    app = create_app(make_settings(database_url))
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Api]:
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
+
+
+@pytest_asyncio.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async with serving(make_settings(database_url)) as api:
+        yield api
+
+
+@pytest_asyncio.fixture
+async def uncached_api(database_url: str) -> AsyncIterator[Api]:
+    """The gateway with no cache of any kind: every request reads the database."""
+    settings = make_settings(database_url, entity_cache=False, response_cache=False)
+    async with serving(settings) as api:
+        yield api
