@@ -251,6 +251,9 @@ class OrderLinePush:
     unit_price: Money
 
 
+ORDER_PUSH_TOPIC = "order.push"  # outbox topic: the payload is `OrderPush.to_payload()`
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPush:
     """An order on its way to the ERP; `reference` (the gateway's order number) is the

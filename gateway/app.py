@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -16,13 +20,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+from adapters.ports import Upstreams
+from adapters.records import ORDER_PUSH_TOPIC, OrderPush
 from adapters.store import Store, open_store
+from adapters.store.outbox import OutboxWorker
 from gateway.auth import TokenBackend, unauthenticated
 from gateway.context import Context
 from gateway.errors import ContractErrors
 from gateway.events import InProcessEventBus
+from gateway.freshness import Freshness
+from gateway.leader import Leadership, RedisLeadership, SoleProcess
 from gateway.middleware import RequestId, request_id_of
 from gateway.settings import Settings
+from gateway.sync import ReadModelSync
+from gateway.upstreams import connect_upstreams
+from gateway.warnings import UpstreamWarnings
+from gateway.webhooks import Webhooks
 from resolvers.loaders import Loaders
 from schema import build_schema
 
@@ -38,7 +51,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         gw = self.gateway
-        upstreams = gw.store.upstreams()
+        upstreams = gw.ports()
         return Context(
             request_id=request_id_of(request),
             principal=request.user,
@@ -55,9 +68,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
 
 class Gateway:
-    """What lives as long as the process: settings, the store, the event bus, the schema."""
+    """What lives as long as the process: settings, the store, the upstreams, the event bus,
+    the schema, and the background workers (change-feed polling, outbox delivery)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -66,15 +80,86 @@ class Gateway:
             pool_size=settings.database_pool_size,
         )
         self.events = InProcessEventBus()
-        self.schema = build_schema(extensions=[ContractErrors])
+        self.upstreams = connect_upstreams(settings, **(upstreams or {}))
+        self._redis: Any = None
+        self.sync = self._read_model_sync()
+        self.freshness = Freshness(
+            timedelta(seconds=settings.stale_after_s),
+            list(self.sync.statuses.values()) if self.sync else [],
+        )
+        self.outbox = self._outbox_worker()
+        self.schema = build_schema(
+            extensions=[ContractErrors, partial(UpstreamWarnings, freshness=self.freshness)]
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def ports(self) -> Upstreams:
+        members, orders = self.upstreams.customers, self.upstreams.orders
+        return dataclasses.replace(
+            self.store.upstreams(),
+            members=members.members if members else None,
+            orders=orders.orders if orders else None,
+        )
+
+    def _read_model_sync(self) -> ReadModelSync | None:
+        catalog, inventory = self.upstreams.catalog, self.upstreams.inventory
+        if catalog is None and inventory is None:
+            return None
+        return ReadModelSync(
+            self.store,
+            self.events,
+            catalog=(catalog.name, catalog.catalog, catalog.guard.health) if catalog else None,
+            stock=(inventory.name, inventory.stock, inventory.guard.health) if inventory else None,
+            leadership=self._leadership(),
+        )
+
+    def _leadership(self) -> Leadership:
+        if not self.settings.redis_url:
+            return SoleProcess()
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(self.settings.redis_url)
+        ttl = max(3 * self.settings.sync_interval_s, 10.0)
+        return RedisLeadership(self._redis, "omnigate:read-model-sync", ttl)
+
+    def _outbox_worker(self) -> OutboxWorker | None:
+        sink = self.upstreams.orders
+        if sink is None:
+            return None
+
+        async def push_order(payload: dict[str, Any]) -> Any:
+            return await sink.orders.push_order(OrderPush.from_payload(payload))
+
+        return OutboxWorker(self.store, {ORDER_PUSH_TOPIC: push_order})
+
+    def poke(self, upstream: str) -> bool:
+        if self.sync is None or upstream not in self.sync.upstreams:
+            return False
+        self.sync.poke()
+        return True
 
     async def start(self) -> None:
         await self.store.migrate()
         if self.settings.seed_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.sync is not None:
+            await self.sync.load_positions()
+            if self.settings.sync_interval_s > 0:
+                self._spawn(self.sync.run_forever(self.settings.sync_interval_s))
+        if self.outbox is not None and self.settings.outbox_interval_s > 0:
+            self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work))
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.upstreams.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
         await self.store.close()
 
 
@@ -91,11 +176,16 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None
+) -> Starlette:
+    """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
-    gateway = Gateway(settings)
+    gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(gateway, graphql_ide="graphiql" if settings.graphiql else None)
     secret = settings.integration_token.get_secret_value() if settings.integration_token else None
+    hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -110,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/webhooks/{upstream}", webhooks, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
