@@ -239,3 +239,37 @@ async def make_api(tmp_path: Path, sqlite_templates: SqliteTemplates) -> AsyncIt
 
     yield make
     await stack.aclose()
+
+
+@pytest.fixture(scope="session")
+def odata_server() -> Any:
+    from tests.upstreams.odata import missing, start_odata
+
+    reason = missing()
+    if reason:
+        _missing_upstream(reason)
+    server = start_odata()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def odata(odata_server: Any) -> Any:
+    odata_server.reset()
+    return odata_server
+
+
+@pytest_asyncio.fixture
+async def proxy() -> AsyncIterator[Any]:
+    """`await proxy(target_url)`: a faulty proxy in front of an upstream, closed after the test."""
+    from tests.upstreams.proxy import FaultyProxy
+
+    made: list[FaultyProxy] = []
+
+    async def make(target: str) -> FaultyProxy:
+        made.append(await FaultyProxy(target).start())
+        return made[-1]
+
+    yield make
+    for p in made:
+        await p.close()
