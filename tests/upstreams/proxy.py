@@ -26,6 +26,7 @@ class FaultyProxy:
         self.target = target.rstrip("/")
         self.delay = 0.0
         self.status: int | None = None
+        self.lose_responses = False  # forward, then answer 502: the upstream did it, we never hear
         self.requests = 0
         self._server: asyncio.Server | None = None
         self._client = httpx.AsyncClient(timeout=120)
@@ -70,6 +71,10 @@ class FaultyProxy:
                         headers=[(k, v) for k, v in headers if k.lower() not in _HOP],
                         content=body,
                     )
+                    if self.lose_responses and method != "GET":
+                        writer.write(b"HTTP/1.1 502 Lost\r\ncontent-length: 0\r\n\r\n")
+                        await writer.drain()
+                        continue
                     out = [f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
                     out += [
                         f"{k}: {v}"
