@@ -200,7 +200,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/webhooks/{upstream}", webhooks, methods=["POST"]),
+            Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

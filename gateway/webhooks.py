@@ -33,7 +33,7 @@ class Webhooks:
         self._tolerance = tolerance_s
         self._pokes = pokes  # upstream name -> whether some feed listens to it
 
-    async def __call__(self, request: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
         upstream = request.path_params["upstream"]
         if self._secret is None:
             return _error(404, "webhooks are not configured")
