@@ -208,9 +208,9 @@ def metadata(service: str, sets: dict) -> str:
     )
 
 
-def rows() -> dict[str, dict[str, list[dict]]]:
+def rows(count: int = 8) -> dict[str, dict[str, list[dict]]]:
     demo = demo_catalog(7)
-    products = {p["id"]: p for p in demo.products[:8]}
+    products = {p["id"]: p for p in demo.products[:count]}
     variants = [v for v in demo.variants if v["product_id"] in products]
     codes = {loc["id"]: loc["code"] for loc in demo.locations}
     plant_of = {code: plant for plant, code in PLANTS.items()}
@@ -219,8 +219,8 @@ def rows() -> dict[str, dict[str, list[dict]]]:
     for n, p in enumerate(products.values()):
         # a minute apart, as real changes would be, before any test's own changes
         stamp = f"/Date({1763510400000 + n * 60000}+0000)/"
-        generic = variants_of = [v for v in variants if v["product_id"] == p["id"]]
-        generic = variants_of[0]["sku"].rsplit("-", 2)[0]
+        variants_of = [v for v in variants if v["product_id"] == p["id"]]
+        generic = "-".join(variants_of[0]["sku"].split("-")[:3])  # brand-category-number
         group = p["category"].replace(" ", "").upper()[:9]
         product.append(
             {
@@ -359,10 +359,10 @@ def rows() -> dict[str, dict[str, list[dict]]]:
     }
 
 
-def main() -> None:
-    data = rows()
+def main(target: Path = HERE, count: int = 8) -> None:
+    data = rows(count)
     for service, sets in SERVICES.items():
-        folder = HERE / service
+        folder = target / service
         (folder / "data").mkdir(parents=True, exist_ok=True)
         (folder / "metadata.xml").write_text(metadata(service, sets))
         for entity_set, content in data[service].items():

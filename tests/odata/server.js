@@ -4,12 +4,13 @@ const http = require('http');
 const crypto = require('crypto');
 const FEMockserver = require('@sap-ux/fe-mockserver-core').default;
 
+const ROOT = process.env.MOCK_DIR || `${__dirname}/mock`; // the benchmark brings a bigger one
 const SERVICES = ['API_PRODUCT_SRV', 'API_MATERIAL_STOCK_SRV', 'API_SALES_ORDER_SRV', 'API_BUSINESS_PARTNER'];
 const mock = new FEMockserver({
   services: SERVICES.map((name) => ({
     urlPath: `/sap/opu/odata/sap/${name}`,
-    metadataPath: `${__dirname}/mock/${name}/metadata.xml`,
-    mockdataPath: `${__dirname}/mock/${name}/data`,
+    metadataPath: `${ROOT}/${name}/metadata.xml`,
+    mockdataPath: `${ROOT}/${name}/data`,
     generateMockData: false,
   })),
 });

@@ -47,11 +47,11 @@ class ODataServer:
         stop(self.proc)
 
 
-def start_odata() -> ODataServer:
+def start_odata(mock_dir: str | None = None) -> ODataServer:
     proc = subprocess.Popen(
         ["node", "server.js"],
         cwd=FOLDER,
-        env=env(PORT="0"),
+        env=env(PORT="0", **({"MOCK_DIR": mock_dir} if mock_dir else {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
