@@ -214,3 +214,18 @@ async def test_one_leader_at_a_time_and_a_dead_one_is_replaced():
     assert await first.lead()
     await first.resign()
     await redis.aclose()
+
+
+def test_configuration_names_the_upstream_of_each_role(tmp_path):
+    from gateway.settings import Settings
+    from gateway.upstreams import connect_upstreams
+
+    settings = Settings(catalog="memory", inventory="memory", orders="memory")
+    connected = connect_upstreams(settings)
+    assert connected.catalog is connected.inventory is connected.orders
+    assert connected.catalog.guard.policy.timeout == settings.upstream_timeout_s
+    assert connected.customers is None
+    with pytest.raises(ValueError, match="no upstream adapter named 'sap_r3'"):
+        connect_upstreams(Settings(catalog="sap_r3"))
+    with pytest.raises(ValueError, match="pattern"):
+        Settings(inventory="../etc")
