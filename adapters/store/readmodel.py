@@ -73,13 +73,9 @@ class ReadModel:
             by_code = await _ids_by(conn, locations.c.code, [loc.code for loc in found])
             for loc in found:
                 local = known.get(loc.key) or by_code.get(loc.code)
-                if local is None:
+                if local is None:  # an existing location keeps the name shoppers know it by
                     local = await conn.scalar(
                         sa.insert(locations).values(**_new_location(loc)).returning(locations.c.id)
-                    )
-                else:
-                    await conn.execute(
-                        sa.update(locations).where(locations.c.id == local).values(name=loc.name)
                     )
                 await _map(conn, upstream, "location", loc.key, local)
 
