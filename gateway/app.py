@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -120,7 +121,9 @@ class Gateway:
 
         self._redis = Redis.from_url(self.settings.redis_url)
         ttl = max(3 * self.settings.sync_interval_s, 10.0)
-        return RedisLeadership(self._redis, "omnigate:read-model-sync", ttl)
+        # One leader per read model: the processes sharing a database share the lock.
+        database = hashlib.sha256(self.settings.resolved_database_url.encode()).hexdigest()[:16]
+        return RedisLeadership(self._redis, f"omnigate:read-model-sync:{database}", ttl)
 
     def _outbox_worker(self) -> OutboxWorker | None:
         sink = self.upstreams.orders

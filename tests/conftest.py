@@ -221,9 +221,15 @@ async def make_api(tmp_path: Path, sqlite_templates: SqliteTemplates) -> AsyncIt
     stack = AsyncExitStack()
 
     async def make(
-        *, seeded: bool = False, upstreams: dict[str, Any] | None = None, **overrides: Any
+        *,
+        seeded: bool = False,
+        upstreams: dict[str, Any] | None = None,
+        database_url: str | None = None,
+        **overrides: Any,
     ) -> Api:
-        if seeded:
+        if database_url:
+            url = database_url
+        elif seeded:
             url = await sqlite_templates.clone()
         else:
             url = f"sqlite+aiosqlite:///{tmp_path / uuid.uuid4().hex}.db"

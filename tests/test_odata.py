@@ -245,3 +245,23 @@ async def test_an_update_sends_the_etag_and_a_412_is_a_conflict():
     assert seen[0] == ("GET", None, "Fetch")
     assert seen[1] == ("PATCH", etag, "tok")
     await upstream.aclose()
+
+
+async def test_v4_envelopes_and_next_links_are_followed():
+    """An OData V4 service pages with @odata.nextLink and wraps rows in `value`."""
+    pages = {
+        "0": {"value": [{"Product": "A"}, {"Product": "B"}],
+              "@odata.nextLink": "http://sap.test/sap/opu/odata4/API_PRODUCT/A_Product?$skiptoken=2"},
+        "2": {"value": [{"Product": "C"}]},
+    }  # fmt: skip
+
+    def sap(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("$skiptoken", "0")
+        return httpx.Response(200, json=pages[token])
+
+    upstream = connect(
+        ODataConfig(url="http://sap.test/sap/opu/odata4"), transport=httpx.MockTransport(sap)
+    )
+    rows = await upstream.client.get_all("API_PRODUCT", "A_Product", select=["Product"])
+    assert [r["Product"] for r in rows] == ["A", "B", "C"]
+    await upstream.aclose()

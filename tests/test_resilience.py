@@ -229,3 +229,34 @@ def test_configuration_names_the_upstream_of_each_role(tmp_path):
         connect_upstreams(Settings(catalog="sap_r3"))
     with pytest.raises(ValueError, match="pattern"):
         Settings(inventory="../etc")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_two_gateways_on_one_database_poll_one_at_a_time(make_api, tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    upstreams = [connect_memory(memory_data()) for _ in range(2)]
+    apis = [
+        await make_api(
+            database_url=url,
+            upstreams={"memory": upstream},
+            catalog="memory",
+            inventory="memory",
+            redis_url=REDIS_URL,
+            sync_interval_s=30,  # the first poll is at start; later ones only when woken
+            webhook_secret="hook-secret",
+        )
+        for upstream in upstreams
+    ]
+    await asyncio.sleep(0.3)
+    calls = [u.guard.calls for u in upstreams]
+    assert sorted(c > 0 for c in calls) == [False, True]  # exactly one polled
+    leader = calls.index(max(calls))
+    body = b"{}"
+    for api in apis:  # the upstream pushes to whichever process its load balancer picks
+        response = await api.client.post(
+            "/webhooks/memory", content=body, headers=signed("hook-secret", body)
+        )
+        assert response.status_code == 202
+    await asyncio.sleep(0.3)
+    assert upstreams[leader].guard.calls > calls[leader]  # woken, it polled at once
+    assert upstreams[1 - leader].guard.calls == 0
