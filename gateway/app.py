@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from functools import partial
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -22,21 +22,18 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from adapters.ports import Upstreams
-from adapters.records import ORDER_PUSH_TOPIC, OrderPush
 from adapters.store import Store, open_store
-from adapters.store.outbox import OutboxWorker
 from gateway.auth import TokenBackend, unauthenticated
 from gateway.context import Context
 from gateway.errors import ContractErrors
 from gateway.events import InProcessEventBus
 from gateway.freshness import Freshness
-from gateway.leader import Leadership, RedisLeadership, SoleProcess
 from gateway.middleware import RequestId, request_id_of
 from gateway.settings import Settings
-from gateway.sync import ReadModelSync
 from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
 from gateway.webhooks import Webhooks
+from gateway.workers import outbox_worker, read_model_sync
 from resolvers.loaders import Loaders
 from schema import build_schema
 
@@ -82,13 +79,13 @@ class Gateway:
         )
         self.events = InProcessEventBus()
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
-        self._redis: Any = None
-        self.sync = self._read_model_sync()
+        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self._redis)
         self.freshness = Freshness(
             timedelta(seconds=settings.stale_after_s),
             list(self.sync.statuses.values()) if self.sync else [],
         )
-        self.outbox = self._outbox_worker()
+        self.outbox = outbox_worker(self.store, self.upstreams)
         self.schema = build_schema(
             extensions=[ContractErrors, partial(UpstreamWarnings, freshness=self.freshness)]
         )
@@ -101,39 +98,6 @@ class Gateway:
             members=members.members if members else None,
             orders=orders.orders if orders else None,
         )
-
-    def _read_model_sync(self) -> ReadModelSync | None:
-        catalog, inventory = self.upstreams.catalog, self.upstreams.inventory
-        if catalog is None and inventory is None:
-            return None
-        return ReadModelSync(
-            self.store,
-            self.events,
-            catalog=(catalog.name, catalog.catalog, catalog.guard.health) if catalog else None,
-            stock=(inventory.name, inventory.stock, inventory.guard.health) if inventory else None,
-            leadership=self._leadership(),
-        )
-
-    def _leadership(self) -> Leadership:
-        if not self.settings.redis_url:
-            return SoleProcess()
-        from redis.asyncio import Redis
-
-        self._redis = Redis.from_url(self.settings.redis_url)
-        ttl = max(3 * self.settings.sync_interval_s, 10.0)
-        # One leader per read model: the processes sharing a database share the lock.
-        database = hashlib.sha256(self.settings.resolved_database_url.encode()).hexdigest()[:16]
-        return RedisLeadership(self._redis, f"omnigate:read-model-sync:{database}", ttl)
-
-    def _outbox_worker(self) -> OutboxWorker | None:
-        sink = self.upstreams.orders
-        if sink is None:
-            return None
-
-        async def push_order(payload: dict[str, Any]) -> Any:
-            return await sink.orders.push_order(OrderPush.from_payload(payload))
-
-        return OutboxWorker(self.store, {ORDER_PUSH_TOPIC: push_order})
 
     def poke(self, upstream: str) -> bool:
         if self.sync is None or upstream not in self.sync.upstreams:
