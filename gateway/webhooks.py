@@ -16,6 +16,8 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+MAX_BODY = 64 * 1024
+
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -37,6 +39,8 @@ class Webhooks:
         upstream = request.path_params["upstream"]
         if self._secret is None:
             return _error(404, "webhooks are not configured")
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return _error(413, "a webhook body is a doorbell, not a data dump")
         body = await request.body()
         timestamp = request.headers.get("x-omnigate-timestamp", "")
         given = request.headers.get("x-omnigate-signature", "")

@@ -182,12 +182,13 @@ async def test_a_signed_webhook_makes_the_sync_poll_at_once(memory_api):
         ("wrong-secret", 0, "/webhooks/memory", 401),
         ("hook-secret", 3600, "/webhooks/memory", 401),  # a replay, an hour later
         ("hook-secret", 0, "/webhooks/nobody", 404),
+        ("hook-secret", 0, "/webhooks/memory?big", 413),
     ],
 )
 async def test_webhooks_refuse_bad_signatures_replays_and_strangers(
     memory_api, secret, age, path, status
 ):
-    body = b"{}"
+    body = b"x" * (65 * 1024) if path.endswith("?big") else b"{}"
     headers = signed(secret, body, int(time.time()) - age)
     response = await memory_api.client.post(path, content=body, headers=headers)
     assert response.status_code == status
