@@ -17,7 +17,7 @@ from adapters.store import Store
 from adapters.store.readmodel import ReadModel
 from gateway.freshness import FeedStatus
 from gateway.leader import Leadership, SoleProcess
-from resolvers.events import EventPublisher, StockChanged
+from resolvers.events import CatalogChanged, EventPublisher, StockChanged
 
 log = logging.getLogger("omnigate.sync")
 
@@ -73,7 +73,12 @@ class ReadModelSync:
             async with self._feed("catalog", report):
                 since, _ = await self._read_model.position(name, "catalog")
                 changes = await feed.catalog_changes(since)
-                report.products = await self._read_model.apply_catalog(name, changes)
+                written = await self._read_model.apply_catalog(name, changes)
+                report.products = len(written)
+                if written:
+                    await self._events.publish(
+                        CatalogChanged(tuple(written), "SYNC", datetime.now(UTC))
+                    )
         if self._stock:
             name, stock, _ = self._stock
             async with self._feed("stock", report):

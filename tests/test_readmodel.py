@@ -108,13 +108,31 @@ async def test_upstream_rows_adopt_existing_ones_and_add_new_ones(erp):
     ]
 
 
+async def test_catalog_writes_are_announced_for_caches_to_forget(erp):
+    import asyncio
+
+    events = []
+
+    async def listen():
+        async for event in erp.gateway.events.subscribe("catalog"):
+            events.append(event)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    await erp.gateway.sync.run_once()
+    await asyncio.sleep(0)
+    [event] = events
+    assert len(event.product_ids) == 2 and event.reason == "SYNC"
+    listener.cancel()
+
+
 async def test_only_real_changes_are_written_and_announced(erp):
     gateway = erp.gateway
     first = await gateway.sync.run_once()
     assert first.levels_changed == 2  # the unknown SKU waits for the catalog
     published = gateway.events.published
     assert (await gateway.sync.run_once()).levels_changed == 0
-    assert gateway.events.published == published
+    assert gateway.events.published == published + 1  # the catalog poll's CatalogChanged only
     erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 5)
     assert (await gateway.sync.run_once()).levels_changed == 1
-    assert gateway.events.published == published + 1
+    assert gateway.events.published == published + 3

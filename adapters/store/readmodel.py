@@ -58,14 +58,16 @@ class ReadModel:
             row = (await conn.execute(stmt)).first()
         return (row.watermark, row.synced_at) if row else (None, None)
 
-    async def apply_catalog(self, upstream: str, changes: CatalogChanges) -> int:
-        """Upsert products and their variants; returns how many products were written."""
+    async def apply_catalog(self, upstream: str, changes: CatalogChanges) -> list[int]:
+        """Upsert products and their variants; returns the local ids of the products written."""
         now = datetime.now(UTC)
+        written: list[int] = []
         async with self._store.writing() as conn:
             for start in range(0, len(changes.products), 200):
-                await self._products(conn, upstream, changes.products[start : start + 200], now)
+                batch = changes.products[start : start + 200]
+                written += await self._products(conn, upstream, batch, now)
             await self._mark(conn, upstream, "catalog", changes.watermark, now)
-        return len(changes.products)
+        return written
 
     async def apply_locations(self, upstream: str, found: Sequence[UpstreamLocation]) -> None:
         async with self._store.writing() as conn:
@@ -135,7 +137,8 @@ class ReadModel:
 
     async def _products(
         self, conn: Any, upstream: str, batch: Sequence[UpstreamProduct], now: datetime
-    ) -> None:
+    ) -> list[int]:
+        written = []
         product_keys = await _mapped(conn, upstream, "product", [p.key for p in batch])
         all_variants = [v for p in batch for v in p.variants]
         variant_keys = await _mapped(conn, upstream, "variant", [v.key for v in all_variants])
@@ -175,6 +178,7 @@ class ReadModel:
             else:
                 await conn.execute(sa.update(products).where(products.c.id == local).values(fields))
             await _map(conn, upstream, "product", product.key, local)
+            written.append(local)
             for position, variant in enumerate(product.variants, start=1):
                 values: dict[str, Any] = {
                     "product_id": local,
@@ -203,6 +207,7 @@ class ReadModel:
                         sa.update(variants).where(variants.c.id == existing).values(values)
                     )
                 await _map(conn, upstream, "variant", variant.key, existing)
+        return written
 
     @staticmethod
     async def _mark(
