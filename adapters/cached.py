@@ -9,6 +9,7 @@ record; nothing that decides a sale (allocation, adjustment) ever reads from her
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -194,7 +195,9 @@ class CachedUpstreams:
         self.catalog = CachedCatalog(inner.catalog, catalog_ttl, max_entries)
         self.locations = CachedLocations(inner.locations, catalog_ttl)
         self.inventory = CachedInventory(inner.inventory, stock_ttl, max_entries)
-        self.upstreams = Upstreams(catalog=self.catalog, locations=self.locations, inventory=self.inventory)
+        self.upstreams = dataclasses.replace(
+            inner, catalog=self.catalog, locations=self.locations, inventory=self.inventory
+        )
 
     def forget(self, topic: str, event: Any = None) -> None:
         if topic == "stock":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -28,10 +32,15 @@ from gateway.documents import Documents
 from gateway.endpoint import GraphQLEndpoint
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
+from gateway.freshness import Freshness
 from gateway.middleware import RequestId, request_id_of
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.upstreams import connect_upstreams
+from gateway.warnings import UpstreamWarnings
+from gateway.webhooks import Webhooks
+from gateway.workers import outbox_worker, read_model_sync
 from resolvers.loaders import Loaders
 from schema import build_schema
 
@@ -47,7 +56,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         gw = self.gateway
-        upstreams = gw.upstreams
+        upstreams = gw.ports
         return Context(
             request_id=request_id_of(request),
             principal=request.user,
@@ -70,9 +79,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
 
 class Gateway:
-    """What lives as long as the process: settings, the store, the event bus, the schema."""
+    """What lives as long as the process: settings, the store, the upstreams, the event bus,
+    the schema, the caches, and the background workers (change-feed polling, outbox delivery)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -81,18 +91,34 @@ class Gateway:
             pool_size=settings.database_pool_size,
         )
         self.events = InProcessEventBus()
-        self.upstreams: Upstreams = self.store.upstreams()
+        # The upstream systems configuration names, and the ports the use cases read through.
+        self.upstreams = connect_upstreams(settings, **(upstreams or {}))
+        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self._redis)
+        self.freshness = Freshness(
+            timedelta(seconds=settings.stale_after_s),
+            list(self.sync.statuses.values()) if self.sync else [],
+        )
+        self.outbox = outbox_worker(self.store, self.upstreams)
+        self._tasks: list[asyncio.Task[None]] = []
+        members, orders = self.upstreams.customers, self.upstreams.orders
+        self.ports: Upstreams = dataclasses.replace(
+            self.store.upstreams(),
+            members=members.members if members else None,
+            orders=orders.orders if orders else None,
+        )
         self.entity_cache: CachedUpstreams | None = None
         if settings.entity_cache:
             self.entity_cache = CachedUpstreams(
-                self.upstreams,
+                self.ports,
                 catalog_ttl=settings.entity_cache_catalog_ttl_seconds,
                 stock_ttl=settings.entity_cache_stock_ttl_seconds,
                 max_entries=settings.entity_cache_max_entries,
             )
-            self.upstreams = self.entity_cache.upstreams
+            self.ports = self.entity_cache.upstreams
         caches = [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
-        self.schema = build_schema(extensions=[ContractErrors, *caches])
+        warnings = partial(UpstreamWarnings, freshness=self.freshness)
+        self.schema = build_schema(extensions=[ContractErrors, warnings, *caches])
         self.documents = Documents(self.schema._schema)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
         self.response_cache: ResponseCache | None = None
@@ -122,6 +148,17 @@ class Gateway:
         if self.entity_cache is not None:
             self.entity_cache.forget(topic)
 
+    def poke(self, upstream: str) -> bool:
+        if self.sync is None or upstream not in self.sync.upstreams:
+            return False
+        self.sync.poke()
+        return True
+
+    def warnings(self) -> dict[str, Any]:
+        """`extensions` every answer carries now (stale upstream data), on every path."""
+        found = self.freshness.warnings() if self.freshness.feeds else []
+        return {"warnings": found} if found else {}
+
     async def start(self) -> None:
         if self.shared_cache is not None:
             await self.shared_cache.start()
@@ -129,10 +166,25 @@ class Gateway:
         if self.settings.seed_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.sync is not None:
+            await self.sync.load_positions()
+            if self.settings.sync_interval_s > 0:
+                self._spawn(self.sync.run_forever(self.settings.sync_interval_s))
+        if self.outbox is not None and self.settings.outbox_interval_s > 0:
+            self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work))
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.shared_cache is not None:
             await self.shared_cache.stop()
+        await self.upstreams.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
         await self.store.close()
 
 
@@ -149,11 +201,14 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
+    """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
-    gateway = Gateway(settings)
+    gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(gateway, graphql_ide="graphiql" if settings.graphiql else None)
     secret = settings.integration_token.get_secret_value() if settings.integration_token else None
+    hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -170,10 +225,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route(
                 "/graphql",
                 GraphQLEndpoint(
-                    graphql, gateway.documents, gateway.compiled, gateway.response_cache, gateway.shared_cache
+                    graphql,
+                    gateway.documents,
+                    gateway.compiled,
+                    gateway.response_cache,
+                    gateway.shared_cache,
+                    warnings=gateway.warnings,
                 ),
                 methods=["GET", "POST"],
             ),
+            Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[

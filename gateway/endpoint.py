@@ -3,6 +3,7 @@ everything else (GET, GraphiQL, websockets, mutations, errors) is strawberry's v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -85,12 +86,14 @@ class GraphQLEndpoint:
         cache: ResponseCache | None = None,
         shared: SharedResponseCache | None = None,
         max_body_bytes: int = 1 << 20,
+        warnings: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.view = view
         self.documents = documents
         self.compiled = compiled
         self.cache = cache
         self.shared = shared
+        self.warnings = warnings
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,6 +104,10 @@ class GraphQLEndpoint:
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:  # too large or the client went away: the view gives the proper answer
             await self.view(scope, receive, send)
+            return
+        extensions = self.warnings()
+        if extensions:  # stale upstream data: answers say so, and are not cached meanwhile
+            await self._answer_uncached(scope, receive_body=body, send=send, extensions=extensions)
             return
         key = (body, _partition(scope))
         cached = self.cache.get(key) if self.cache is not None else None
@@ -124,6 +131,15 @@ class GraphQLEndpoint:
             await self._send_cached(scope, send, entry)
             return
         await _send(send, 200, response, [])
+
+    async def _answer_uncached(
+        self, scope: Scope, receive_body: bytes, send: Send, extensions: dict[str, Any]
+    ) -> None:
+        result = await self._compiled_result(scope, receive_body)
+        if result is None:
+            await self.view(scope, _replay(receive_body), send)
+            return
+        await _send(send, 200, orjson.dumps({"data": result.data, "extensions": extensions}), [])
 
     async def _send_cached(self, scope: Scope, send: Send, cached: CachedResponse) -> None:
         assert self.cache is not None

@@ -8,7 +8,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
+
+_ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,26 @@ class Settings(BaseSettings):
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
 
+    # Which system of record plays each role; `store` is the gateway's own database.
+    catalog: str = Field(default="store", pattern=_ROLE, description="catalog read-model source")
+    inventory: str = Field(default="store", pattern=_ROLE, description="stock read-model source")
+    customers: str = Field(default="store", pattern=_ROLE, description="member directory (CRM)")
+    orders: str = Field(default="store", pattern=_ROLE, description="where orders are pushed")
+    # Resilience around every upstream call.
+    upstream_timeout_s: float = Field(default=5.0, gt=0)
+    upstream_read_retries: int = Field(default=2, ge=0)
+    upstream_concurrency: int = Field(default=8, ge=1)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    # Change feeds and the outbox.
+    sync_interval_s: float = Field(default=30.0, ge=0, description="0: no background polling")
+    stale_after_s: float = Field(default=120.0, gt=0)
+    outbox_interval_s: float = Field(default=5.0, ge=0, description="0: no background worker")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
+    )
+    webhook_tolerance_s: int = Field(default=300, gt=0)
+
     @field_validator("currency_code")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -59,6 +82,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnigate.db').resolve()}"
+
+    def resilience_policy(self) -> ResiliencePolicy:
+        return ResiliencePolicy(
+            timeout=self.upstream_timeout_s,
+            read_retries=self.upstream_read_retries,
+            concurrency=self.upstream_concurrency,
+            breaker_threshold=self.breaker_threshold,
+            breaker_reset=self.breaker_reset_s,
+        )
 
     def commerce_policy(self) -> CommercePolicy:
         return CommercePolicy(
