@@ -16,8 +16,15 @@ from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
+    MemberDraft,
+    MemberRecord,
+    OrderPush,
     ProductRecord,
+    PushedOrder,
     StockChange,
+    UpstreamLevel,
+    UpstreamLocation,
+    UpstreamProduct,
     VariantRecord,
 )
 
@@ -103,6 +110,58 @@ class StockRejected(Exception):
         self.message = message
 
 
+class MemberDirectory(Protocol):
+    """Customers as the CRM keeps them (Tryton parties, SAP business partners)."""
+
+    async def members_by_keys(self, keys: Sequence[str]) -> list[MemberRecord]: ...
+
+    async def members_by_emails(self, emails: Sequence[str]) -> list[MemberRecord]: ...
+
+    async def upsert_member(self, member: MemberDraft) -> MemberRecord:
+        """Update the member with this email, or create one."""
+        ...
+
+
+class OrderSink(Protocol):
+    """Where orders are fulfilled and invoiced: the ERP."""
+
+    async def push_order(self, order: OrderPush) -> PushedOrder:
+        """Create and confirm the order unless one with its reference exists: safe to repeat."""
+        ...
+
+    async def order_states(self, references: Sequence[str]) -> list[PushedOrder]: ...
+
+
+# --- Feeds: how an upstream's catalog and stock reach the gateway's read model ---
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChanges:
+    products: list[UpstreamProduct]
+    watermark: str | None  # pass back as `since` next time; opaque to the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanges:
+    levels: list[UpstreamLevel]
+    watermark: str | None
+
+
+class CatalogFeed(Protocol):
+    async def catalog_changes(self, since: str | None) -> CatalogChanges:
+        """Products changed after `since` (all of them when None), variants included."""
+        ...
+
+
+class StockFeed(Protocol):
+    async def stock_locations(self) -> list[UpstreamLocation]: ...
+
+    async def stock_changes(self, since: str | None) -> StockChanges:
+        """Levels that may have changed after `since` (all when None). An upstream without
+        timestamps returns a full snapshot each time; the read model keeps only differences."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -110,3 +169,5 @@ class Upstreams:
     catalog: CatalogSource
     locations: LocationDirectory
     inventory: InventorySource
+    members: MemberDirectory | None = None
+    orders: OrderSink | None = None

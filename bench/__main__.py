@@ -15,8 +15,7 @@ from typing import Any, NoReturn
 import orjson
 
 from bench import inprocess, load, report, servers
-from bench.listing import RESULTS, WORK, listing_body
-from gateway.settings import Settings
+from bench.listing import RESULTS, WORK, gateway_variants, listing_body
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -27,6 +26,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--runs", type=int, default=20, help="repetitions of each in-process step")
     parser.add_argument("--quick", action="store_true", help="2 s x 1 round; writes under bench/.work/")
+    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto", help="load generator")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--output", type=Path, help="where to write the results (default bench/RESULTS.md)")
     args = parser.parse_args(argv)
@@ -71,7 +71,6 @@ def _verify(targets: dict[str, str], body: bytes) -> None:
     expected = _post(targets[report.REFERENCE], body)
     for name, url in targets.items():
         got = _post(url, body)
-        got.pop("extensions", None)  # the gateway's own report (the operation's cost); baselines have none
         if difference := _first_difference(got, expected):
             raise SystemExit(
                 f"bench: ABORT: {name}'s answer differs from {report.REFERENCE}'s at {difference}"
@@ -87,6 +86,7 @@ def _on_sigterm(_signum: int, _frame: Any) -> NoReturn:
 def main(argv: list[str] | None = None) -> None:
     args = _arguments(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     data_dir = WORK / "db"
     print("bench: seeding a fresh demo database ...", flush=True)
     database = servers.prepare_database(data_dir)
@@ -98,14 +98,14 @@ def main(argv: list[str] | None = None) -> None:
         del os.environ[key]
     inproc = asyncio.run(inprocess.measure(data_dir, args.runs))
 
-    tool = load.choose_tool(WORK, args.threads, args.connections, install=not args.no_install)
+    tool = load.choose_tool(WORK, args.threads, args.connections, not args.no_install, args.tool)
     body = listing_body()
     description = tool.describe(args.seconds) + f"; {args.rounds} rounds, interleaved"
     run = report.Run(description, version, [], inproc, load_before=report.load_average())
     with servers.Servers(WORK / "logs") as running:
-        gateways = [running.gateway("gateway", data_dir)]
-        if "compiled_execution" in Settings.model_fields:  # the standard executor alone, for contrast
-            gateways.append(running.gateway("gateway-standard", data_dir, compiled_execution="false"))
+        gateways = [
+            running.gateway(name, data_dir, **settings) for name, settings in gateway_variants().items()
+        ]
         baseline = running.baseline(database)
         for server in [*gateways, baseline]:
             server.wait_ready()
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"bench: warm-up, then {args.rounds} x {args.seconds:g} s per server with {tool.version}")
         for m in measured:
             running.wait_idle()
-            tool.run(targets[m.name], body, min(2.0, args.seconds))
+            tool.run(targets[m.name], body, min(2.0, args.seconds / 2))
         for round_no in range(1, args.rounds + 1):
             for m in measured:
                 running.wait_idle()

@@ -128,12 +128,15 @@ class PyLoad:
         return LoadResult(**result)
 
 
-def choose_tool(script_dir: Path, threads: int, connections: int, install: bool) -> Wrk | PyLoad:
-    path = shutil.which("wrk")
-    if path is None and install:
+def choose_tool(script_dir: Path, threads: int, connections: int, install: bool, tool: str) -> Wrk | PyLoad:
+    """wrk unless `tool` is "python"; "wrk" insists on it (installing it if allowed)."""
+    path = shutil.which("wrk") if tool != "python" else None
+    if path is None and tool != "python" and install:
         print("bench: wrk is missing; trying `apt-get install -y wrk` ...", flush=True)
         path = _install_wrk()
+    if path is None and tool == "wrk":
+        raise SystemExit("bench: --tool wrk, but wrk is unavailable")
     if path is None:
-        print("bench: wrk unavailable: falling back to the Python load generator (bench.pyload)")
+        print("bench: load from the Python generator (bench.pyload), not wrk: fast servers will read low")
         return PyLoad(script_dir, connections)
     return Wrk(path, script_dir, threads, connections)

@@ -15,36 +15,10 @@ from bench.listing import ROOT
 from bench.load import LoadResult
 
 REFERENCE = "baseline-orjson"  # every ratio is against this server, measured in the same run
+ROUGH_BELOW = 50  # answers per round under which a req/s figure is mostly quantization
 
-HEADER = """\
-# Omnigate benchmark
-
-## How to run
-
-    .venv/bin/python -m bench            # 3 interleaved rounds x 10 s per server (~3 min)
-    .venv/bin/python -m bench --quick    # 1 round x 2 s, to see that it works; writes bench/.work/
-
-Options: `--seconds`, `--rounds`, `--connections`, `--threads`, `--runs` (in-process repetitions),
-`--no-install` (do not `apt-get install wrk`), `--output FILE`.
-
-## What is measured
-
-- The listing query (`products(first: 50)` with each variant's price, stock at every location and
-  location names; ~50 products, ~150 variants, ~1,500 stock levels, ~220 KB of JSON) sent as the same
-  POST over loopback keep-alive connections by `wrk` (a Python asyncio client if wrk is unavailable)
-  to each server in turn, rounds interleaved so drift hits every server alike.
-- Servers, each one uvicorn worker (uvloop + httptools) on a fresh copy of the demo SQLite database:
-  `gateway` is `omnigate serve` as shipped; `gateway-standard` (when the setting exists) is the same
-  with `GATEWAY_COMPILED_EXECUTION=false`; `baseline-orjson` / `baseline-json` are bench/baseline.py,
-  plain Starlette reading the same rows in the same 4 queries (SQLAlchemy Core) and answering the
-  identical JSON (checked at start), serialized with orjson / the standard library.
-- req/s is the median over rounds; p50/p99 are the medians of each round's percentiles (closed loop:
-  with 16 connections, latency is mostly queueing behind the server). The ratio is req/s over the
-  orjson baseline's req/s of the same run. **Compare ratios across runs, not absolute numbers**:
-  these machines are noisy, and load generator and server share 2 cores.
-- SQL statements per request: counted in process on the store's statement counter.
-- In process (no HTTP): median milliseconds of each step, to show where the time goes.
-"""
+# The prose at the top of RESULTS.md: how to run, what is measured (kept as Markdown, not code).
+HEADER = Path(__file__).with_name("results_header.md")
 
 
 @dataclass
@@ -74,7 +48,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cpus ({model}), Python {platform.python_version()}, {platform.system()}"
+    cpus = len(os.sched_getaffinity(0))  # what `nproc` says
+    return f"{cpus} cpus ({model}), Python {platform.python_version()}, {platform.system()}"
 
 
 def commit() -> str:
@@ -89,15 +64,24 @@ def ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
+def _ratio(server: Measured, reference: Measured | None) -> str:
+    """Median over rounds of req/s relative to the reference's req/s in the same round: the two ran
+    a minute apart at most, so a machine getting busier or quieter mostly cancels out."""
+    if reference is None:
+        return "-"
+    pairs = zip(server.rounds, reference.rounds, strict=True)
+    ratios = [a.requests_per_s / b.requests_per_s for a, b in pairs if b.requests_per_s > 0]
+    return f"{statistics.median(ratios):.3f}" if ratios else "-"
+
+
 def _http_rows(servers: list[Measured]) -> list[list[str]]:
-    reference = next((s.rps for s in servers if s.name == REFERENCE), None)
+    reference = next((s for s in servers if s.name == REFERENCE), None)
     rows = []
     for s in servers:
-        ratio = f"{s.rps / reference:.3f}" if reference else "-"
         rounds = ", ".join(f"{r.requests_per_s:.1f}" for r in s.rounds)
         rows.append(
             [s.name, f"{s.rps:.1f}", rounds, ms(s.percentile("p50_ms")), ms(s.percentile("p99_ms")),
-             ratio, str(s.errors)]
+             _ratio(s, reference), str(s.errors)]
         )  # fmt: skip
     return rows
 
@@ -143,10 +127,11 @@ class Run:
 
     def warnings(self) -> list[str]:
         notes = []
-        if any(r.requests == 0 for s in self.servers for r in s.rounds):
+        rough = sorted({s.name for s in self.servers for r in s.rounds if r.requests < ROUGH_BELOW})
+        if rough:
             notes.append(
-                "0 req/s means no answer completed within a round (with every connection queued, one "
-                "answer took longer than the round): use a longer --seconds."
+                f"{', '.join(rough)}: fewer than {ROUGH_BELOW} answers in some round, so a rough "
+                "figure (answers arrive in batches of --connections); a longer --seconds helps."
             )
         if any(s.errors for s in self.servers):
             notes.append("Some requests failed (socket errors, timeouts or non-2xx): see the errors column.")
@@ -161,7 +146,7 @@ def load_average() -> str:
 
 
 def _statements(inproc: InProcess) -> list[list[str]]:
-    return [[f"first: {k}", str(v)] for k, v in inproc.statements.items()]
+    return [[label, str(count)] for label, count in inproc.statements.items()]
 
 
 def print_summary(run: Run) -> None:
@@ -169,14 +154,14 @@ def print_summary(run: Run) -> None:
     print("\n".join(_text_table(HTTP_COLUMNS, _http_rows(run.servers))))
     for note in run.warnings():
         print(f"note: {note}")
-    print("\nSQL statements per request: " + ", ".join(f"{a} -> {b}" for a, b in _statements(run.inproc)))
+    print("\n" + "\n".join(_text_table(["listing request", "SQL statements"], _statements(run.inproc))))
     print(f"\nin process, median of {run.inproc.runs} runs:")
     print("\n".join(_text_table(["step", "ms", "note"], _in_process_rows(run.inproc))))
 
 
 def write_markdown(path: Path, run: Run) -> None:
     lines = [
-        HEADER,
+        HEADER.read_text(),
         "## Latest run",
         "",
         *(f"- {fact}" for fact in run.facts()),
@@ -188,7 +173,7 @@ def write_markdown(path: Path, run: Run) -> None:
         "",
         "### SQL statements per request (listing query)",
         "",
-        *_markdown_table(["page size", "statements"], _statements(run.inproc)),
+        *_markdown_table(["listing request", "SQL statements"], _statements(run.inproc)),
         "",
         f"### In process, no HTTP (median of {run.inproc.runs} runs; serialization: of 10x as many)",
         "",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import DocumentNode
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,29 +25,31 @@ from starlette.types import Scope
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from adapters.cached import CachedUpstreams
+from adapters.ports import Upstreams
 from adapters.store import Store, open_store
 from gateway import graphiql
 from gateway.auth import TokenBackend, unauthenticated
 from gateway.compiled import CompiledExecutor
 from gateway.context import Context
-from gateway.cost import CostModel, QueryCost, cost_rule, report
 from gateway.csrf import CsrfPrevention
 from gateway.documents import DocumentCache, Documents
 from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
-from gateway.introspection import IntrospectionPolicy, Introspects, may_introspect
-from gateway.limits import Limits, limits_rule
+from gateway.freshness import Freshness
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
-from gateway.persisted import PersistedDocument, PersistedDocuments, load_manifest
-from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
+from gateway.protections import Protections
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.tracing import Tracing
+from gateway.upstreams import connect_upstreams
+from gateway.warnings import UpstreamWarnings
+from gateway.webhooks import Webhooks
+from gateway.workers import outbox_worker, read_model_sync
 from resolvers.loaders import Loaders
-from resolvers.principal import Principal, PrincipalKind
 from schema import build_schema
 
 log = logging.getLogger("omnigate")
@@ -97,7 +102,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         gw = self.gateway
-        upstreams = gw.store.upstreams()
+        upstreams = gw.ports
         return Context(
             request_id=request_id_of(request),
             principal=request.user,
@@ -130,78 +135,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
-class Protections:
-    """The checks both paths apply, built once from the settings (each one is its own module)."""
-
-    def __init__(self, settings: Settings, schema: Any, redis: Redis | None) -> None:
-        dev = settings.dev_mode
-        policy = settings.commerce_policy()
-        self.limits = Limits(settings.max_depth, settings.max_aliases, settings.max_root_fields)
-        self.cost = CostModel(
-            schema,
-            settings.cost_weights,
-            settings.cost_list_size,
-            policy.default_page_size,
-            policy.max_page_size,
-        )
-        self.max_cost = settings.max_cost
-        manifest = load_manifest(settings.trusted_documents) if settings.trusted_documents else None
-        self.persisted = PersistedDocuments(
-            manifest,
-            settings.trusted_documents_mode if manifest is not None else "off",
-            apq=settings.persisted_queries,
-            redis=redis,
-            prefix=settings.redis_prefix,
-        )
-        self.introspects = Introspects()
-        self.may_introspect = (lambda _principal: True) if dev else may_introspect
-        limits = {
-            PrincipalKind.ANONYMOUS: settings.rate_limit_anonymous,
-            PrincipalKind.MEMBER: settings.rate_limit_member,
-            PrincipalKind.PARTNER: settings.rate_limit_partner,
-            PrincipalKind.STAFF: settings.rate_limit_staff,
-        }
-        self.limiter = RateLimiter(
-            {} if dev else limits, settings.rate_limit_period_seconds, redis, settings.redis_prefix
-        )
-
-    def rules(self) -> list[Any]:
-        return [limits_rule(self.limits), cost_rule(self.cost, self.max_cost)]
-
-    def extensions(self) -> list[Any]:
-        return [
-            lambda: PersistedDocument(self.persisted),
-            lambda: IntrospectionPolicy(self.introspects, self.may_introspect),
-            lambda: QueryCost(self.cost, self.max_cost),
-            lambda: RateLimit(self.limiter, self.cost_of),
-        ]
-
-    def cost_of(self, ec: Any) -> int:
-        return self.cost.cost(ec.graphql_document, ec.operation_name, ec.variables)
-
-    def cost_report(self, cost: int) -> dict[str, int]:
-        return report(cost, self.max_cost)
-
-    def refuses_introspection(self, scope: Scope, document: DocumentNode) -> bool:
-        principal: Principal = scope["user"]
-        return self.introspects(document) and not self.may_introspect(principal)
-
-    async def charge(self, scope: Scope, cost: int) -> Decision | None:
-        client = scope.get("client")
-        decision = await self.limiter.charge(scope["user"], client[0] if client else None, cost)
-        scope.setdefault("state", {})[STATE_KEY] = decision
-        return decision
-
-    def headers(self, decision: Decision | None) -> list[tuple[bytes, bytes]]:
-        if decision is None:
-            return []
-        return [(k.lower().encode(), v.encode()) for k, v in decision.headers(self.limiter.period)]
-
-
 class Gateway:
-    """What lives as long as the process: settings, the store, the event bus, the schema."""
+    """What lives as long as the process: settings, the store, the upstreams, the event bus,
+    the schema and its protections, the caches, and the background workers (change-feed
+    polling, outbox delivery)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -211,8 +150,36 @@ class Gateway:
         )
         self.events = InProcessEventBus()
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # The upstream systems configuration names, and the ports the use cases read through.
+        self.upstreams = connect_upstreams(settings, **(upstreams or {}))
+        self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
+        self.freshness = Freshness(
+            timedelta(seconds=settings.stale_after_s),
+            list(self.sync.statuses.values()) if self.sync else [],
+        )
+        self.outbox = outbox_worker(self.store, self.upstreams)
+        self._tasks: list[asyncio.Task[None]] = []
+        members, orders = self.upstreams.customers, self.upstreams.orders
+        self.ports: Upstreams = dataclasses.replace(
+            self.store.upstreams(),
+            members=members.members if members else None,
+            orders=orders.orders if orders else None,
+        )
+        self.entity_cache: CachedUpstreams | None = None
+        if settings.entity_cache:
+            self.entity_cache = CachedUpstreams(
+                self.ports,
+                catalog_ttl=settings.entity_cache_catalog_ttl_seconds,
+                stock_ttl=settings.entity_cache_stock_ttl_seconds,
+                max_entries=settings.entity_cache_max_entries,
+            )
+            self.ports = self.entity_cache.upstreams
         self.metrics = Metrics(self._readings) if settings.metrics else None
-        extensions: list[Any] = [ContractErrors, lambda: DocumentCache(self.documents)]
+        extensions: list[Any] = [
+            ContractErrors,
+            lambda: DocumentCache(self.documents),
+            partial(UpstreamWarnings, freshness=self.freshness),
+        ]
         self.schema = build_schema(extensions=extensions)
         self.protections = Protections(settings, self.schema._schema, self.redis)
         extensions += self.protections.extensions()
@@ -236,16 +203,37 @@ class Gateway:
             self.response_cache = ResponseCache(ttl_seconds=settings.response_cache_ttl_seconds)
             if settings.redis_url:
                 self.shared_cache = SharedResponseCache(
-                    Redis.from_url(settings.redis_url), self.response_cache, prefix=settings.redis_prefix
+                    Redis.from_url(settings.redis_url),
+                    self.response_cache,
+                    prefix=settings.redis_prefix,
+                    on_remote_change=self._changed_elsewhere,
                 )
-            for topic in TOPICS:
-                self.events.listen(topic, lambda _event, topic=topic: self._invalidate(topic))
+        for topic in TOPICS:
+            self.events.listen(topic, lambda event, topic=topic: self._changed(topic, event))
 
-    def _invalidate(self, topic: str) -> None:
+    def _changed(self, topic: str, event: Any) -> None:
+        """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic, event)
         if self.shared_cache is not None:
             self.shared_cache.bump(topic)
         elif self.response_cache is not None:
             self.response_cache.invalidate(topic)
+
+    def _changed_elsewhere(self, topic: str) -> None:
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic)
+
+    def poke(self, upstream: str) -> bool:
+        if self.sync is None or upstream not in self.sync.upstreams:
+            return False
+        self.sync.poke()
+        return True
+
+    def warnings(self) -> dict[str, Any]:
+        """`extensions` every answer carries now (stale upstream data), on every path."""
+        found = self.freshness.warnings() if self.freshness.feeds else []
+        return {"warnings": found} if found else {}
 
     async def start(self) -> None:
         if self.settings.dev_mode:
@@ -256,10 +244,23 @@ class Gateway:
         if self.settings.seed_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.sync is not None:
+            await self.sync.load_positions()
+            if self.settings.sync_interval_s > 0:
+                self._spawn(self.sync.run_forever(self.settings.sync_interval_s))
+        if self.outbox is not None and self.settings.outbox_interval_s > 0:
+            self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work))
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.shared_cache is not None:
             await self.shared_cache.stop()
+        await self.upstreams.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
@@ -310,9 +311,10 @@ def _cors(origins: list[str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
+    """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
-    gateway = Gateway(settings)
+    gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(
         gateway,
         graphql_ide="graphiql" if settings.graphiql else None,
@@ -320,6 +322,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     secret = settings.integration_token.get_secret_value() if settings.integration_token else None
     partners = {k.sha256: (name, k.scopes) for name, k in settings.partner_keys.items()}
+    hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -345,9 +349,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     protections=gateway.protections,
                     metrics=gateway.metrics,
                     tracing=gateway.tracing,
+                    warnings=gateway.warnings,
                 ),
                 methods=["GET", "POST"],
             ),
+            Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
             *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),

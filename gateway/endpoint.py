@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -126,6 +127,7 @@ class GraphQLEndpoint:
         protections: Protections | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        warnings: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.view = view
         self.documents = documents
@@ -136,6 +138,7 @@ class GraphQLEndpoint:
         self.protections = protections
         self.metrics = metrics
         self.tracing = tracing
+        self.warnings = warnings
         self._admitted: OrderedDict[Any, tuple[Any, ...]] = OrderedDict()
         self._max_admitted = 1000
 
@@ -187,8 +190,11 @@ class GraphQLEndpoint:
         name = operation.name.value if operation is not None and operation.name else None
         media = response_media(scope)
         key = (body, _partition(scope))
-        cached = self.cache.get(key) if self.cache is not None else None
-        if cached is None and self.shared is not None:
+        # Stale upstream data: every answer says so (extensions.warnings), and none is cached.
+        warnings = self.warnings()
+        cache = self.cache if not warnings else None
+        cached = cache.get(key) if cache is not None else None
+        if cached is None and cache is not None and self.shared is not None:
             cached = await self.shared.get(key)
         if cached is not None:
             await self._send_cached(scope, send, cached, headers, media)
@@ -200,10 +206,13 @@ class GraphQLEndpoint:
             await self.view(scope, _replay(body), send)
             return None, None
         answer: dict[str, Any] = {"data": result.data}
+        extensions = dict(warnings)
         if cost is not None and self.protections is not None:
-            answer["extensions"] = {"cost": self.protections.cost_report(cost)}
+            extensions["cost"] = self.protections.cost_report(cost)
+        if extensions:
+            answer["extensions"] = extensions
         response = orjson.dumps(answer)
-        if self.cache is not None and result.cache_topics is not None:
+        if cache is not None and result.cache_topics is not None:
             seen = tuple((t, g) for t, g in generations if t in result.cache_topics)
             entry = self.cache.put(key, response, seen)
             if self.shared is not None:

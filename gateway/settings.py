@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
+
+_ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
 
 class PartnerKey(BaseModel):
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
         default=True, description="serve queries through the compiled path where possible"
     )
     response_cache: bool = Field(default=True, description="cache answers to public queries")
+    entity_cache: bool = Field(default=True, description="keep catalog, location and stock records in memory")
+    entity_cache_catalog_ttl_seconds: float = Field(default=300.0, gt=0)
+    entity_cache_stock_ttl_seconds: float = Field(default=5.0, gt=0)
+    entity_cache_max_entries: int = Field(default=100_000, ge=100)
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
 
@@ -60,7 +67,9 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=12, ge=1, description="deepest field nesting")
     max_aliases: int = Field(default=50, ge=0, description="most aliases in an operation")
     max_root_fields: int = Field(default=20, ge=1, description="most top-level fields in an operation")
-    max_cost: int = Field(default=50_000, ge=1, description="highest estimated cost of an operation")
+    max_cost: int = Field(
+        default=100_000, ge=1, description="highest estimated cost (a 250-product page with stock fits)"
+    )
     cost_list_size: int = Field(default=10, ge=1, description="assumed size of a list with no first/last")
     cost_weights: dict[str, int] = Field(
         default_factory=dict, description='cost overrides by "Type" or "Type.field", as JSON'
@@ -71,9 +80,9 @@ class Settings(BaseSettings):
         default="enforce", description="with a manifest: refuse (enforce) or only log (log) other documents"
     )
     rate_limit_period_seconds: int = Field(default=60, ge=1)
-    rate_limit_anonymous: int = Field(default=100_000, ge=0, description="cost points per period per IP")
-    rate_limit_member: int = Field(default=200_000, ge=0, description="cost points per period per member")
-    rate_limit_partner: int = Field(default=500_000, ge=0, description="cost points per period per key")
+    rate_limit_anonymous: int = Field(default=1_000_000, ge=0, description="cost points per period per IP")
+    rate_limit_member: int = Field(default=2_000_000, ge=0, description="cost points per period per member")
+    rate_limit_partner: int = Field(default=5_000_000, ge=0, description="cost points per period per key")
     rate_limit_staff: int = Field(default=0, ge=0, description="0: unlimited")
     partner_keys: dict[str, PartnerKey] = Field(
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
@@ -82,6 +91,25 @@ class Settings(BaseSettings):
     metrics: bool = Field(default=True, description="Prometheus metrics at /metrics")
     log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
     tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
+    # Which system of record plays each role; `store` is the gateway's own database.
+    catalog: str = Field(default="store", pattern=_ROLE, description="catalog read-model source")
+    inventory: str = Field(default="store", pattern=_ROLE, description="stock read-model source")
+    customers: str = Field(default="store", pattern=_ROLE, description="member directory (CRM)")
+    orders: str = Field(default="store", pattern=_ROLE, description="where orders are pushed")
+    # Resilience around every upstream call.
+    upstream_timeout_s: float = Field(default=5.0, gt=0)
+    upstream_read_retries: int = Field(default=2, ge=0)
+    upstream_concurrency: int = Field(default=8, ge=1)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    # Change feeds and the outbox.
+    sync_interval_s: float = Field(default=30.0, ge=0, description="0: no background polling")
+    stale_after_s: float = Field(default=120.0, gt=0)
+    outbox_interval_s: float = Field(default=5.0, ge=0, description="0: no background worker")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
+    )
+    webhook_tolerance_s: int = Field(default=300, gt=0)
 
     @field_validator("currency_code")
     @classmethod
@@ -99,6 +127,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnigate.db').resolve()}"
+
+    def resilience_policy(self) -> ResiliencePolicy:
+        return ResiliencePolicy(
+            timeout=self.upstream_timeout_s,
+            read_retries=self.upstream_read_retries,
+            concurrency=self.upstream_concurrency,
+            breaker_threshold=self.breaker_threshold,
+            breaker_reset=self.breaker_reset_s,
+        )
 
     def commerce_policy(self) -> CommercePolicy:
         return CommercePolicy(

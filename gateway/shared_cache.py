@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,11 +33,13 @@ class SharedResponseCache:
         local: ResponseCache,
         prefix: str = "omnigate:",
         poll_interval: float = 0.1,
+        on_remote_change: Callable[[str], None] | None = None,
     ) -> None:
         self.redis = redis
         self.local = local
         self.prefix = prefix
         self.poll_interval = poll_interval
+        self.on_remote_change = on_remote_change
         self._remote: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
@@ -72,6 +75,8 @@ class SharedResponseCache:
             generation = int(value or 0)
             if self._remote.get(topic) not in (None, generation):
                 self.local.invalidate(topic)
+                if self.on_remote_change is not None:
+                    self.on_remote_change(topic)
             self._remote[topic] = generation
 
     async def _poll(self) -> None:

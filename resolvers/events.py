@@ -20,5 +20,17 @@ class StockChanged:
     topic = "stock"
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogChanged:
+    """Products whose catalog data (titles, variants, prices) changed, e.g. from an ERP sync:
+    whatever keeps copies of them (caches, search) forgets them."""
+
+    product_ids: tuple[int, ...]
+    reason: str
+    occurred_at: datetime
+
+    topic = "catalog"
+
+
 class EventPublisher(Protocol):
-    async def publish(self, event: StockChanged) -> None: ...
+    async def publish(self, event: StockChanged | CatalogChanged) -> None: ...

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 from resolvers.errors import BadUserInput
 
 
+@lru_cache(maxsize=65536)
 def to_global_id(type_name: str, key: int | str) -> str:
+    # Cached: a listing names the same locations and variants over and over.
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 

@@ -17,7 +17,9 @@ mutation ($input: InventoryAdjustInput!) {
 
 LEVEL = """
 query ($variant: ID!, $location: ID!) {
-  node(id: $variant) { ... on ProductVariant { inventory(locationIds: [$location]) { onHand available } } }
+  node(id: $variant) {
+    ... on ProductVariant { inventory(locationIds: [$location]) { onHand available } }
+  }
 }"""
 
 VARIANT, STORE, OTHER_STORE = (

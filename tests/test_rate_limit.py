@@ -18,11 +18,11 @@ def codes(response):
 
 
 async def test_the_cache_does_not_bypass_the_limit_and_refusals_say_when_to_retry(database_url):
-    async with gateway(database_url, rate_limit_anonymous=10) as api:
+    async with gateway(database_url, rate_limit_anonymous=10, rate_limit_period_seconds=86400) as api:
         first = await api.post(FIVE)
         assert first.status_code == 200 and codes(first) == []
         assert (first.headers["ratelimit-limit"], first.headers["ratelimit-remaining"]) == ("10", "5")
-        assert first.headers["ratelimit-policy"] == "10;w=60"
+        assert first.headers["ratelimit-policy"] == "10;w=86400"
         cached = await api.post(FIVE)  # served from the response cache, but charged all the same
         assert api.gateway.response_cache.hits == 1
         assert cached.headers["ratelimit-remaining"] == "0"
@@ -38,7 +38,7 @@ async def test_the_cache_does_not_bypass_the_limit_and_refusals_say_when_to_retr
 
 
 async def test_each_caller_has_its_own_bucket(database_url):
-    limits = {"rate_limit_anonymous": 5, "rate_limit_partner": 5}
+    limits = {"rate_limit_anonymous": 5, "rate_limit_partner": 5, "rate_limit_period_seconds": 86400}
     async with gateway(database_url, partner_keys=PARTNERS, **limits) as api:
         assert (await api.post(FIVE)).status_code == 200
         assert (await api.post(FIVE)).status_code == 429
@@ -67,7 +67,13 @@ async def test_two_processes_share_one_limit_through_redis(database_url):
     async with AsyncExitStack() as stack:
         a, b = [
             await stack.enter_async_context(
-                gateway(database_url, redis_url=REDIS_URL, redis_prefix=prefix, rate_limit_anonymous=12)
+                gateway(
+                    database_url,
+                    redis_url=REDIS_URL,
+                    redis_prefix=prefix,
+                    rate_limit_anonymous=12,
+                    rate_limit_period_seconds=86400,
+                )
             )
             for _ in range(2)
         ]

@@ -130,3 +130,40 @@ inventory_adjustments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index("ix_inventory_adjustments_variant_location", "variant_id", "location_id"),
 )
+
+# Which local row an upstream's record became: the read model's join to the systems of record.
+upstream_keys = sa.Table(
+    "upstream_keys",
+    metadata,
+    sa.Column("upstream", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # product, variant, location
+    sa.Column("external_key", sa.String(128), primary_key=True),
+    sa.Column("local_id", sa.Integer, nullable=False),
+    sa.Index("ix_upstream_keys_kind_local_id", "kind", "local_id"),
+)
+
+# Where each feed of each upstream stands: its watermark and when it last succeeded.
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("upstream", sa.String(32), primary_key=True),
+    sa.Column("feed", sa.String(16), primary_key=True),  # catalog, stock
+    sa.Column("watermark", sa.String(64)),
+    sa.Column("synced_at", UtcDateTime),
+)
+
+# Messages to upstreams, written in the same transaction as the change that causes them.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("available_at", UtcDateTime, nullable=False),  # not before: backoff and leases
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Column("result", sa.JSON),
+    sa.Index("ix_outbox_pending", "delivered_at", "available_at"),
+)

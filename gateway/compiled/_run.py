@@ -82,6 +82,9 @@ class Runner:
         key = f.key
         children: list[Any] = []
         child_out: list[dict[str, Any]] = []
+        # The same record under many parents (a store under each of its stock levels) is
+        # answered once: its output object is shared, and serializes to identical JSON.
+        answered: dict[int, dict[str, Any]] = {}
         for d, v in zip(out, values, strict=True):
             if v is None:
                 if f.non_null:
@@ -95,15 +98,19 @@ class Runner:
                             raise Fallback(key)
                         items.append(None)
                         continue
-                    child: dict[str, Any] = {}
-                    children.append(item)
-                    child_out.append(child)
+                    child = answered.get(id(item))
+                    if child is None:
+                        child = answered[id(item)] = {}
+                        children.append(item)
+                        child_out.append(child)
                     items.append(child)
                 d[key] = items
             else:
-                child = {}
-                children.append(v)
-                child_out.append(child)
+                child = answered.get(id(v))
+                if child is None:
+                    child = answered[id(v)] = {}
+                    children.append(v)
+                    child_out.append(child)
                 d[key] = child
         if not children:
             return
