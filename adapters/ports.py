@@ -170,4 +170,4 @@ class Upstreams:
     locations: LocationDirectory
     inventory: InventorySource
     members: MemberDirectory | None = None
-    orders: OrderSink | None = None
+    order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)

@@ -163,7 +163,7 @@ class Gateway:
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(),
             members=members.members if members else None,
-            orders=orders.orders if orders else None,
+            order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
         if settings.entity_cache:
