@@ -37,8 +37,15 @@ from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
+    MemberDraft,
+    MemberRecord,
+    OrderPush,
     ProductRecord,
+    PushedOrder,
     StockChange,
+    UpstreamLevel,
+    UpstreamLocation,
+    UpstreamProduct,
     VariantRecord,
 )
 
@@ -99,9 +106,7 @@ class LocationDirectory(Protocol):
 
 
 class InventorySource(Protocol):
-    async def levels_by_variant_ids(
-        self, variant_ids: Sequence[int]
-    ) -> list[InventoryLevelRecord]: ...
+    async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]: ...
 
     async def adjust(
         self,
@@ -211,9 +216,7 @@ class CartSource(Protocol):
         the levels after."""
         ...
 
-    async def delete_expired_carts(
-        self, now: datetime
-    ) -> tuple[int, list[InventoryLevelRecord]]: ...
+    async def delete_expired_carts(self, now: datetime) -> tuple[int, list[InventoryLevelRecord]]: ...
 
 
 # -- orders ------------------------------------------------------------------------------------
@@ -330,25 +333,19 @@ class OrderSource(Protocol):
         """The member's orders from every channel, newest first unless the page says otherwise."""
         ...
 
-    async def fulfillments_by_order_ids(
-        self, order_ids: Sequence[int]
-    ) -> list[FulfillmentRecord]: ...
+    async def fulfillments_by_order_ids(self, order_ids: Sequence[int]) -> list[FulfillmentRecord]: ...
 
     async def fulfillments_by_ids(self, ids: Sequence[int]) -> list[FulfillmentRecord]: ...
 
     async def lines_by_order_ids(self, order_ids: Sequence[int]) -> list[OrderLineRecord]: ...
 
-    async def status_changes_by_order_ids(
-        self, order_ids: Sequence[int]
-    ) -> list[StatusChangeRecord]: ...
+    async def status_changes_by_order_ids(self, order_ids: Sequence[int]) -> list[StatusChangeRecord]: ...
 
     async def payments_by_order_ids(self, order_ids: Sequence[int]) -> list[PaymentRecord]: ...
 
     async def returns_by_order_ids(self, order_ids: Sequence[int]) -> list[ReturnRecord]: ...
 
-    async def return_lines_by_return_ids(
-        self, return_ids: Sequence[int]
-    ) -> list[ReturnLineRecord]: ...
+    async def return_lines_by_return_ids(self, return_ids: Sequence[int]) -> list[ReturnLineRecord]: ...
 
     async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None: ...
 
@@ -494,6 +491,58 @@ class GiftCardSource(Protocol):
     async def reverse(self, key: str, now: datetime) -> None: ...
 
 
+class MemberDirectory(Protocol):
+    """Customers as the CRM keeps them (Tryton parties, SAP business partners)."""
+
+    async def members_by_keys(self, keys: Sequence[str]) -> list[MemberRecord]: ...
+
+    async def members_by_emails(self, emails: Sequence[str]) -> list[MemberRecord]: ...
+
+    async def upsert_member(self, member: MemberDraft) -> MemberRecord:
+        """Update the member with this email, or create one."""
+        ...
+
+
+class OrderSink(Protocol):
+    """Where orders are fulfilled and invoiced: the ERP."""
+
+    async def push_order(self, order: OrderPush) -> PushedOrder:
+        """Create and confirm the order unless one with its reference exists: safe to repeat."""
+        ...
+
+    async def order_states(self, references: Sequence[str]) -> list[PushedOrder]: ...
+
+
+# --- Feeds: how an upstream's catalog and stock reach the gateway's read model ---
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChanges:
+    products: list[UpstreamProduct]
+    watermark: str | None  # pass back as `since` next time; opaque to the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanges:
+    levels: list[UpstreamLevel]
+    watermark: str | None
+
+
+class CatalogFeed(Protocol):
+    async def catalog_changes(self, since: str | None) -> CatalogChanges:
+        """Products changed after `since` (all of them when None), variants included."""
+        ...
+
+
+class StockFeed(Protocol):
+    async def stock_locations(self) -> list[UpstreamLocation]: ...
+
+    async def stock_changes(self, since: str | None) -> StockChanges:
+        """Levels that may have changed after `since` (all when None). An upstream without
+        timestamps returns a full snapshot each time; the read model keeps only differences."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -505,3 +554,5 @@ class Upstreams:
     orders: OrderSource
     gift_cards: GiftCardSource
     payments: PaymentGateway
+    members: MemberDirectory | None = None
+    order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)

@@ -176,3 +176,141 @@ class InventoryAdjustment:
     reference: str | None
     actor: str
     created_at: datetime
+
+
+# --- What upstream systems of record hand the gateway (keys are theirs, as strings) ---
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamVariant:
+    key: str
+    sku: str
+    title: str
+    selected_options: tuple[SelectedOption, ...]
+    price: Money | None  # None: the upstream does not price it; the gateway keeps its own
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamProduct:
+    key: str
+    title: str
+    description: str
+    category: str
+    vendor: str
+    variants: tuple[UpstreamVariant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamLocation:
+    key: str
+    code: str
+    name: str
+    kind: LocationKind
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamLevel:
+    """Stock of one SKU at one location as the upstream counts it."""
+
+    sku: str
+    location_code: str
+    on_hand: int
+    reserved: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    key: str  # the directory's own id (Tryton party id, SAP BusinessPartner)
+    email: str | None
+    first_name: str
+    last_name: str
+    phone: str | None
+    addresses: tuple[Address, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDraft:
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    address: Address | None = None
+
+
+class OrderState(Enum):
+    PENDING = "PENDING"  # received, not yet confirmed by the ERP
+    CONFIRMED = "CONFIRMED"
+    PROCESSING = "PROCESSING"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLinePush:
+    sku: str
+    quantity: int
+    unit_price: Money
+
+
+ORDER_PUSH_TOPIC = "order.push"  # outbox topic: the payload is `OrderPush.to_payload()`
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPush:
+    """An order on its way to the ERP; `reference` (the gateway's order number) is the
+    natural idempotency key: the sink looks it up before creating anything."""
+
+    reference: str
+    customer: MemberDraft
+    lines: tuple[OrderLinePush, ...]
+    currency_code: str
+    location_code: str | None = None  # ship-from warehouse or store, if chosen
+
+    def to_payload(self) -> dict[str, object]:
+        c = self.customer
+        return {
+            "reference": self.reference,
+            "currency_code": self.currency_code,
+            "location_code": self.location_code,
+            "customer": {
+                "email": c.email,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+                "phone": c.phone,
+            },
+            "lines": [
+                {"sku": ln.sku, "quantity": ln.quantity, "unit_price": str(ln.unit_price.amount)}
+                for ln in self.lines
+            ],
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, object]) -> OrderPush:
+        customer = data["customer"]
+        currency = str(data["currency_code"])
+        assert isinstance(customer, dict)
+        lines = data["lines"]
+        assert isinstance(lines, list)
+        return cls(
+            reference=str(data["reference"]),
+            customer=MemberDraft(
+                email=customer["email"],
+                first_name=customer["first_name"],
+                last_name=customer["last_name"],
+                phone=customer.get("phone"),
+            ),
+            lines=tuple(
+                OrderLinePush(ln["sku"], int(ln["quantity"]), Money(Decimal(ln["unit_price"]), currency))
+                for ln in lines
+            ),
+            currency_code=currency,
+            location_code=data.get("location_code"),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PushedOrder:
+    reference: str
+    external_id: str  # the ERP's number (Tryton sale id, SAP SalesOrder)
+    state: OrderState
+    created: bool = False  # False when the push found the order already there

@@ -1,32 +1,56 @@
-"""The ASGI app: GraphQL at /graphql, health at /healthz and /readyz."""
+"""The ASGI app: GraphQL at /graphql, health at /healthz and /readyz, metrics at /metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Scope
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
+from adapters.ports import Upstreams
 from adapters.store import Store, open_store
+from gateway import graphiql
 from gateway.auth import TokenBackend, principals_from, unauthenticated
+from gateway.compiled import CompiledExecutor
 from gateway.context import Context
-from gateway.errors import ContractErrors
+from gateway.csrf import CsrfPrevention
+from gateway.documents import DocumentCache, Documents
+from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
+from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
+from gateway.freshness import Freshness
+from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
+from gateway.protections import Protections
+from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
+from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.sweeper import sweep_every
+from gateway.tracing import Tracing
+from gateway.upstreams import connect_upstreams
+from gateway.warnings import UpstreamWarnings
+from gateway.webhooks import Webhooks
+from gateway.workers import outbox_worker, read_model_sync
 from resolvers.loaders import Loaders
 from resolvers.principal import SYSTEM, Principal
 from resolvers.sweeper import SweepReport, sweep
@@ -36,23 +60,80 @@ log = logging.getLogger("omnigate")
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and orjson on the way out."""
+    """Strawberry's ASGI view with our context, orjson on the way out, and GraphQL over HTTP
+    as the spec says: application/graphql-response+json when asked for (request errors are 400
+    there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
         self.gateway = gateway
 
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            body = {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+            headers = {"Allow": "POST"} if exc.status_code == 405 else None
+            response = Response(orjson.dumps(body), exc.status_code, headers, response_media(scope).decode())
+        await response(scope, receive, send)
+
+    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as exc:
+            if request_adapter.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Only queries may be sent with GET; send mutations with POST."
+                ) from exc
+            raise
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media(request.scope).decode()
+        request.state.sub_response = sub_response
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = sub_response.media_type or "application/json"
+        return response
+
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.gateway.context(request.user, request_id_of(request), request, response)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        if not result.errors:
+            return await super().process_result(request, result)
+        request_id = request_id_of(request)
+        result.errors = [contract_error(e, request_id) for e in result.errors]
+        processed = await super().process_result(request, result)
+        if result.data is None and all(e.path is None for e in result.errors):
+            # A request error: the operation never ran, so there is no `data` entry at all.
+            processed.pop("data", None)
+            sub_response = getattr(request.state, "sub_response", None)
+            code = (result.errors[0].extensions or {}).get("code")
+            if sub_response is not None and sub_response.status_code is None:
+                wants_spec = sub_response.media_type.startswith(GRAPHQL_RESPONSE.decode())
+                if wants_spec and code != "PERSISTED_QUERY_NOT_FOUND":
+                    sub_response.status_code = {"FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(code, 400)
+        return processed
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
 class Gateway:
-    """What lives as long as the process: settings, the store, the event bus, the schema."""
+    """What lives as long as the process: settings, the store, the upstreams, the event bus,
+    the schema and its protections, the caches, and the background workers (change-feed
+    polling, outbox delivery)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -60,16 +141,87 @@ class Gateway:
             currency_code=settings.currency_code,
             pool_size=settings.database_pool_size,
         )
+        self.events = InProcessEventBus()
+        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        # The upstream systems configuration names, and the ports the use cases read through.
+        self.upstreams = connect_upstreams(settings, **(upstreams or {}))
+        self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
+        self.freshness = Freshness(
+            timedelta(seconds=settings.stale_after_s),
+            list(self.sync.statuses.values()) if self.sync else [],
+        )
+        self.outbox = outbox_worker(self.store, self.upstreams)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
             decline_all=settings.payments_test_decline_all,
         )
-        self.upstreams = self.store.upstreams(self.payments)
-        self.events = InProcessEventBus()
-        self.schema = build_schema(extensions=[ContractErrors])
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-        self._sweeper: asyncio.Task[None] | None = None
+        members, orders = self.upstreams.customers, self.upstreams.orders
+        self.ports: Upstreams = dataclasses.replace(
+            self.store.upstreams(self.payments),
+            members=members.members if members else None,
+            order_sink=orders.orders if orders else None,
+        )
+        self.entity_cache: CachedUpstreams | None = None
+        if settings.entity_cache:
+            self.entity_cache = CachedUpstreams(
+                self.ports,
+                catalog_ttl=settings.entity_cache_catalog_ttl_seconds,
+                stock_ttl=settings.entity_cache_stock_ttl_seconds,
+                max_entries=settings.entity_cache_max_entries,
+            )
+            self.ports = self.entity_cache.upstreams
+        self.metrics = Metrics(self._readings) if settings.metrics else None
+        extensions: list[Any] = [
+            ContractErrors,
+            lambda: DocumentCache(self.documents),
+            partial(UpstreamWarnings, freshness=self.freshness),
+        ]
+        self.schema = build_schema(extensions=extensions)
+        self.protections = Protections(settings, self.schema._schema, self.redis)
+        extensions += self.protections.extensions()
+        if self.metrics is not None:
+            extensions.append(lambda: OperationMetrics(self.metrics))
+        self.tracing = Tracing(settings.tracing)
+        if self.tracing.extension is not None:
+            extensions.append(self.tracing.extension)
+        self.schema.extensions = tuple(extensions)  # the protections needed the built schema
+        self.documents = Documents(
+            self.schema._schema,
+            limit_rules=self.protections.rules(),
+            max_tokens=settings.max_tokens,
+            max_length=settings.max_document_chars,
+        )
+        self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
+        self.active_subscriptions = 0  # subscriptions (a later issue) keep this up to date
+        self.response_cache: ResponseCache | None = None
+        self.shared_cache: SharedResponseCache | None = None
+        if settings.response_cache and self.compiled is not None:
+            self.response_cache = ResponseCache(ttl_seconds=settings.response_cache_ttl_seconds)
+            if settings.redis_url:
+                self.shared_cache = SharedResponseCache(
+                    Redis.from_url(settings.redis_url),
+                    self.response_cache,
+                    prefix=settings.redis_prefix,
+                    on_remote_change=self._changed_elsewhere,
+                )
+        for topic in TOPICS:
+            self.events.listen(topic, lambda event, topic=topic: self._changed(topic, event))
+
+    def _changed(self, topic: str, event: Any) -> None:
+        """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic, event)
+        if self.shared_cache is not None:
+            self.shared_cache.bump(topic)
+        elif self.response_cache is not None:
+            self.response_cache.invalidate(topic)
+
+    def _changed_elsewhere(self, topic: str) -> None:
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic)
 
     def context(
         self, principal: Principal, request_id: str, request: Any = None, response: Any = None
@@ -77,8 +229,8 @@ class Gateway:
         return Context(
             request_id=request_id,
             principal=principal,
-            upstreams=self.upstreams,
-            loaders=Loaders.for_request(self.upstreams),
+            upstreams=self.ports,
+            loaders=Loaders.for_request(self.ports),
             events=self.events,
             policy=self.policy,
             request=request,
@@ -90,22 +242,69 @@ class Gateway:
         """Release what expired, once (the background task calls this on its interval)."""
         return await sweep(self.context(SYSTEM, "sweeper"))
 
+    def poke(self, upstream: str) -> bool:
+        if self.sync is None or upstream not in self.sync.upstreams:
+            return False
+        self.sync.poke()
+        return True
+
+    def warnings(self) -> dict[str, Any]:
+        """`extensions` every answer carries now (stale upstream data), on every path."""
+        found = self.freshness.warnings() if self.freshness.feeds else []
+        return {"warnings": found} if found else {}
+
     async def start(self) -> None:
+        if self.settings.dev_mode:
+            log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
+        if self.shared_cache is not None:
+            await self.shared_cache.start()
         await self.store.migrate()
         if self.settings.seed_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.sync is not None:
+            await self.sync.load_positions()
+            if self.settings.sync_interval_s > 0:
+                self._spawn(self.sync.run_forever(self.settings.sync_interval_s))
+        if self.outbox is not None and self.settings.outbox_interval_s > 0:
+            self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
         if self.settings.reservation_sweep_seconds > 0:
-            self._sweeper = asyncio.create_task(
-                sweep_every(self.sweep, self.settings.reservation_sweep_seconds)
-            )
+            self._spawn(sweep_every(self.sweep, self.settings.reservation_sweep_seconds))
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work))
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.shared_cache is not None:
+            await self.shared_cache.stop()
+        await self.upstreams.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.store.close()
+
+    def _readings(self) -> list[tuple[str, str, str, float]]:
+        cache, compiled = self.response_cache, self.compiled
+        limiter, persisted = self.protections.limiter, self.protections.persisted
+        return [
+            ("counter", "omnigate_response_cache_hits", "Answers served from the response cache",
+             cache.hits if cache else 0),
+            ("counter", "omnigate_response_cache_misses", "Response cache lookups that missed",
+             cache.misses if cache else 0),
+            ("counter", "omnigate_compiled_operations", "Operations run by the compiled executor",
+             compiled.compiled if compiled else 0),
+            ("counter", "omnigate_compiled_fallbacks", "Operations the compiled executor handed back",
+             compiled.fallbacks if compiled else 0),
+            ("counter", "omnigate_rate_limited", "Operations refused by the rate limit", limiter.rejections),
+            ("counter", "omnigate_rate_limit_store_errors", "Rate-limit checks that could not reach Redis",
+             limiter.errors),
+            ("counter", "omnigate_untrusted_documents", "Operations outside the trusted-documents manifest",
+             persisted.untrusted),
+            ("gauge", "omnigate_active_subscriptions", "Open GraphQL subscriptions",
+             self.active_subscriptions),
+        ]  # fmt: skip
 
 
 async def healthz(_request: Request) -> Response:
@@ -121,10 +320,28 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def _cors(origins: list[str]) -> dict[str, Any]:
+    return {
+        "allow_origins": origins,
+        "allow_methods": ["GET", "POST"],
+        "allow_headers": ["authorization", "content-type", "graphql-require-preflight", "x-request-id"],
+        "expose_headers": ["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
+                           "ratelimit-policy", "retry-after", "etag"],
+        "max_age": 600,
+    }  # fmt: skip
+
+
+def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
+    """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
-    gateway = Gateway(settings)
-    graphql = GatewayGraphQL(gateway, graphql_ide="graphiql" if settings.graphiql else None)
+    gateway = Gateway(settings, upstreams)
+    graphql = GatewayGraphQL(
+        gateway,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allowed_origins=settings.cors_origins,  # cross-origin websockets, like CORS for HTTP
+    )
+    hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -138,11 +355,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLEndpoint(
+                    graphql,
+                    gateway.documents,
+                    gateway.compiled,
+                    gateway.response_cache,
+                    gateway.shared_cache,
+                    max_body_bytes=settings.max_request_bytes,
+                    protections=gateway.protections,
+                    metrics=gateway.metrics,
+                    tracing=gateway.tracing,
+                    warnings=gateway.warnings,
+                ),
+                methods=["GET", "POST"],
+            ),
+            Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
+            *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
+            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
         ],
         middleware=[
+            *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            Middleware(CsrfPrevention),
             Middleware(
                 AuthenticationMiddleware,
                 backend=TokenBackend(principals_from(settings)),

@@ -1,9 +1,10 @@
 """Authentication: one Starlette backend from a request's credentials to a Principal.
 
-It knows the integration token (systems that post stock counts and receipts) and, until staff
-and member sign-in exist, configured bearer tokens for staff (with the locations they work at)
-and members. Member JWTs, staff SSO and partner API keys replace `principals_from` and nothing
-else: what a principal may do is decided in `schema/permissions.py`.
+It knows the integration token (systems that post stock counts and receipts), partner API keys
+(kept as sha256 digests, never in clear, each with a name and scopes) and, until staff and
+member sign-in exist, configured bearer tokens for staff (with the locations they work at) and
+members. Member JWTs and staff SSO replace `principals_from` and nothing else: what a principal
+may do is decided in `schema/permissions.py`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ def _digest(token: str) -> bytes:
 
 
 def principals_from(settings: Settings) -> dict[bytes, Principal]:
+    """Every credential the settings know, by the sha256 of the token a caller sends."""
     found: dict[bytes, Principal] = {}
     if settings.integration_token:
         found[_digest(settings.integration_token.get_secret_value())] = INTEGRATION
+    for name, key in settings.partner_keys.items():
+        found[bytes.fromhex(key.sha256)] = Principal(
+            PrincipalKind.PARTNER, subject=f"partner:{name}", scopes=frozenset(key.scopes)
+        )
     for staff in settings.staff_tokens:
         found[_digest(staff.token.get_secret_value())] = Principal(
             PrincipalKind.STAFF, subject=staff.subject, location_ids=frozenset(staff.location_ids)
@@ -54,7 +60,7 @@ class TokenBackend(AuthenticationBackend):
         principal = self._principals.get(_digest(token.strip()))
         if principal is None:
             raise AuthenticationError("the bearer token is not valid")
-        scopes = ["inventory:write"] if principal is INTEGRATION else []
+        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
         return AuthCredentials(scopes), principal
 
 

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from gateway.logs import configure as configure_logs
 from gateway.settings import Settings
 
 
@@ -21,6 +22,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
+        log_config=None,  # our JSON (or text) logging, configured in main()
         loop="auto",
         http="auto",
     )
@@ -49,27 +51,27 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="omnigate", description="GraphQL unified commerce gateway"
-    )
+    parser = argparse.ArgumentParser(prog="omnigate", description="GraphQL unified commerce gateway")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the gateway (embedded SQLite unless configured)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser(
-        "seed", help="replace the catalog, locations and stock with the demo retailer"
-    )
+    serve.add_argument("--dev", action="store_true", help="permissive dev mode (see README)")
+    commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "export-schema":
+        logging.basicConfig(level=logging.INFO)
         _export_schema(args)
         return
     settings = Settings()
+    configure_logs(settings.log_format, settings.log_level)
     if args.command == "serve":
+        if args.dev:
+            settings = settings.model_copy(update={"dev": True})
         _serve(settings, args)
     else:
         asyncio.run(_with_store(settings, reseed=args.command == "seed"))

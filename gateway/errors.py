@@ -1,8 +1,13 @@
 """Every error leaves the gateway with a contract `extensions.code`, and none leaks internals.
 
 - a use case's GatewayError keeps its message and gets its code (and the argument at fault);
-- a document that does not parse or validate, or variables that do not coerce: BAD_USER_INPUT;
-- anything else is a bug: logged whole, answered as INTERNAL with the request id to quote.
+- an error of the request itself, which has no path (a document that does not parse or
+  validate, variables that do not coerce): BAD_USER_INPUT, unless it already carries a code;
+- anything else happened while resolving a field and is a bug: logged whole, answered as
+  INTERNAL with the request id to quote.
+
+The rewrite runs as a schema extension (so websockets get it too) and again on the HTTP result,
+because strawberry reports an error raised while parsing outside the extension's reach.
 """
 
 from __future__ import annotations
@@ -18,23 +23,45 @@ from resolvers.errors import GatewayError
 
 log = logging.getLogger("omnigate.errors")
 
+CODES = frozenset(
+    {
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "RATE_LIMITED",
+        "UPSTREAM_UNAVAILABLE",
+        "INTERNAL",
+    }
+)
+# The one code outside the contract: APQ clients look for it to send the full document.
+PROTOCOL_CODES = frozenset({"PERSISTED_QUERY_NOT_FOUND"})
+
 
 def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
+    given = (error.extensions or {}).get("code")
     if isinstance(original, GatewayError):
         extensions: dict[str, Any] = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
         message = original.message
-    elif original is None:
-        extensions = {"code": (error.extensions or {}).get("code", "BAD_USER_INPUT")}
+    elif given in CODES or given in PROTOCOL_CODES:
+        return error
+    elif error.path is None:
+        extensions = {"code": "BAD_USER_INPUT"}
         message = error.message
     else:
+        if original is not None:
+            exc_info: Any = (type(original), original, original.__traceback__)
+        else:
+            exc_info = None
         log.error(
-            "unexpected error (request %s) at %s",
+            "unexpected error (request %s) at %s: %s",
             request_id,
             error.path,
-            exc_info=(type(original), original, original.__traceback__),
+            error.message,
+            exc_info=exc_info,
         )
         extensions = {"code": "INTERNAL", "requestId": request_id}
         message = f"Internal error; quote request id {request_id} to support."

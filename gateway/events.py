@@ -7,7 +7,7 @@ one that falls behind is dropped (its iterator ends) rather than slowing a check
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 
@@ -15,10 +15,17 @@ class InProcessEventBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[Any]]] = {}
+        self._listeners: dict[str, list[Callable[[Any], None]]] = {}
         self.published = 0
+
+    def listen(self, topic: str, callback: Callable[[Any], None]) -> None:
+        """Call `callback` synchronously for each event of `topic` (cache invalidation)."""
+        self._listeners.setdefault(topic, []).append(callback)
 
     async def publish(self, event: Any) -> None:
         self.published += 1
+        for callback in self._listeners.get(event.topic, ()):
+            callback(event)
         for queue in list(self._subscribers.get(event.topic, ())):
             if queue.qsize() < self._queue_size:
                 queue.put_nowait(event)

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.logs import REQUEST_ID
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
 
@@ -23,9 +25,7 @@ class RequestId:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == self.header.encode()), ""
-        )
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == self.header.encode()), "")
         request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
@@ -34,7 +34,11 @@ class RequestId:
                 MutableHeaders(scope=message)[self.header] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = REQUEST_ID.set(request_id)  # every log line of this request carries it
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 def request_id_of(conn: Any) -> str:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
+
+_ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
+
+
+class PartnerKey(BaseModel):
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the key the partner sends as a bearer token"
+    )
+    scopes: list[str] = Field(default_factory=list, description="e.g. schema:read, inventory:write")
 
 
 class StaffToken(BaseModel):
@@ -31,18 +42,17 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    data_dir: Path = Field(
-        default=Path("omnigate-data"), description="where the embedded database lives"
-    )
+    data_dir: Path = Field(default=Path("omnigate-data"), description="where the embedded database lives")
     database_url: str | None = Field(
         default=None,
         description="postgresql+asyncpg://... for production; SQLite in data_dir if unset",
     )
     database_pool_size: int = 10
-    seed_demo: bool = Field(
-        default=True, description="seed the demo retailer into an empty database"
+    seed_demo: bool = Field(default=True, description="seed the demo retailer into an empty database")
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db to share caches (and events) between processes"
     )
-    redis_url: str | None = None
+    redis_prefix: str = Field(default="omnigate:", description="prefix of every key the gateway writes")
     integration_token: SecretStr | None = Field(
         default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
     )
@@ -52,6 +62,15 @@ class Settings(BaseSettings):
     pickup_lead_time_minutes: int = Field(default=120, ge=0)
     default_radius_km: float = Field(default=50.0, gt=0)
     graphiql: bool = True
+    compiled_execution: bool = Field(
+        default=True, description="serve queries through the compiled path where possible"
+    )
+    response_cache: bool = Field(default=True, description="cache answers to public queries")
+    entity_cache: bool = Field(default=True, description="keep catalog, location and stock records in memory")
+    entity_cache_catalog_ttl_seconds: float = Field(default=300.0, gt=0)
+    entity_cache_stock_ttl_seconds: float = Field(default=5.0, gt=0)
+    entity_cache_max_entries: int = Field(default=100_000, ge=100)
+    response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
     # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
     staff_tokens: list[StaffToken] = Field(default_factory=list)
@@ -69,6 +88,61 @@ class Settings(BaseSettings):
         default=False, description="the test card provider declines every charge"
     )
 
+    # Production protections (issue 6). `dev` unset means: dev mode exactly when the embedded
+    # SQLite demo runs (no GATEWAY_DATABASE_URL), so the quick start has an open GraphiQL.
+    dev: bool | None = Field(
+        default=None, description="permissive mode: introspection for all, no rate limits"
+    )
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024, description="larger bodies get 413")
+    max_document_chars: int = Field(default=50_000, ge=100, description="longest GraphQL document")
+    max_tokens: int = Field(default=4000, ge=10, description="most tokens in a document")
+    max_depth: int = Field(default=12, ge=1, description="deepest field nesting")
+    max_aliases: int = Field(default=50, ge=0, description="most aliases in an operation")
+    max_root_fields: int = Field(default=20, ge=1, description="most top-level fields in an operation")
+    max_cost: int = Field(
+        default=100_000, ge=1, description="highest estimated cost (a 250-product page with stock fits)"
+    )
+    cost_list_size: int = Field(default=10, ge=1, description="assumed size of a list with no first/last")
+    cost_weights: dict[str, int] = Field(
+        default_factory=dict, description='cost overrides by "Type" or "Type.field", as JSON'
+    )
+    persisted_queries: bool = Field(default=True, description="Automatic Persisted Queries (sha256)")
+    trusted_documents: Path | None = Field(default=None, description="JSON manifest of hash -> document")
+    trusted_documents_mode: Literal["off", "log", "enforce"] = Field(
+        default="enforce", description="with a manifest: refuse (enforce) or only log (log) other documents"
+    )
+    rate_limit_period_seconds: int = Field(default=60, ge=1)
+    rate_limit_anonymous: int = Field(default=1_000_000, ge=0, description="cost points per period per IP")
+    rate_limit_member: int = Field(default=2_000_000, ge=0, description="cost points per period per member")
+    rate_limit_partner: int = Field(default=5_000_000, ge=0, description="cost points per period per key")
+    rate_limit_staff: int = Field(default=0, ge=0, description="0: unlimited")
+    partner_keys: dict[str, PartnerKey] = Field(
+        default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS, as JSON")
+    metrics: bool = Field(default=True, description="Prometheus metrics at /metrics")
+    log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
+    tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
+    # Which system of record plays each role; `store` is the gateway's own database.
+    catalog: str = Field(default="store", pattern=_ROLE, description="catalog read-model source")
+    inventory: str = Field(default="store", pattern=_ROLE, description="stock read-model source")
+    customers: str = Field(default="store", pattern=_ROLE, description="member directory (CRM)")
+    orders: str = Field(default="store", pattern=_ROLE, description="where orders are pushed")
+    # Resilience around every upstream call.
+    upstream_timeout_s: float = Field(default=5.0, gt=0)
+    upstream_read_retries: int = Field(default=2, ge=0)
+    upstream_concurrency: int = Field(default=8, ge=1)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    # Change feeds and the outbox.
+    sync_interval_s: float = Field(default=30.0, ge=0, description="0: no background polling")
+    stale_after_s: float = Field(default=120.0, gt=0)
+    outbox_interval_s: float = Field(default=5.0, ge=0, description="0: no background worker")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
+    )
+    webhook_tolerance_s: int = Field(default=300, gt=0)
+
     @field_validator("currency_code")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -77,10 +151,23 @@ class Settings(BaseSettings):
         return value.upper()
 
     @property
+    def dev_mode(self) -> bool:
+        return self.dev if self.dev is not None else self.database_url is None
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'omnigate.db').resolve()}"
+
+    def resilience_policy(self) -> ResiliencePolicy:
+        return ResiliencePolicy(
+            timeout=self.upstream_timeout_s,
+            read_retries=self.upstream_read_retries,
+            concurrency=self.upstream_concurrency,
+            breaker_threshold=self.breaker_threshold,
+            breaker_reset=self.breaker_reset_s,
+        )
 
     def commerce_policy(self) -> CommercePolicy:
         return CommercePolicy(

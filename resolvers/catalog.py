@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.ports import ProductFilter, ProductSortKey
 from adapters.records import Money, ProductRecord, VariantRecord
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.pagination import Connection, PageArgs, Position, keyset_connection
+from resolvers.pagination import MAX_KEY, Connection, PageArgs, Position, keyset_connection
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
@@ -25,7 +25,7 @@ class PriceRange:
 
 
 def _int(value: Any) -> int:
-    if type(value) is not int:
+    if type(value) is not int or not 0 <= value <= MAX_KEY:
         raise ValueError(value)
     return value
 
@@ -97,16 +97,12 @@ async def products(
         return rows
 
     return await keyset_connection(
-        page, ctx.policy, sort_key.value, parse_value, position, fetch, reverse=reverse
+        page, ctx.policy, f"products:{sort_key.value}", parse_value, position, fetch, reverse=reverse
     )
 
 
 async def products_by_ids(ctx: ResolverContext, ids: list[int]) -> list[ProductRecord | None]:
     return await ctx.loaders.product_by_id.load_many(ids)
-
-
-async def variants_of(ctx: ResolverContext, product_id: int) -> list[VariantRecord]:
-    return await ctx.loaders.variants_by_product_id.load(product_id)
 
 
 async def variants_by_ids(ctx: ResolverContext, ids: list[int]) -> list[VariantRecord | None]:
@@ -120,18 +116,26 @@ async def variant(ctx: ResolverContext, id: int) -> VariantRecord:
     return found
 
 
-async def product_of(ctx: ResolverContext, variant: VariantRecord) -> ProductRecord:
-    found = await ctx.loaders.product_by_id.load(variant.product_id)
-    assert found is not None, "a variant always belongs to a product"
-    return found
+async def variants_of_products(ctx: ResolverContext, product_ids: list[int]) -> list[list[VariantRecord]]:
+    return await ctx.loaders.variants_by_product_id.load_many(product_ids)
 
 
-async def price_range(ctx: ResolverContext, product_id: int) -> PriceRange:
-    prices = [v.price for v in await variants_of(ctx, product_id)]
-    if not prices:
-        zero = Money.from_minor(0, ctx.policy.currency_code)
-        return PriceRange(zero, zero)
-    return PriceRange(min(prices, key=_amount), max(prices, key=_amount))
+async def products_of_variants(
+    ctx: ResolverContext, variants: list[VariantRecord]
+) -> list[ProductRecord | None]:
+    return await products_by_ids(ctx, [v.product_id for v in variants])
+
+
+async def price_ranges(ctx: ResolverContext, product_ids: list[int]) -> list[PriceRange]:
+    ranges = []
+    for variants in await variants_of_products(ctx, product_ids):
+        prices = [v.price for v in variants]
+        if not prices:
+            zero = Money.from_minor(0, ctx.policy.currency_code)
+            ranges.append(PriceRange(zero, zero))
+        else:
+            ranges.append(PriceRange(min(prices, key=_amount), max(prices, key=_amount)))
+    return ranges
 
 
 def _amount(money: Money) -> Any:

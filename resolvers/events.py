@@ -58,7 +58,19 @@ class ReturnCreated:
     topic = "order"
 
 
-DomainEvent = StockChanged | CartChanged | OrderStatusChanged | ReturnCreated
+@dataclass(frozen=True, slots=True)
+class CatalogChanged:
+    """Products whose catalog data (titles, variants, prices) changed, e.g. from an ERP sync:
+    whatever keeps copies of them (caches, search) forgets them."""
+
+    product_ids: tuple[int, ...]
+    reason: str
+    occurred_at: datetime
+
+    topic = "catalog"
+
+
+DomainEvent = StockChanged | CartChanged | OrderStatusChanged | ReturnCreated | CatalogChanged
 
 
 class EventPublisher(Protocol):

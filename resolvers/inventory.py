@@ -15,6 +15,7 @@ from adapters.records import (
     LocationRecord,
     StockChange,
 )
+from resolvers import catalog
 from resolvers.errors import BadUserInput
 from resolvers.events import StockChanged
 from resolvers.geo import checked_point, checked_radius, distance_km
@@ -42,58 +43,69 @@ class InventoryAdjustResult:
     user_errors: list[UserError]
 
 
-async def levels_of(
-    ctx: ResolverContext, variant_id: int, location_ids: list[int] | None = None
-) -> list[InventoryLevelRecord]:
-    levels = await ctx.loaders.inventory_levels_by_variant_id.load(variant_id)
+async def levels_of_variants(
+    ctx: ResolverContext, variant_ids: list[int], location_ids: list[int] | None = None
+) -> list[list[InventoryLevelRecord]]:
+    levels = await ctx.loaders.inventory_levels_by_variant_id.load_many(variant_ids)
     if location_ids is None:
         return levels
     wanted = set(location_ids)
-    return [level for level in levels if level.location_id in wanted]
+    return [[lv for lv in per_variant if lv.location_id in wanted] for per_variant in levels]
 
 
-async def quantity_available(ctx: ResolverContext, variant_id: int) -> int:
-    return sum(level.available for level in await levels_of(ctx, variant_id))
+async def levels_of(
+    ctx: ResolverContext, variant_id: int, location_ids: list[int] | None = None
+) -> list[InventoryLevelRecord]:
+    return (await levels_of_variants(ctx, [variant_id], location_ids))[0]
 
 
-async def product_available_for_sale(ctx: ResolverContext, variant_ids: list[int]) -> bool:
-    for variant_id in variant_ids:
-        if await quantity_available(ctx, variant_id) > 0:
-            return True
-    return False
+async def quantities_available(ctx: ResolverContext, variant_ids: list[int]) -> list[int]:
+    levels = await levels_of_variants(ctx, variant_ids)
+    return [sum(lv.available for lv in per_variant) for per_variant in levels]
 
 
-async def store_availability(
+async def products_available_for_sale(ctx: ResolverContext, product_ids: list[int]) -> list[bool]:
+    variants = await catalog.variants_of_products(ctx, product_ids)
+    quantities = await quantities_available(ctx, [v.id for vs in variants for v in vs])
+    sellable = iter(q > 0 for q in quantities)
+    return [any([next(sellable) for _ in vs]) for vs in variants]
+
+
+async def store_availability_of_variants(
     ctx: ResolverContext,
-    variant_id: int,
+    variant_ids: list[int],
     *,
     near: GeoPoint,
     radius_km: float | None = None,
     first: int = 5,
     in_stock_only: bool = False,
-) -> list[StoreAvailability]:
+) -> list[list[StoreAvailability]]:
+    """Stores near a point with each variant's stock there, nearest first."""
     near = checked_point(near)
     radius = checked_radius(radius_km, ctx.policy.default_radius_km)
     if not 0 <= first <= ctx.policy.max_page_size:
-        raise BadUserInput(
-            f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first"
-        )
-    locations = await ctx.loaders.all_locations.load()
-    stock = {level.location_id: level.available for level in await levels_of(ctx, variant_id)}
-    now = ctx.now()
-    nearby: list[tuple[float, int, LocationRecord]] = []
-    for loc in locations:
-        if loc.kind is not LocationKind.STORE:
-            continue
-        distance = distance_km(near, loc.geo)
-        if distance <= radius and (stock.get(loc.id, 0) > 0 or not in_stock_only):
-            nearby.append((distance, loc.id, loc))
-    nearby.sort(key=lambda t: (t[0], t[1]))
+        raise BadUserInput(f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first")
+    # Distances and pickup times depend on the store only: computed once for every variant.
+    stores = sorted(
+        (d, loc.id, loc)
+        for loc in await ctx.loaders.all_locations.load()
+        if loc.kind is LocationKind.STORE and (d := distance_km(near, loc.geo)) <= radius
+    )
+    now, lead = ctx.now(), ctx.policy.pickup_lead_time
+    ready_at = {loc.id: pickup_ready_by(loc, now, lead) for _, _, loc in stores}
     result = []
-    for distance, _, loc in nearby[:first]:
-        available = stock.get(loc.id, 0)
-        ready = pickup_ready_by(loc, now, ctx.policy.pickup_lead_time) if available > 0 else None
-        result.append(StoreAvailability(loc, available, round(distance, 3), ready))
+    for levels in await levels_of_variants(ctx, variant_ids):
+        stock = {lv.location_id: lv.available for lv in levels}
+        rows = []
+        for distance, _, loc in stores:
+            available = stock.get(loc.id, 0)
+            if in_stock_only and available <= 0:
+                continue
+            ready = ready_at[loc.id] if available > 0 else None
+            rows.append(StoreAvailability(loc, available, round(distance, 3), ready))
+            if len(rows) == first:
+                break
+        result.append(rows)
     return result
 
 
@@ -102,14 +114,10 @@ def _validate(changes: list[StockChange], reference: str | None) -> list[UserErr
     if not changes:
         errors.append(UserError(["input", "changes"], "give at least one change", "INVALID"))
     if len(changes) > MAX_ADJUSTMENT_LINES:
-        raise BadUserInput(
-            f"at most {MAX_ADJUSTMENT_LINES} changes per adjustment", field="changes"
-        )
+        raise BadUserInput(f"at most {MAX_ADJUSTMENT_LINES} changes per adjustment", field="changes")
     if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
         errors.append(
-            UserError(
-                ["input", "reference"], f"at most {MAX_REFERENCE_LENGTH} characters", "INVALID"
-            )
+            UserError(["input", "reference"], f"at most {MAX_REFERENCE_LENGTH} characters", "INVALID")
         )
     for index, change in enumerate(changes):
         path = ["input", "changes", str(index)]
@@ -131,9 +139,7 @@ async def adjust_inventory(
     if errors:
         return InventoryAdjustResult([], errors)
     try:
-        adjusted = await ctx.upstreams.inventory.adjust(
-            changes, reason, reference, ctx.principal.subject
-        )
+        adjusted = await ctx.upstreams.inventory.adjust(changes, reason, reference, ctx.principal.subject)
     except StockRejected as rejected:
         path = ["input", "changes", str(rejected.index)]
         return InventoryAdjustResult([], [UserError(path, rejected.message, rejected.code)])

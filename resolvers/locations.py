@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.records import GeoPoint, LocationKind, LocationRecord
+from adapters.records import GeoPoint, InventoryLevelRecord, LocationKind, LocationRecord
 from resolvers.errors import NotFound
 from resolvers.geo import checked_point, checked_radius, distance_km
-from resolvers.pagination import Connection, PageArgs, keyset_connection, window_in_memory
+from resolvers.pagination import MAX_KEY, Connection, PageArgs, keyset_connection, window_in_memory
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
@@ -28,7 +28,7 @@ def _float(value: Any) -> float:
 
 
 def _int(value: Any) -> int:
-    if type(value) is not int:
+    if type(value) is not int or not 0 <= value <= MAX_KEY:
         raise ValueError(value)
     return value
 
@@ -44,6 +44,12 @@ async def locations_by_ids(ctx: ResolverContext, ids: list[int]) -> list[Locatio
     return await ctx.loaders.location_by_id.load_many(ids)
 
 
+async def locations_of_levels(
+    ctx: ResolverContext, levels: list[InventoryLevelRecord]
+) -> list[LocationRecord | None]:
+    return await locations_by_ids(ctx, [lv.location_id for lv in levels])
+
+
 async def locations(
     ctx: ResolverContext,
     page: PageArgs,
@@ -53,17 +59,15 @@ async def locations(
     kind: LocationKind | None = None,
 ) -> Connection[LocationRecord]:
     """All locations by id, or by distance from `near` (within `radiusKm`, if given)."""
-    every = [
-        loc for loc in await ctx.loaders.all_locations.load() if kind is None or loc.kind is kind
-    ]
+    every = [loc for loc in await ctx.loaders.all_locations.load() if kind is None or loc.kind is kind]
     if near is None:
         rows = [(float(loc.id), loc, None) for loc in every]
-        ordering, parse = "ID", _int
+        ordering, parse = "locations:ID", _int
     else:
         point = checked_point(near)
         radius = checked_radius(radius_km, float("inf")) if radius_km is not None else float("inf")
         rows = [(d, loc, d) for loc in every if (d := distance_km(point, loc.geo)) <= radius]
-        ordering, parse = "DISTANCE", _float
+        ordering, parse = "locations:DISTANCE", _float
     rows.sort(key=lambda r: (r[0], r[1].id))
     distances = {r[1].id: r[2] for r in rows}
 

@@ -19,6 +19,7 @@ from resolvers.context import CommercePolicy
 from resolvers.errors import BadUserInput
 
 T = TypeVar("T")
+MAX_KEY = 2**31 - 1  # ids are 32-bit keys: a larger one never came from us
 Position = tuple[Any, int]
 
 
@@ -59,13 +60,11 @@ def encode_cursor(ordering: str, position: Position) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(
-    cursor: str, ordering: str, parse_value: Callable[[Any], Any], argument: str
-) -> Position:
+def decode_cursor(cursor: str, ordering: str, parse_value: Callable[[Any], Any], argument: str) -> Position:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, key = orjson.loads(raw)
-        if kind != ordering or type(key) is not int:
+        if kind != ordering or type(key) is not int or not 0 <= key <= MAX_KEY:
             raise ValueError(kind)
         return parse_value(value), key
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
@@ -102,9 +101,7 @@ async def keyset_connection(
     before = decode_cursor(args.before, ordering, parse_value, "before") if args.before else None
     # KeysetPage bounds are in ascending order; a reversed listing swaps them.
     lower, upper = (before, after) if reverse else (after, before)
-    rows = await fetch(
-        KeysetPage(limit=size + 1, after=lower, before=upper, descending=reverse != from_end)
-    )
+    rows = await fetch(KeysetPage(limit=size + 1, after=lower, before=upper, descending=reverse != from_end))
     more = len(rows) > size
     rows = rows[:size]
     if from_end:

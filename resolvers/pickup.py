@@ -20,8 +20,7 @@ def pickup_ready_by(location: LocationRecord, now: datetime, lead: timedelta) ->
         return None
     zone = ZoneInfo(location.timezone)
     hours = {
-        h.day: (time.fromisoformat(h.opens), time.fromisoformat(h.closes))
-        for h in location.opening_hours
+        h.day: (time.fromisoformat(h.opens), time.fromisoformat(h.closes)) for h in location.opening_hours
     }
     local_now = now.astimezone(zone)
     for offset in range(8):

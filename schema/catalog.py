@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +13,7 @@ from adapters.records import ProductRecord, VariantRecord
 from resolvers import catalog, inventory
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from resolvers.pagination import PageArgs
+from schema.batch import CATALOG, batch, one
 from schema.common import DateTime, GeoPointInput, Image, Money, Node, PageInfo, SelectedOption
 from schema.ids import decode_ids, to_global_id
 
@@ -25,6 +26,8 @@ StoreAvailabilityRef = Annotated["StoreAvailability", strawberry.lazy("schema.in
 
 @strawberry.type
 class PriceRange:
+    cache_topics = CATALOG
+
     min_variant_price: Money
     max_variant_price: Money
 
@@ -36,9 +39,55 @@ class ProductSortKeys(Enum):
     CREATED_AT = "CREATED_AT"
 
 
+async def _variants(ctx: Any, products: list[ProductRecord]) -> list[list[VariantRecord]]:
+    return await catalog.variants_of_products(ctx, [p.id for p in products])
+
+
+async def _price_ranges(ctx: Any, products: list[ProductRecord]) -> list[catalog.PriceRange]:
+    return await catalog.price_ranges(ctx, [p.id for p in products])
+
+
+async def _available_for_sale(ctx: Any, products: list[ProductRecord]) -> list[bool]:
+    return await inventory.products_available_for_sale(ctx, [p.id for p in products])
+
+
+async def _products(ctx: Any, variants: list[VariantRecord]) -> list[ProductRecord | None]:
+    return await catalog.products_of_variants(ctx, variants)
+
+
+async def _inventory(
+    ctx: Any, variants: list[VariantRecord], location_ids: list[strawberry.ID] | None = None
+) -> list[list[Any]]:
+    wanted = decode_ids(location_ids, "Location", "locationIds")
+    return await inventory.levels_of_variants(ctx, [v.id for v in variants], wanted)
+
+
+async def _quantities(ctx: Any, variants: list[VariantRecord]) -> list[int]:
+    return await inventory.quantities_available(ctx, [v.id for v in variants])
+
+
+async def _store_availability(
+    ctx: Any,
+    variants: list[VariantRecord],
+    near: GeoPointInput,
+    radius_km: float | None = None,
+    first: int | None = 5,
+    in_stock_only: bool = False,
+) -> list[list[StoreAvailabilityRecord]]:
+    return await inventory.store_availability_of_variants(
+        ctx,
+        [v.id for v in variants],
+        near=near.to_record(),
+        radius_km=radius_km,
+        first=5 if first is None else first,
+        in_stock_only=in_stock_only,
+    )
+
+
 @strawberry.type
 class Product(Node):
     record = ProductRecord
+    cache_topics = CATALOG
 
     handle: str
     title: str
@@ -54,18 +103,20 @@ class Product(Node):
     def id(root: ProductRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("Product", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_variants))
     async def variants(root: ProductRecord, info: Info) -> list[ProductVariant]:
-        return await catalog.variants_of(info.context, root.id)  # type: ignore[return-value]
+        return await one(_variants, info, root)
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_price_ranges))
     async def price_range(root: ProductRecord, info: Info) -> PriceRange:
-        return await catalog.price_range(info.context, root.id)  # type: ignore[return-value]
+        return await one(_price_ranges, info, root)
 
-    @strawberry.field(description="True when some variant can be sold from some location.")
+    @strawberry.field(
+        description="True when some variant can be sold from some location.",
+        metadata=batch(_available_for_sale, depends=("stock",)),
+    )
     async def available_for_sale(root: ProductRecord, info: Info) -> bool:
-        variants = await catalog.variants_of(info.context, root.id)
-        return await inventory.product_available_for_sale(info.context, [v.id for v in variants])
+        return await one(_available_for_sale, info, root)
 
     @classmethod
     async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[ProductRecord | None]:
@@ -75,6 +126,7 @@ class Product(Node):
 @strawberry.type
 class ProductVariant(Node):
     record = VariantRecord
+    cache_topics = CATALOG
 
     sku: str
     title: str
@@ -86,23 +138,29 @@ class ProductVariant(Node):
     def id(root: VariantRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("ProductVariant", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_products))
     async def product(root: VariantRecord, info: Info) -> Product:
-        return await catalog.product_of(info.context, root)  # type: ignore[return-value]
+        return await one(_products, info, root)
 
-    @strawberry.field(description="Stock at each location, or at the given ones.")
+    @strawberry.field(
+        description="Stock at each location, or at the given ones.",
+        metadata=batch(_inventory, depends=("stock",)),
+    )
     async def inventory(
         root: VariantRecord, info: Info, location_ids: list[strawberry.ID] | None = None
     ) -> list[InventoryLevelRef]:
-        wanted = decode_ids(location_ids, "Location", "locationIds")
-        return await inventory.levels_of(info.context, root.id, wanted)  # type: ignore[return-value]
-
-    @strawberry.field(description="Units that can be sold now, over every location.")
-    async def quantity_available(root: VariantRecord, info: Info) -> int:
-        return await inventory.quantity_available(info.context, root.id)
+        return await one(_inventory, info, root, location_ids=location_ids)
 
     @strawberry.field(
-        description="Stores near a point, nearest first, with their stock of this variant."
+        description="Units that can be sold now, over every location.",
+        metadata=batch(_quantities, depends=("stock",)),
+    )
+    async def quantity_available(root: VariantRecord, info: Info) -> int:
+        return await one(_quantities, info, root)
+
+    @strawberry.field(
+        description="Stores near a point, nearest first, with their stock of this variant.",
+        metadata=batch(_store_availability, depends=("stock", "locations")),
     )
     async def store_availability(
         root: VariantRecord,
@@ -112,15 +170,15 @@ class ProductVariant(Node):
         first: int | None = 5,
         in_stock_only: bool = False,
     ) -> list[StoreAvailabilityRef]:
-        found: list[StoreAvailabilityRecord] = await inventory.store_availability(
-            info.context,
-            root.id,
-            near=near.to_record(),
+        return await one(
+            _store_availability,
+            info,
+            root,
+            near=near,
             radius_km=radius_km,
-            first=5 if first is None else first,
+            first=first,
             in_stock_only=in_stock_only,
         )
-        return found  # type: ignore[return-value]
 
     @classmethod
     async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[VariantRecord | None]:
@@ -129,12 +187,16 @@ class ProductVariant(Node):
 
 @strawberry.type
 class ProductEdge:
+    cache_topics = CATALOG
+
     cursor: str
     node: Product
 
 
 @strawberry.type
 class ProductConnection:
+    cache_topics = CATALOG
+
     edges: list[ProductEdge]
     nodes: list[Product]
     page_info: PageInfo
@@ -149,7 +211,10 @@ class CatalogQuery:
         key = decode_ids([id], "Product", "id")[0] if id is not None else None  # type: ignore[index]
         return await catalog.product(info.context, id=key, handle=handle)  # type: ignore[return-value]
 
-    @strawberry.field(description="Products, a page at a time; at most 250 per page.")
+    @strawberry.field(
+        description="Products, a page at a time; at most 250 per page.",
+        metadata={"omnigate.depends_on_args": {"availableAt": "stock"}},
+    )
     async def products(
         self,
         info: Info,

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from adapters import commerce, records
 from resolvers.user_errors import UserError as UserErrorRecord
+from schema.batch import CATALOG, LOCATIONS, NO_TOPICS
 from schema.ids import int_key
 
 DateTime = datetime
@@ -60,6 +61,8 @@ Channel = strawberry.enum(commerce.Channel)
 
 @strawberry.type(description="An amount in a currency; the amount is an exact decimal string.")
 class Money:
+    cache_topics = CATALOG
+
     amount: Decimal
 
     @strawberry.field
@@ -69,6 +72,8 @@ class Money:
 
 @strawberry.type
 class PageInfo:
+    cache_topics = NO_TOPICS
+
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -77,6 +82,8 @@ class PageInfo:
 
 @strawberry.type
 class GeoPoint:
+    cache_topics = LOCATIONS
+
     latitude: float
     longitude: float
 
@@ -92,6 +99,8 @@ class GeoPointInput:
 
 @strawberry.type
 class Address:
+    cache_topics = LOCATIONS
+
     address1: str
     address2: str | None
     city: str
@@ -105,6 +114,8 @@ class Address:
 
 @strawberry.type
 class Image:
+    cache_topics = CATALOG
+
     url: str
     alt_text: str | None
     width: int | None
@@ -113,6 +124,8 @@ class Image:
 
 @strawberry.type
 class SelectedOption:
+    cache_topics = CATALOG
+
     name: str
     value: str
 
@@ -149,9 +162,7 @@ class UserErrorCode(Enum):
     EXCHANGE_NOT_ALLOWED = "EXCHANGE_NOT_ALLOWED"
 
 
-@strawberry.type(
-    description="A business failure of a mutation; nothing of that mutation was applied."
-)
+@strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")
 class UserError:
     field: list[str] | None
     message: str

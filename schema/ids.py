@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 
 from resolvers.errors import BadUserInput
 
@@ -15,6 +16,14 @@ EXTERNAL_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def to_global_id(type_name: str, key: int | str) -> str:
+    if type(key) is int:
+        return _int_global_id(type_name, key)
+    return base64.b64encode(f"{type_name}:{key}".encode()).decode()  # secrets are never cached
+
+
+@lru_cache(maxsize=65536)
+def _int_global_id(type_name: str, key: int) -> str:
+    # Cached: a listing names the same locations and variants over and over.
     return base64.b64encode(f"{type_name}:{key}".encode()).decode()
 
 

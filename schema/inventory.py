@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +11,7 @@ from adapters import records
 from adapters.records import InventoryLevelRecord, StockChange
 from resolvers import catalog, inventory, locations
 from resolvers.inventory import InventoryAdjustResult
+from schema.batch import LOCATIONS, STOCK, batch, one
 from schema.common import DateTime, UserError
 from schema.ids import decode_id
 from schema.locations import Location
@@ -23,24 +24,36 @@ ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog"
 InventoryReason = strawberry.enum(records.InventoryReason)
 
 
+async def _variants(ctx: Any, levels: list[InventoryLevelRecord]) -> list[Any]:
+    return await catalog.variants_by_ids(ctx, [lv.variant_id for lv in levels])
+
+
+async def _locations(ctx: Any, levels: list[InventoryLevelRecord]) -> list[Any]:
+    return await locations.locations_of_levels(ctx, levels)
+
+
 @strawberry.type
 class InventoryLevel:
+    cache_topics = STOCK
+
     on_hand: int
     reserved: int
     available: int = strawberry.field(description="onHand - reserved, never below zero.")
     updated_at: DateTime
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_variants))
     async def variant(root: InventoryLevelRecord, info: Info) -> ProductVariantRef:
-        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+        return await one(_variants, info, root)
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_locations))
     async def location(root: InventoryLevelRecord, info: Info) -> Location:
-        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+        return await one(_locations, info, root)
 
 
 @strawberry.type
 class StoreAvailability:
+    cache_topics = STOCK | LOCATIONS
+
     location: Location
     available: int
     distance_km: float | None
@@ -78,9 +91,7 @@ class InventoryMutation:
         description="Apply counts, receipts or corrections at locations; all lines or none.",
         permission_classes=[CanAdjustStock],
     )
-    async def inventory_adjust(
-        self, info: Info, input: InventoryAdjustInput
-    ) -> InventoryAdjustPayload:
+    async def inventory_adjust(self, info: Info, input: InventoryAdjustInput) -> InventoryAdjustPayload:
         changes = [
             StockChange(
                 variant_id=decode_id(c.variant_id, "ProductVariant", "variantId"),

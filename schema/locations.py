@@ -9,6 +9,7 @@ from adapters import records
 from adapters.records import LocationRecord
 from resolvers import locations
 from resolvers.pagination import PageArgs
+from schema.batch import LOCATIONS
 from schema.common import Address, GeoPoint, GeoPointInput, Node, PageInfo
 from schema.ids import decode_id, to_global_id
 
@@ -18,6 +19,8 @@ DayOfWeek = strawberry.enum(records.DayOfWeek)
 
 @strawberry.type(description="Opening hours for one day, in the location's local time (HH:MM).")
 class OpeningHours:
+    cache_topics = LOCATIONS
+
     day: DayOfWeek  # type: ignore[valid-type]
     opens: str
     closes: str
@@ -26,6 +29,7 @@ class OpeningHours:
 @strawberry.type
 class Location(Node):
     record = LocationRecord
+    cache_topics = LOCATIONS
 
     code: str
     name: str
@@ -48,6 +52,8 @@ class Location(Node):
 
 @strawberry.type
 class LocationEdge:
+    cache_topics = LOCATIONS
+
     cursor: str
     node: Location
     distance_km: float | None = strawberry.field(description="From `near`, when it was given.")
@@ -55,6 +61,8 @@ class LocationEdge:
 
 @strawberry.type
 class LocationConnection:
+    cache_topics = LOCATIONS
+
     edges: list[LocationEdge]
     nodes: list[Location]
     page_info: PageInfo

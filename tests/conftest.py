@@ -8,6 +8,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,7 @@ PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL")
 INTEGRATION_TOKEN = "test-integration-token"
 # Staff of each demo location (ids 1-10) and two members; placeholders for real sign-in.
 STAFF_TOKENS = [
-    {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]}
-    for lid in range(1, 11)
+    {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 11)
 ]
 MEMBER_TOKENS = [{"token": f"test-member-{m}", "member_id": m} for m in ("m1", "m2")]
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
@@ -98,9 +98,7 @@ class PostgresTemplates:
         return self._url(name)
 
     async def drop_all(self) -> None:
-        await self._admin(
-            *(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created))
-        )
+        await self._admin(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self.created)))
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -197,10 +195,124 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     )
 
 
-@pytest_asyncio.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
-    app = create_app(make_settings(database_url))
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Api]:
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
+
+
+@pytest_asyncio.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async with serving(make_settings(database_url)) as api:
+        yield api
+
+
+@pytest_asyncio.fixture
+async def uncached_api(database_url: str) -> AsyncIterator[Api]:
+    """The gateway with no cache of any kind: every request reads the database."""
+    settings = make_settings(database_url, entity_cache=False, response_cache=False)
+    async with serving(settings) as api:
+        yield api
+
+
+# --- Real upstreams (Tryton, the OData mock server) and gateways fed by them ---
+
+
+def _missing_upstream(reason: str) -> None:
+    # CI installs both upstreams: there a missing one is a broken build, not a skip.
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def tryton_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    from tests.upstreams.tryton import template_database, trytond_binary
+
+    binary = trytond_binary()
+    if binary is None:
+        _missing_upstream("Tryton is not installed: run .ci/run or set OMNIGATE_TRYTOND")
+    assert binary is not None
+    return binary, template_database(binary), tmp_path_factory.mktemp("tryton")
+
+
+@pytest.fixture
+def tryton(tryton_template: tuple[Path, Path, Path]) -> Any:
+    from tests.upstreams.tryton import tryton_server
+
+    server = tryton_server(*tryton_template)
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def make_api(tmp_path: Path, sqlite_templates: SqliteTemplates) -> AsyncIterator[Any]:
+    """Build gateways on demand: `await make_api(upstreams={...}, catalog="tryton", ...)`.
+    The store is empty (migrated, nothing seeded) unless `seeded=True`; background loops are
+    off, so a test drives `api.gateway.sync.run_once()` and `api.gateway.outbox.run_once()`."""
+    from contextlib import AsyncExitStack
+
+    stack = AsyncExitStack()
+
+    async def make(
+        *,
+        seeded: bool = False,
+        upstreams: dict[str, Any] | None = None,
+        database_url: str | None = None,
+        **overrides: Any,
+    ) -> Api:
+        if database_url:
+            url = database_url
+        elif seeded:
+            url = await sqlite_templates.clone()
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path / uuid.uuid4().hex}.db"
+        overrides.setdefault("sync_interval_s", 0)
+        overrides.setdefault("outbox_interval_s", 0)
+        app = create_app(make_settings(url, **overrides), upstreams=upstreams)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        transport = httpx.ASGITransport(app=app)
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://gateway.test")
+        )
+        return Api(app, client)
+
+    yield make
+    await stack.aclose()
+
+
+@pytest.fixture(scope="session")
+def odata_server() -> Any:
+    from tests.upstreams.odata import missing, start_odata
+
+    reason = missing()
+    if reason:
+        _missing_upstream(reason)
+    server = start_odata()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def odata(odata_server: Any) -> Any:
+    odata_server.reset()
+    return odata_server
+
+
+@pytest_asyncio.fixture
+async def proxy() -> AsyncIterator[Any]:
+    """`await proxy(target_url)`: a faulty proxy in front of an upstream, closed after the test."""
+    from tests.upstreams.proxy import FaultyProxy
+
+    made: list[FaultyProxy] = []
+
+    async def make(target: str) -> FaultyProxy:
+        made.append(await FaultyProxy(target).start())
+        return made[-1]
+
+    yield make
+    for p in made:
+        await p.close()

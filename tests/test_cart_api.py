@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from adapters.store.tables import carts, variants
 from gateway.app import create_app
+from resolvers.events import CatalogChanged
 from tests.commerce import (
     BELLEVUE,
     BERKELEY,
@@ -193,6 +195,8 @@ async def test_prices_come_from_the_catalog_when_read(api: Api):
     cart = await create_cart(api, line(1, 2))
     async with api.store.engine.begin() as conn:
         await conn.execute(sa.update(variants).where(variants.c.id == 1).values(price_minor=1999))
+    # Whoever changes the catalog says so (as the ERP sync does), and caches forget the old price.
+    await api.gateway.events.publish(CatalogChanged((1,), "PRICE", datetime.now(UTC)))
     cart = (await api.data(CART, {"id": cart["id"]}))["cart"]
     assert cart["lines"][0]["unitPrice"]["amount"] == "19.99"
     assert cart["subtotal"] == {"amount": "39.98", "currencyCode": "USD"}

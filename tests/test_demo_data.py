@@ -197,9 +197,7 @@ def test_stock_distribution_is_realistic():
     assert 0.1 <= zero_share <= 0.3, zero_share
     assert all(r["on_hand"] <= 15 for r in store_rows)
     assert any(r["on_hand"] > 0 for r in store_rows)
-    warehouse_stock = [
-        r["on_hand"] for r in CATALOG.inventory_levels if r["location_id"] not in store_ids
-    ]
+    warehouse_stock = [r["on_hand"] for r in CATALOG.inventory_levels if r["location_id"] not in store_ids]
     assert all(n == 0 or 20 <= n <= 200 for n in warehouse_stock)
 
 

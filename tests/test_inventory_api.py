@@ -80,9 +80,7 @@ async def test_a_count_sets_on_hand_and_records_the_difference(api):
 
 
 async def test_the_payload_shows_stock_after_the_change(api):
-    quantity = (
-        """query ($id: ID!) { node(id: $id) { ... on ProductVariant { quantityAvailable } } }"""
-    )
+    quantity = """query ($id: ID!) { node(id: $id) { ... on ProductVariant { quantityAvailable } } }"""
     total = (await api.data(quantity, {"id": VARIANT}))["node"]["quantityAvailable"]
     body = await adjust(api, change(delta=4))
     [level] = body["data"]["inventoryAdjust"]["inventoryLevels"]
@@ -105,9 +103,7 @@ async def test_one_bad_line_rejects_the_whole_adjustment(api):
 async def test_unknown_variant_and_malformed_lines_are_user_errors(api):
     missing = to_global_id("ProductVariant", 999999)
     body = await adjust(api, change(variant=missing, delta=1))
-    assert [e["code"] for e in body["data"]["inventoryAdjust"]["userErrors"]] == [
-        "VARIANT_NOT_FOUND"
-    ]
+    assert [e["code"] for e in body["data"]["inventoryAdjust"]["userErrors"]] == ["VARIANT_NOT_FOUND"]
     body = await adjust(api, change(delta=1, onHand=4), change(onHand=-2))
     errors = body["data"]["inventoryAdjust"]["userErrors"]
     assert [e["code"] for e in errors] == ["INVALID", "INVALID"]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from adapters.ports import KeysetPage, ProductFilter, ProductSortKey
 from adapters.records import Image, Money, ProductRecord, SelectedOption, VariantRecord
-from adapters.store.tables import inventory_levels, products, variants
+from adapters.store.tables import inventory_levels, keys_in_range, products, variants
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -30,9 +30,7 @@ def product_from_row(row: Any) -> ProductRecord:
         vendor=row.vendor,
         category=row.category,
         tags=tuple(row.tags),
-        images=tuple(
-            Image(i["url"], i.get("altText"), i.get("width"), i.get("height")) for i in row.images
-        ),
+        images=tuple(Image(i["url"], i.get("altText"), i.get("width"), i.get("height")) for i in row.images),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -99,35 +97,31 @@ class StoreCatalog:
             stmt = stmt.where(position > sa.tuple_(*map(sa.literal, page.after)))
         if page.before is not None:
             stmt = stmt.where(position < sa.tuple_(*map(sa.literal, page.before)))
-        order = (
-            (column.desc(), products.c.id.desc()) if page.descending else (column, products.c.id)
-        )
+        order = (column.desc(), products.c.id.desc()) if page.descending else (column, products.c.id)
         stmt = stmt.order_by(*order).limit(page.limit)
         async with self._store.reading() as conn:
-            return [product_from_row(r) for r in await conn.execute(stmt)]
+            return [product_from_row(r) for r in (await conn.execute(stmt)).all()]
 
     async def products_by_ids(self, ids: Sequence[int]) -> list[ProductRecord]:
-        return await self._products(products.c.id.in_(ids))
+        return await self._products(products.c.id.in_(keys_in_range(ids)))
 
     async def products_by_handles(self, handles: Sequence[str]) -> list[ProductRecord]:
         return await self._products(products.c.handle.in_(handles))
 
     async def _products(self, where: sa.ColumnElement[bool]) -> list[ProductRecord]:
         async with self._store.reading() as conn:
-            return [
-                product_from_row(r) for r in await conn.execute(sa.select(products).where(where))
-            ]
+            return [product_from_row(r) for r in await conn.execute(sa.select(products).where(where))]
 
     async def variants_by_product_ids(self, product_ids: Sequence[int]) -> list[VariantRecord]:
-        return await self._variants(variants.c.product_id.in_(product_ids))
+        return await self._variants(variants.c.product_id.in_(keys_in_range(product_ids)))
 
     async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]:
-        return await self._variants(variants.c.id.in_(ids))
+        return await self._variants(variants.c.id.in_(keys_in_range(ids)))
 
     async def _variants(self, where: sa.ColumnElement[bool]) -> list[VariantRecord]:
         stmt = sa.select(variants).where(where).order_by(variants.c.product_id, variants.c.position)
         async with self._store.reading() as conn:
-            return [variant_from_row(r) for r in await conn.execute(stmt)]
+            return [variant_from_row(r) for r in (await conn.execute(stmt)).all()]
 
     async def categories(self) -> list[str]:
         stmt = sa.select(products.c.category).distinct().order_by(products.c.category)

@@ -159,9 +159,7 @@ def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def open_store(
-    url: str, *, currency_code: str = "USD", pool_size: int = 10, echo: bool = False
-) -> Store:
+def open_store(url: str, *, currency_code: str = "USD", pool_size: int = 10, echo: bool = False) -> Store:
     parsed = make_url(url)
     options: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "postgresql":

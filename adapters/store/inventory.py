@@ -16,7 +16,13 @@ from adapters.records import (
     InventoryReason,
     StockChange,
 )
-from adapters.store.tables import inventory_adjustments, inventory_levels, locations, variants
+from adapters.store.tables import (
+    inventory_adjustments,
+    inventory_levels,
+    keys_in_range,
+    locations,
+    variants,
+)
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -40,13 +46,16 @@ class StoreInventory:
         await self._store.ping()
 
     async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
+        c = inventory_levels.c
         stmt = (
-            sa.select(inventory_levels)
-            .where(inventory_levels.c.variant_id.in_(variant_ids))
-            .order_by(inventory_levels.c.variant_id, inventory_levels.c.location_id)
+            sa.select(c.variant_id, c.location_id, c.on_hand, c.reserved, c.updated_at)
+            .where(c.variant_id.in_(keys_in_range(variant_ids)))
+            .order_by(c.variant_id, c.location_id)
         )
         async with self._store.reading() as conn:
-            return [level_from_row(r) for r in await conn.execute(stmt)]
+            rows = (await conn.execute(stmt)).all()
+        # Positional construction: a listing reads thousands of these.
+        return [InventoryLevelRecord(*row) for row in rows]
 
     async def adjust(
         self,
@@ -63,11 +72,7 @@ class StoreInventory:
             # Locked in key order, so two adjustments touching the same rows cannot deadlock.
             stmt = (
                 sa.select(inventory_levels)
-                .where(
-                    sa.tuple_(inventory_levels.c.variant_id, inventory_levels.c.location_id).in_(
-                        keys
-                    )
-                )
+                .where(sa.tuple_(inventory_levels.c.variant_id, inventory_levels.c.location_id).in_(keys))
                 .order_by(inventory_levels.c.variant_id, inventory_levels.c.location_id)
                 .with_for_update()
             )
@@ -100,10 +105,7 @@ class StoreInventory:
                 sa.update(inventory_levels)
                 .where(inventory_levels.c.variant_id == sa.bindparam("v"))
                 .where(inventory_levels.c.location_id == sa.bindparam("l")),
-                [
-                    {"v": v, "l": loc, "on_hand": qty, "updated_at": now}
-                    for (v, loc), qty in on_hand.items()
-                ],
+                [{"v": v, "l": loc, "on_hand": qty, "updated_at": now} for (v, loc), qty in on_hand.items()],
             )
             rows = await conn.execute(
                 sa.insert(inventory_adjustments).returning(*inventory_adjustments.c), ledger
@@ -123,15 +125,14 @@ class StoreInventory:
                 for r in rows
             ]
         levels = [
-            InventoryLevelRecord(v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now)
-            for v, loc in keys
+            InventoryLevelRecord(v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now) for v, loc in keys
         ]
         return StockAdjusted(adjustments=adjustments, levels=levels)
 
     @staticmethod
     async def _check_known(conn: Any, changes: Sequence[StockChange]) -> None:
-        variant_ids = {c.variant_id for c in changes}
-        location_ids = {c.location_id for c in changes}
+        variant_ids = keys_in_range({c.variant_id for c in changes})
+        location_ids = keys_in_range({c.location_id for c in changes})
         known_variants = set(
             await conn.scalars(sa.select(variants.c.id).where(variants.c.id.in_(variant_ids)))
         )

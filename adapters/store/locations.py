@@ -15,7 +15,7 @@ from adapters.records import (
     LocationRecord,
     OpeningHours,
 )
-from adapters.store.tables import locations
+from adapters.store.tables import keys_in_range, locations
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -56,9 +56,9 @@ class StoreLocations:
         return await self._select(sa.true())
 
     async def locations_by_ids(self, ids: Sequence[int]) -> list[LocationRecord]:
-        return await self._select(locations.c.id.in_(ids))
+        return await self._select(locations.c.id.in_(keys_in_range(ids)))
 
     async def _select(self, where: sa.ColumnElement[bool]) -> list[LocationRecord]:
         stmt = sa.select(locations).where(where).order_by(locations.c.id)
         async with self._store.reading() as conn:
-            return [location_from_row(r) for r in await conn.execute(stmt)]
+            return [location_from_row(r) for r in (await conn.execute(stmt)).all()]

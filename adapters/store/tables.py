@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +26,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+MAX_KEY = 2**31 - 1  # primary keys are 32-bit integers on every backend
+
+
+def keys_in_range(keys: Any) -> list[int]:
+    """Ids no row can have are dropped before they reach SQL (PostgreSQL would refuse them)."""
+    return [k for k in keys if 0 <= k <= MAX_KEY]
 
 
 metadata = sa.MetaData(
@@ -178,9 +187,7 @@ order_fulfillments = sa.Table(
     "order_fulfillments",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("location_id", sa.ForeignKey("locations.id"), nullable=False),
     sa.Column("mode", sa.String(16), nullable=False),
     sa.Column("status", sa.String(24), nullable=False),
@@ -194,9 +201,7 @@ order_lines = sa.Table(
     "order_lines",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column(
         "fulfillment_id",
         sa.ForeignKey("order_fulfillments.id", ondelete="CASCADE"),
@@ -239,9 +244,7 @@ order_status_changes = sa.Table(
     "order_status_changes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("status", sa.String(24), nullable=False),
     sa.Column("fulfillment_id", sa.ForeignKey("order_fulfillments.id", ondelete="CASCADE")),
     sa.Column("fulfillment_status", sa.String(24)),
@@ -254,9 +257,7 @@ payments = sa.Table(
     "payments",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("method", sa.String(16), nullable=False),
     sa.Column("provider", sa.String(32), nullable=False),
     sa.Column("reference", sa.String(255)),
@@ -272,9 +273,7 @@ returns = sa.Table(
     "returns",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("location_id", sa.ForeignKey("locations.id"), nullable=False),
     sa.Column("reason", sa.String(500)),
     sa.Column("actor", sa.String(255), nullable=False),
@@ -287,9 +286,7 @@ return_lines = sa.Table(
     "return_lines",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column(
-        "return_id", sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    sa.Column("return_id", sa.ForeignKey("returns.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column(
         "order_line_id",
         sa.ForeignKey("order_lines.id", ondelete="CASCADE"),
@@ -342,4 +339,41 @@ gift_card_transactions = sa.Table(
     sa.Column("balance_after_minor", sa.BigInteger, nullable=False),
     sa.Column("idempotency_key", sa.String(300), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Which local row an upstream's record became: the read model's join to the systems of record.
+upstream_keys = sa.Table(
+    "upstream_keys",
+    metadata,
+    sa.Column("upstream", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # product, variant, location
+    sa.Column("external_key", sa.String(128), primary_key=True),
+    sa.Column("local_id", sa.Integer, nullable=False),
+    sa.Index("ix_upstream_keys_kind_local_id", "kind", "local_id"),
+)
+
+# Where each feed of each upstream stands: its watermark and when it last succeeded.
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("upstream", sa.String(32), primary_key=True),
+    sa.Column("feed", sa.String(16), primary_key=True),  # catalog, stock
+    sa.Column("watermark", sa.String(64)),
+    sa.Column("synced_at", UtcDateTime),
+)
+
+# Messages to upstreams, written in the same transaction as the change that causes them.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("topic", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("available_at", UtcDateTime, nullable=False),  # not before: backoff and leases
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Column("result", sa.JSON),
+    sa.Index("ix_outbox_pending", "delivered_at", "available_at"),
 )

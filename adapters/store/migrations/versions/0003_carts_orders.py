@@ -1,7 +1,7 @@
 """Carts, orders, stock reservations, payments, returns, idempotency keys and gift cards.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-23
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from adapters.store.tables import UtcDateTime
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

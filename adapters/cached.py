@@ -1,0 +1,212 @@
+"""A read-through cache in front of the catalog, location and stock ports.
+
+Catalog and locations change rarely, stock often; all are read on every listing. Records are kept
+per id, for a TTL, and dropped by the events that change them (the gateway wires its event bus
+to `forget_*`). A fetch that overlaps a change is not stored: each cache counts its changes and a
+result fetched under an older count is returned but not kept. Writes always go to the system of
+record; nothing that decides a sale (allocation, adjustment) ever reads from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from adapters.ports import (
+    CatalogSource,
+    InventorySource,
+    KeysetPage,
+    LocationDirectory,
+    ProductFilter,
+    ProductSortKey,
+    StockAdjusted,
+    Upstreams,
+)
+from adapters.records import (
+    InventoryLevelRecord,
+    InventoryReason,
+    LocationRecord,
+    ProductRecord,
+    StockChange,
+    VariantRecord,
+)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+_MISSING = object()
+
+
+class _Entries:
+    """An LRU of id -> value with a TTL and a change counter."""
+
+    def __init__(self, ttl: float, max_entries: int) -> None:
+        self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
+        self._ttl = ttl
+        self._max = max_entries
+        self.changes = 0
+
+    def get(self, key: Any, now: float) -> Any:
+        found = self._data.get(key)
+        if found is None or found[0] < now:
+            return _MISSING
+        return found[1]
+
+    def put(self, key: Any, value: Any, now: float) -> None:
+        self._data[key] = (now + self._ttl, value)
+        self._data.move_to_end(key)
+        if len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    def forget(self, keys: Sequence[Any] | None = None) -> None:
+        self.changes += 1
+        if keys is None:
+            self._data.clear()
+        else:
+            for key in keys:
+                self._data.pop(key, None)
+
+    async def read_through(
+        self, keys: Sequence[K], fetch: Callable[[list[K]], Awaitable[dict[K, V]]], empty: Any = None
+    ) -> list[V]:
+        now = time.monotonic()
+        values = [self.get(k, now) for k in keys]
+        missing = list(dict.fromkeys(k for k, v in zip(keys, values, strict=True) if v is _MISSING))
+        if not missing:
+            return values
+        changes = self.changes
+        fetched = await fetch(missing)
+        if changes == self.changes:
+            for key in missing:
+                self.put(key, fetched.get(key, empty), now)
+        return [fetched.get(k, empty) if v is _MISSING else v for k, v in zip(keys, values, strict=True)]
+
+
+class CachedCatalog:
+    def __init__(self, inner: CatalogSource, ttl: float, max_entries: int) -> None:
+        self._inner = inner
+        self.products = _Entries(ttl, max_entries)
+        self.variants_of = _Entries(ttl, max_entries)
+        self.variants = _Entries(ttl, max_entries * 4)
+
+    def forget_all(self) -> None:
+        for entries in (self.products, self.variants_of, self.variants):
+            entries.forget()
+
+    async def product_page(
+        self, sort_key: ProductSortKey, page: KeysetPage, where: ProductFilter
+    ) -> list[ProductRecord]:
+        return await self._inner.product_page(sort_key, page, where)
+
+    async def products_by_ids(self, ids: Sequence[int]) -> list[ProductRecord]:
+        async def fetch(keys: list[int]) -> dict[int, ProductRecord]:
+            return {p.id: p for p in await self._inner.products_by_ids(keys)}
+
+        return [p for p in await self.products.read_through(ids, fetch) if p is not None]
+
+    async def products_by_handles(self, handles: Sequence[str]) -> list[ProductRecord]:
+        return await self._inner.products_by_handles(handles)
+
+    async def variants_by_product_ids(self, product_ids: Sequence[int]) -> list[VariantRecord]:
+        async def fetch(keys: list[int]) -> dict[int, list[VariantRecord]]:
+            grouped: dict[int, list[VariantRecord]] = {k: [] for k in keys}
+            for v in await self._inner.variants_by_product_ids(keys):
+                grouped[v.product_id].append(v)
+            return grouped
+
+        lists = await self.variants_of.read_through(product_ids, fetch, empty=[])
+        return [v for variants in lists for v in variants]
+
+    async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]:
+        async def fetch(keys: list[int]) -> dict[int, VariantRecord]:
+            return {v.id: v for v in await self._inner.variants_by_ids(keys)}
+
+        return [v for v in await self.variants.read_through(ids, fetch) if v is not None]
+
+    async def categories(self) -> list[str]:
+        return await self._inner.categories()
+
+
+class CachedLocations:
+    def __init__(self, inner: LocationDirectory, ttl: float) -> None:
+        self._inner = inner
+        self._ttl = ttl
+        self._all: tuple[float, list[LocationRecord]] | None = None
+        self.changes = 0
+
+    def forget_all(self) -> None:
+        self.changes += 1
+        self._all = None
+
+    async def all_locations(self) -> list[LocationRecord]:
+        now = time.monotonic()
+        if self._all is not None and self._all[0] >= now:
+            return self._all[1]
+        changes = self.changes
+        every = await self._inner.all_locations()
+        if changes == self.changes:
+            self._all = (now + self._ttl, every)
+        return every
+
+    async def locations_by_ids(self, ids: Sequence[int]) -> list[LocationRecord]:
+        wanted = set(ids)
+        return [loc for loc in await self.all_locations() if loc.id in wanted]
+
+
+class CachedInventory:
+    def __init__(self, inner: InventorySource, ttl: float, max_entries: int) -> None:
+        self._inner = inner
+        self.levels = _Entries(ttl, max_entries)
+
+    def forget_variants(self, variant_ids: Sequence[int]) -> None:
+        self.levels.forget(variant_ids)
+
+    def forget_all(self) -> None:
+        self.levels.forget()
+
+    async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
+        async def fetch(keys: list[int]) -> dict[int, list[InventoryLevelRecord]]:
+            grouped: dict[int, list[InventoryLevelRecord]] = {k: [] for k in keys}
+            for level in await self._inner.levels_by_variant_ids(keys):
+                grouped[level.variant_id].append(level)
+            return grouped
+
+        lists = await self.levels.read_through(variant_ids, fetch, empty=[])
+        return [level for levels in lists for level in levels]
+
+    async def adjust(
+        self, changes: Sequence[StockChange], reason: InventoryReason, reference: str | None, actor: str
+    ) -> StockAdjusted:
+        try:
+            return await self._inner.adjust(changes, reason, reference, actor)
+        finally:
+            self.forget_variants([c.variant_id for c in changes])
+
+    async def ping(self) -> None:
+        await self._inner.ping()
+
+
+class CachedUpstreams:
+    """The ports behind read-through caches, and the handles to make them forget."""
+
+    def __init__(self, inner: Upstreams, *, catalog_ttl: float, stock_ttl: float, max_entries: int) -> None:
+        self.catalog = CachedCatalog(inner.catalog, catalog_ttl, max_entries)
+        self.locations = CachedLocations(inner.locations, catalog_ttl)
+        self.inventory = CachedInventory(inner.inventory, stock_ttl, max_entries)
+        self.upstreams = dataclasses.replace(
+            inner, catalog=self.catalog, locations=self.locations, inventory=self.inventory
+        )
+
+    def forget(self, topic: str, event: Any = None) -> None:
+        if topic == "stock":
+            variant_id = getattr(event, "variant_id", None)
+            if variant_id is None:
+                self.inventory.forget_all()
+            else:
+                self.inventory.forget_variants([variant_id])
+        elif topic == "catalog":
+            self.catalog.forget_all()
+        elif topic == "locations":
+            self.locations.forget_all()

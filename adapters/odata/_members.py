@@ -1,0 +1,104 @@
+"""Customers as SAP business partners (API_BUSINESS_PARTNER): the partner, its address, and
+the address's email. A lookup by email walks email -> address -> partner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from adapters.odata._client import ODataClient
+from adapters.records import Address, MemberDraft, MemberRecord
+
+BP = "API_BUSINESS_PARTNER"
+
+
+class ODataMembers:
+    def __init__(self, client: ODataClient) -> None:
+        self._client = client
+
+    async def members_by_keys(self, keys: Sequence[str]) -> list[MemberRecord]:
+        partners = await self._client.get_by_keys(BP, "A_BusinessPartner", "BusinessPartner", keys)
+        addresses = await self._client.get_by_keys(BP, "A_BusinessPartnerAddress", "BusinessPartner", keys)
+        emails = await self._client.get_by_keys(
+            BP, "A_AddressEmailAddress", "AddressID", {a["AddressID"] for a in addresses}
+        )
+        email_of = {e["AddressID"]: e["EmailAddress"] for e in emails}
+        return [_member(p, addresses, email_of) for p in partners]
+
+    async def members_by_emails(self, emails: Sequence[str]) -> list[MemberRecord]:
+        found = await self._client.get_by_keys(BP, "A_AddressEmailAddress", "EmailAddress", emails)
+        addresses = await self._client.get_by_keys(
+            BP, "A_BusinessPartnerAddress", "AddressID", {e["AddressID"] for e in found}
+        )
+        return await self.members_by_keys(sorted({a["BusinessPartner"] for a in addresses}))
+
+    async def upsert_member(self, member: MemberDraft) -> MemberRecord:
+        names = {
+            "FirstName": member.first_name,
+            "LastName": member.last_name,
+            "BusinessPartnerFullName": f"{member.first_name} {member.last_name}".strip(),
+        }
+        [found] = (await self.members_by_emails([member.email]))[:1] or [None]
+        if found is not None:
+            [partner] = await self._client.get_by_keys(
+                BP, "A_BusinessPartner", "BusinessPartner", [found.key]
+            )
+            etag = (partner.get("__metadata") or {}).get("etag")
+            await self._client.update(BP, f"A_BusinessPartner('{found.key}')", names, etag)
+            key = found.key
+        else:
+            partner = await self._client.create(
+                BP, "A_BusinessPartner", {"BusinessPartnerCategory": "1", **names}
+            )
+            key = partner["BusinessPartner"]
+            a = member.address
+            address = await self._client.create(
+                BP,
+                "A_BusinessPartnerAddress",
+                {
+                    "BusinessPartner": key,
+                    "StreetName": a.address1 if a else "",
+                    "CityName": a.city if a else "",
+                    "PostalCode": (a.zip or "") if a else "",
+                    "Country": a.country_code if a else "",
+                },
+            )
+            await self._client.create(
+                BP,
+                "A_AddressEmailAddress",
+                {
+                    "AddressID": address["AddressID"],
+                    "Person": "",
+                    "OrdinalNumber": "1",
+                    "EmailAddress": member.email,
+                },
+            )
+        [record] = await self.members_by_keys([key])
+        return record
+
+
+def _member(
+    partner: dict[str, Any], addresses: list[dict[str, Any]], email_of: dict[str, str]
+) -> MemberRecord:
+    own = [a for a in addresses if a["BusinessPartner"] == partner["BusinessPartner"]]
+    return MemberRecord(
+        key=partner["BusinessPartner"],
+        email=next((email_of[a["AddressID"]] for a in own if a["AddressID"] in email_of), None),
+        first_name=partner.get("FirstName") or "",
+        last_name=partner.get("LastName") or "",
+        phone=None,
+        addresses=tuple(
+            Address(
+                address1=a.get("StreetName") or "",
+                address2=None,
+                city=a.get("CityName") or "",
+                province=None,
+                province_code=None,
+                zip=a.get("PostalCode") or None,
+                country=a.get("Country") or "",
+                country_code=a.get("Country") or "",
+                phone=None,
+            )
+            for a in own
+        ),
+    )

@@ -1,0 +1,107 @@
+"""Prometheus metrics at /metrics, one registry per app.
+
+Counted as they happen: operations by name, outcome (`ok` or the first error's code) and path
+(`compiled`, `cached` or `standard`), with a latency histogram; upstream calls and errors by
+adapter (`Metrics.upstream_call`, for the adapters to report through). Read at scrape time
+from the objects that keep them: response cache hits and misses, compiled and fallback runs,
+rate-limit rejections, untrusted documents, active subscriptions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class _Readings(Collector):
+    def __init__(self, read: Callable[[], Iterable[tuple[str, str, str, float]]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Any]:
+        for kind, name, help_text, value in self.read():
+            family = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            yield family(name, help_text, value=value)
+
+
+class Metrics:
+    def __init__(
+        self, read: Callable[[], Iterable[tuple[str, str, str, float]]], max_names: int = 200
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.operations = Counter(
+            "omnigate_graphql_operations", "GraphQL operations by name, outcome and path",
+            ["operation", "outcome", "path"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "omnigate_graphql_operation_seconds", "Time to answer a GraphQL operation",
+            ["path"], buckets=_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.upstream_calls = Counter(
+            "omnigate_upstream_calls", "Calls to upstream systems by adapter and outcome",
+            ["adapter", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.upstream_latency = Histogram(
+            "omnigate_upstream_call_seconds", "Time of upstream calls by adapter",
+            ["adapter"], buckets=_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.registry.register(_Readings(read))
+        self._names: set[str] = set()
+        self._max_names = max_names
+
+    def name(self, operation: str | None) -> str:
+        """Operation names are chosen by callers: keep the label set bounded."""
+        if not operation:
+            return "anonymous"
+        if operation in self._names or len(self._names) < self._max_names:
+            self._names.add(operation)
+            return operation
+        return "other"
+
+    def operation(self, name: str | None, outcome: str, path: str, seconds: float) -> None:
+        self.operations.labels(self.name(name), outcome, path).inc()
+        self.latency.labels(path).observe(seconds)
+
+    def upstream_call(self, adapter: str, seconds: float, error: BaseException | None = None) -> None:
+        self.upstream_calls.labels(adapter, "ok" if error is None else type(error).__name__).inc()
+        self.upstream_latency.labels(adapter).observe(seconds)
+
+    async def endpoint(self, _request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
+
+
+def outcome(errors: list[Any] | None) -> str:
+    """`ok`, or the contract code the first error is (or will be) answered with."""
+    if not errors:
+        return "ok"
+    error = errors[0]
+    code = (error.extensions or {}).get("code") or getattr(error.original_error, "code", None)
+    return code or ("BAD_USER_INPUT" if error.path is None else "INTERNAL")
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts operations that strawberry's executor answers (HTTP and websockets)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        ec = self.execution_context
+        errors = ec.result.errors if ec.result is not None else ec.pre_execution_errors
+        try:
+            name = ec.operation_name
+        except Exception:  # no single operation in the document
+            name = None
+        self.metrics.operation(name, outcome(errors), "standard", time.perf_counter() - started)

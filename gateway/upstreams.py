@@ -1,0 +1,60 @@
+"""Connecting the systems of record that configuration names, one per role.
+
+`GATEWAY_CATALOG=tryton` means: import `adapters.tryton`, call its `connect()`, and feed the
+catalog read model from its `catalog` feed. An upstream package offers some of `catalog`,
+`stock`, `members`, `orders`, plus `guard` and `aclose()`; adding one is a folder in adapters/.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.settings import Settings
+
+STORE = "store"
+
+
+@dataclass(slots=True)
+class ConnectedUpstreams:
+    by_name: dict[str, Any] = field(default_factory=dict)
+    catalog: Any = None  # the upstream feeding the catalog read model, if not the store
+    inventory: Any = None
+    customers: Any = None
+    orders: Any = None
+
+    async def aclose(self) -> None:
+        for upstream in self.by_name.values():
+            await upstream.aclose()
+
+
+def connect_upstreams(settings: Settings, **overrides: Any) -> ConnectedUpstreams:
+    """`overrides` maps an upstream name to an already connected one (tests, benchmarks)."""
+    roles = {
+        "catalog": settings.catalog,
+        "inventory": settings.inventory,
+        "customers": settings.customers,
+        "orders": settings.orders,
+    }
+    connected = ConnectedUpstreams()
+    policy = settings.resilience_policy()
+    for role, name in roles.items():
+        if name == STORE:
+            continue
+        if name not in connected.by_name:
+            connected.by_name[name] = overrides.get(name) or _connect(name, policy)
+        upstream = connected.by_name[name]
+        wanted = {"catalog": "catalog", "inventory": "stock", "customers": "members"}.get(role, role)
+        if getattr(upstream, wanted, None) is None:
+            raise ValueError(f"upstream {name!r} cannot play the {role} role")
+        setattr(connected, role, upstream)
+    return connected
+
+
+def _connect(name: str, policy: Any) -> Any:
+    try:
+        package = importlib.import_module(f"adapters.{name}")
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"no upstream adapter named {name!r} (adapters/{name}/)") from exc
+    return package.connect(policy=policy)

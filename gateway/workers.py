@@ -1,0 +1,55 @@
+"""The gateway's background work, wired from configuration: the read-model sync (with its
+polling leadership) and the outbox worker that pushes orders to the order sink."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from adapters.records import ORDER_PUSH_TOPIC, OrderPush
+from adapters.store import Store
+from adapters.store.outbox import OutboxWorker
+from gateway.leader import Leadership, RedisLeadership, SoleProcess
+from gateway.settings import Settings
+from gateway.sync import ReadModelSync
+from gateway.upstreams import ConnectedUpstreams
+from resolvers.events import EventPublisher
+
+
+def read_model_sync(
+    settings: Settings,
+    store: Store,
+    events: EventPublisher,
+    upstreams: ConnectedUpstreams,
+    redis: Any,
+) -> ReadModelSync | None:
+    catalog, inventory = upstreams.catalog, upstreams.inventory
+    if catalog is None and inventory is None:
+        return None
+    return ReadModelSync(
+        store,
+        events,
+        catalog=(catalog.name, catalog.catalog, catalog.guard.health) if catalog else None,
+        stock=(inventory.name, inventory.stock, inventory.guard.health) if inventory else None,
+        leadership=leadership(settings, redis),
+    )
+
+
+def leadership(settings: Settings, redis: Any) -> Leadership:
+    if redis is None:
+        return SoleProcess()
+    ttl = max(3 * settings.sync_interval_s, 10.0)
+    # One leader per read model: the processes sharing a database share the lock.
+    database = hashlib.sha256(settings.resolved_database_url.encode()).hexdigest()[:16]
+    return RedisLeadership(redis, f"omnigate:read-model-sync:{database}", ttl)
+
+
+def outbox_worker(store: Store, upstreams: ConnectedUpstreams) -> OutboxWorker | None:
+    sink = upstreams.orders
+    if sink is None:
+        return None
+
+    async def push_order(payload: dict[str, Any]) -> Any:
+        return await sink.orders.push_order(OrderPush.from_payload(payload))
+
+    return OutboxWorker(store, {ORDER_PUSH_TOPIC: push_order})

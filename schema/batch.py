@@ -1,0 +1,34 @@
+"""Batch resolvers: a field's values for many parents in one call.
+
+`@strawberry.field(metadata=batch(fn))` declares that `fn(ctx, parents, **kwargs)` returns the
+field's value for each parent, in order, with the same keyword arguments the field's resolver
+takes. The compiled executor calls it once per level; the field's own resolver calls it for one
+parent (`one(fn, info, root, ...)`), so both paths share one implementation and DataLoaders
+still batch the standard executor's per-object calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.types import Info
+
+BatchResolver = Callable[..., Awaitable[list[Any]]]
+
+
+def batch(fn: BatchResolver, *, depends: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`depends` names the event topics the field's values change with, beyond its type's."""
+    return {"omnigate.batch": fn, "omnigate.depends": depends}
+
+
+# Topics of the events that make public answers stale (see gateway/response_cache.py). A type
+# with `cache_topics` is public: its answers are the same for every caller and may be cached.
+CATALOG = frozenset({"catalog"})
+STOCK = frozenset({"stock"})
+LOCATIONS = frozenset({"locations"})
+NO_TOPICS: frozenset[str] = frozenset()
+
+
+async def one(fn: BatchResolver, info: Info, root: Any, **kwargs: Any) -> Any:
+    return (await fn(info.context, [root], **kwargs))[0]

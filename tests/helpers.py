@@ -1,0 +1,33 @@
+"""Building gateways with particular settings for a test, over in-process HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from gateway.app import create_app
+from tests.conftest import Api, make_settings
+
+PARTNER_KEY = "partner-key-with-schema-read"
+PLAIN_PARTNER_KEY = "partner-key-without-scopes"
+PARTNERS = {
+    "acme": {"sha256": hashlib.sha256(PARTNER_KEY.encode()).hexdigest(), "scopes": ["schema:read"]},
+    "plain": {"sha256": hashlib.sha256(PLAIN_PARTNER_KEY.encode()).hexdigest(), "scopes": []},
+}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@asynccontextmanager
+async def gateway(database_url: str, **overrides: Any) -> AsyncIterator[Api]:
+    app = create_app(make_settings(database_url, **overrides))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            yield Api(app, client)

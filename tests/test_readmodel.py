@@ -1,0 +1,138 @@
+"""The read model on SQLite and PostgreSQL: upstream records adopt the rows the gateway already
+has (by SKU and location code), add the ones it has not, and only real changes are written and
+announced."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from adapters.memory import MemoryData
+from adapters.memory import connect as connect_memory
+from adapters.records import (
+    LocationKind,
+    Money,
+    SelectedOption,
+    UpstreamLevel,
+    UpstreamLocation,
+    UpstreamProduct,
+    UpstreamVariant,
+)
+from gateway.app import create_app
+from tests.conftest import Api, make_settings
+
+QUERY = """
+query ($q: String!) { products(first: 5, query: $q) { nodes { handle title
+  variants { sku title price { amount } inventory { onHand location { name } } } } } }"""
+
+
+def erp_data():
+    return MemoryData(
+        products=[
+            UpstreamProduct(
+                "T-1",
+                "Skyline Sun Hoody (ERP)",
+                "From the ERP",
+                "Base Layers",
+                "Cascade",
+                (
+                    UpstreamVariant(
+                        "V-1",
+                        "CO-BSL-0001-S-SND",
+                        "S / Sand",
+                        (SelectedOption("Size", "S"),),
+                        Money(Decimal("59.00"), "USD"),
+                    ),
+                ),
+            ),
+            UpstreamProduct(
+                "T-2",
+                "Harbor Rain Shell",
+                "",
+                "Jackets",
+                "Cascade",
+                (
+                    UpstreamVariant(
+                        "V-2",
+                        "ERP-SHELL-M",
+                        "M",
+                        (SelectedOption("Size", "M"),),
+                        Money(Decimal("120.00"), "USD"),
+                    ),
+                ),
+            ),
+        ],
+        locations=[
+            UpstreamLocation("W-1", "SEA-PIKE", "ERP name for Pike", LocationKind.STORE),
+            UpstreamLocation("W-9", "ERP-DC", "ERP Distribution Center", LocationKind.WAREHOUSE),
+        ],
+        levels=[
+            UpstreamLevel("CO-BSL-0001-S-SND", "SEA-PIKE", 31, 1),
+            UpstreamLevel("ERP-SHELL-M", "ERP-DC", 7),
+            UpstreamLevel("NOT-IN-CATALOG", "ERP-DC", 3),
+        ],
+    )
+
+
+@pytest.fixture
+async def erp(database_url):
+    upstream = connect_memory(erp_data())
+    settings = make_settings(
+        database_url, catalog="memory", inventory="memory", sync_interval_s=0, outbox_interval_s=0
+    )
+    app = create_app(settings, upstreams={"memory": upstream})
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            api = Api(app, client)
+            api.upstream = upstream
+            yield api
+
+
+async def test_upstream_rows_adopt_existing_ones_and_add_new_ones(erp):
+    report = await erp.gateway.sync.run_once()
+    assert not report.failed and report.products == 2
+    [hoody] = (await erp.data(QUERY, {"q": "CO-BSL-0001"}))["products"]["nodes"]
+    assert (hoody["handle"], hoody["title"]) == ("skyline-sun-hoody", "Skyline Sun Hoody (ERP)")
+    small = next(v for v in hoody["variants"] if v["sku"] == "CO-BSL-0001-S-SND")
+    assert small["price"]["amount"] == "59.00"
+    names = {lv["location"]["name"] for lv in small["inventory"]}
+    assert "ERP name for Pike" not in names  # the store keeps the name shoppers know
+    assert 31 in {lv["onHand"] for lv in small["inventory"]}
+    [shell] = (await erp.data(QUERY, {"q": "Harbor"}))["products"]["nodes"]
+    assert shell["handle"] == "harbor-rain-shell"
+    assert shell["variants"][0]["inventory"] == [
+        {"onHand": 7, "location": {"name": "ERP Distribution Center"}}
+    ]
+
+
+async def test_catalog_writes_are_announced_for_caches_to_forget(erp):
+    import asyncio
+
+    events = []
+
+    async def listen():
+        async for event in erp.gateway.events.subscribe("catalog"):
+            events.append(event)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    await erp.gateway.sync.run_once()
+    await asyncio.sleep(0)
+    [event] = events
+    assert len(event.product_ids) == 2 and event.reason == "SYNC"
+    listener.cancel()
+
+
+async def test_only_real_changes_are_written_and_announced(erp):
+    gateway = erp.gateway
+    first = await gateway.sync.run_once()
+    assert first.levels_changed == 2  # the unknown SKU waits for the catalog
+    published = gateway.events.published
+    assert (await gateway.sync.run_once()).levels_changed == 0
+    assert gateway.events.published == published + 1  # the catalog poll's CatalogChanged only
+    erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 5)
+    assert (await gateway.sync.run_once()).levels_changed == 1
+    assert gateway.events.published == published + 3

@@ -1,0 +1,259 @@
+"""The guard around every upstream call, the sync's warnings, webhooks and leadership,
+against the in-memory upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import time
+import uuid
+
+import pytest
+
+from adapters.errors import CircuitOpen, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from adapters.memory import MemoryData
+from adapters.memory import connect as connect_memory
+from adapters.records import (
+    LocationKind,
+    SelectedOption,
+    UpstreamLevel,
+    UpstreamLocation,
+    UpstreamProduct,
+    UpstreamVariant,
+)
+from adapters.resilience import Guard, ResiliencePolicy
+from gateway.leader import RedisLeadership
+
+FAST = {"backoff": 0.001, "backoff_max": 0.002}
+
+
+def counting(*outcomes):
+    """An upstream call that fails or succeeds in the given order."""
+    calls = []
+
+    async def call():
+        outcome = outcomes[min(len(calls), len(outcomes) - 1)]
+        calls.append(outcome)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return call, calls
+
+
+async def test_reads_are_retried_when_the_upstream_is_unavailable():
+    guard = Guard("erp", ResiliencePolicy(read_retries=2, **FAST))
+    call, calls = counting(UpstreamUnavailable("503"), UpstreamUnavailable("503"), "ok")
+    assert await guard.call(call, idempotent=True) == "ok"
+    assert len(calls) == 3
+
+
+async def test_writes_and_refusals_are_not_retried():
+    guard = Guard("erp", ResiliencePolicy(read_retries=2, **FAST))
+    call, calls = counting(UpstreamUnavailable("503"), "ok")
+    with pytest.raises(UpstreamUnavailable):
+        await guard.call(call, idempotent=False)
+    assert len(calls) == 1
+    call, calls = counting(UpstreamRejected("400"), "ok")
+    with pytest.raises(UpstreamRejected):
+        await guard.call(call, idempotent=True)
+    assert len(calls) == 1
+
+
+async def test_a_slow_call_times_out():
+    guard = Guard("erp", ResiliencePolicy(timeout=0.05, read_retries=0))
+
+    async def slow():
+        await asyncio.sleep(1)
+
+    with pytest.raises(UpstreamTimeout, match=r"within 0\.05 s"):
+        await guard.call(slow, idempotent=True)
+    assert guard.health.last_error and not guard.health.available
+
+
+async def test_the_circuit_opens_after_the_threshold_and_refusals_do_not_count():
+    guard = Guard("erp", ResiliencePolicy(read_retries=0, breaker_threshold=2, breaker_reset=60))
+    rejected, _ = counting(UpstreamRejected("404"))
+    for _ in range(3):
+        with pytest.raises(UpstreamRejected):
+            await guard.call(rejected, idempotent=True)
+    assert guard.health.breaker == "closed"
+    down, calls = counting(UpstreamUnavailable("down"))
+    for _ in range(2):
+        with pytest.raises(UpstreamUnavailable):
+            await guard.call(down, idempotent=True)
+    with pytest.raises(CircuitOpen):
+        await guard.call(down, idempotent=True)
+    assert len(calls) == 2 and guard.health.breaker == "opened"
+
+
+async def test_calls_in_flight_are_capped():
+    guard = Guard("erp", ResiliencePolicy(concurrency=2))
+    in_flight, peak = 0, 0
+
+    async def call():
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+
+    await asyncio.gather(*(guard.call(call, idempotent=True) for _ in range(10)))
+    assert peak == 2
+
+
+def memory_data():
+    return MemoryData(
+        products=[
+            UpstreamProduct(
+                "P1",
+                "Memory Jacket",
+                "",
+                "Jackets",
+                "",
+                (UpstreamVariant("V1", "MEM-1", "M", (SelectedOption("Size", "M"),), None),),
+            )
+        ],
+        locations=[UpstreamLocation("L1", "MEM-STORE", "Memory Store", LocationKind.STORE)],
+        levels=[UpstreamLevel("MEM-1", "MEM-STORE", 4)],
+    )
+
+
+@pytest.fixture
+async def memory_api(make_api):
+    upstream = connect_memory(memory_data(), ResiliencePolicy(read_retries=0))
+    api = await make_api(
+        upstreams={"memory": upstream},
+        catalog="memory",
+        inventory="memory",
+        webhook_secret="hook-secret",
+        stale_after_s=60,
+    )
+    api.upstream = upstream
+    return api
+
+
+async def test_warnings_say_what_is_stale_and_since_when(memory_api):
+    api = memory_api
+    body = await api.gql("{ products(first: 1) { nodes { title } } }")
+    assert {w["message"].split(":")[-1].strip() for w in body["extensions"]["warnings"]} == {
+        "not synchronised yet"
+    }
+    await api.gateway.sync.run_once()
+    body = await api.gql("{ products(first: 1) { nodes { title } } }")
+    assert body["data"]["products"]["nodes"] == [{"title": "Memory Jacket"}]
+    assert "extensions" not in body or "warnings" not in body["extensions"]
+    api.upstream.data.down = True
+    await api.gateway.sync.run_once()
+    body = await api.gql("{ products(first: 1) { nodes { title } } }")
+    assert body["data"]["products"]["nodes"] == [{"title": "Memory Jacket"}]
+    warnings = body["extensions"]["warnings"]
+    assert {(w["code"], w["data"], w["upstream"]) for w in warnings} == {
+        ("STALE_DATA", "catalog", "memory"),
+        ("STALE_DATA", "inventory", "memory"),
+    }
+    assert all(w["since"] for w in warnings)
+
+
+def signed(secret, body, timestamp=None):
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return {
+        "X-Omnigate-Timestamp": timestamp,
+        "X-Omnigate-Signature": f"sha256={digest.hexdigest()}",
+    }
+
+
+async def test_a_signed_webhook_makes_the_sync_poll_at_once(memory_api):
+    api = memory_api
+    body = b'{"event": "stock.changed"}'
+    response = await api.client.post("/webhooks/memory", content=body, headers=signed("hook-secret", body))
+    assert response.status_code == 202
+    assert api.gateway.sync._wake.is_set()
+
+
+@pytest.mark.parametrize(
+    ("secret", "age", "path", "status"),
+    [
+        ("wrong-secret", 0, "/webhooks/memory", 401),
+        ("hook-secret", 3600, "/webhooks/memory", 401),  # a replay, an hour later
+        ("hook-secret", 0, "/webhooks/nobody", 404),
+        ("hook-secret", 0, "/webhooks/memory?big", 413),
+    ],
+)
+async def test_webhooks_refuse_bad_signatures_replays_and_strangers(memory_api, secret, age, path, status):
+    body = b"x" * (65 * 1024) if path.endswith("?big") else b"{}"
+    headers = signed(secret, body, int(time.time()) - age)
+    response = await memory_api.client.post(path, content=body, headers=headers)
+    assert response.status_code == status
+    assert not memory_api.gateway.sync._wake.is_set()
+
+
+REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_one_leader_at_a_time_and_a_dead_one_is_replaced():
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    name = f"omnigate-test:{uuid.uuid4().hex}"
+    first, second = RedisLeadership(redis, name, 0.3), RedisLeadership(redis, name, 0.3)
+    assert await first.lead()
+    assert not await second.lead()
+    assert await first.lead()  # renews
+    await asyncio.sleep(0.4)  # the first stops renewing (it died): its lock expires
+    assert await second.lead()
+    assert not await first.lead()
+    await second.resign()
+    assert await first.lead()
+    await first.resign()
+    await redis.aclose()
+
+
+def test_configuration_names_the_upstream_of_each_role(tmp_path):
+    from gateway.settings import Settings
+    from gateway.upstreams import connect_upstreams
+
+    settings = Settings(catalog="memory", inventory="memory", orders="memory")
+    connected = connect_upstreams(settings)
+    assert connected.catalog is connected.inventory is connected.orders
+    assert connected.catalog.guard.policy.timeout == settings.upstream_timeout_s
+    assert connected.customers is None
+    with pytest.raises(ValueError, match="no upstream adapter named 'sap_r3'"):
+        connect_upstreams(Settings(catalog="sap_r3"))
+    with pytest.raises(ValueError, match="pattern"):
+        Settings(inventory="../etc")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_two_gateways_on_one_database_poll_one_at_a_time(make_api, tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+    upstreams = [connect_memory(memory_data()) for _ in range(2)]
+    apis = [
+        await make_api(
+            database_url=url,
+            upstreams={"memory": upstream},
+            catalog="memory",
+            inventory="memory",
+            redis_url=REDIS_URL,
+            sync_interval_s=30,  # the first poll is at start; later ones only when woken
+            webhook_secret="hook-secret",
+        )
+        for upstream in upstreams
+    ]
+    await asyncio.sleep(0.3)
+    calls = [u.guard.calls for u in upstreams]
+    assert sorted(c > 0 for c in calls) == [False, True]  # exactly one polled
+    leader = calls.index(max(calls))
+    body = b"{}"
+    for api in apis:  # the upstream pushes to whichever process its load balancer picks
+        response = await api.client.post(
+            "/webhooks/memory", content=body, headers=signed("hook-secret", body)
+        )
+        assert response.status_code == 202
+    await asyncio.sleep(0.3)
+    assert upstreams[leader].guard.calls > calls[leader]  # woken, it polled at once
+    assert upstreams[1 - leader].guard.calls == 0

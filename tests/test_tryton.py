@@ -1,0 +1,165 @@
+"""Against a real trytond: catalog and stock into the read model, parties, sales."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from adapters.records import MemberDraft, Money, OrderLinePush, OrderPush, OrderState
+from adapters.resilience import ResiliencePolicy
+from adapters.tryton import TrytonConfig, connect
+from tests.upstreams.tryton import ADMIN_PASSWORD
+
+PRODUCTS = """
+{ products(first: 10, sortKey: TITLE) { nodes {
+    title category
+    variants { sku title price { amount currencyCode }
+      inventory { onHand reserved available location { name } } }
+} } }"""
+
+
+def tryton_upstream(server, **policy):
+    config = TrytonConfig(url=server.url, database=server.database, password=ADMIN_PASSWORD)
+    return connect(config, ResiliencePolicy(**{"timeout": 10.0, **policy}))
+
+
+@pytest.fixture
+async def erp_api(tryton, make_api):
+    upstream = tryton_upstream(tryton)
+    api = await make_api(
+        upstreams={"tryton": upstream}, catalog="tryton", inventory="tryton", orders="tryton"
+    )
+    api.erp = tryton
+    return api
+
+
+def by_sku(data):
+    return {v["sku"]: (p, v) for p in data["products"]["nodes"] for v in p["variants"]}
+
+
+async def test_catalog_and_stock_reach_the_read_model(erp_api):
+    report = await erp_api.gateway.sync.run_once()
+    assert not report.failed
+    assert report.products == 3
+    body = await erp_api.gql(PRODUCTS)
+    assert "extensions" not in body or not body["extensions"].get("warnings")
+    skus = by_sku(body["data"])
+    assert sorted(skus) == [
+        "TR-BNE-OS",
+        "TR-JKT-L",
+        "TR-JKT-M",
+        "TR-JKT-S",
+        "TR-PNT-30",
+        "TR-PNT-32",
+    ]
+    product, jacket = skus["TR-JKT-M"]
+    assert (product["title"], product["category"]) == ("Tryton Rain Jacket", "Jackets")
+    assert jacket["price"] == {"amount": "149.00", "currencyCode": "USD"}
+    stock = {lv["location"]["name"]: lv["onHand"] for lv in jacket["inventory"]}
+    assert stock["Seattle Pike Place"] == 6
+    assert stock["Portland Pearl"] == 3
+
+
+async def test_a_stock_move_in_the_erp_becomes_a_stock_changed_event(erp_api):
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    events = []
+
+    async def listen():
+        async for event in gateway.events.subscribe("stock"):
+            events.append(event)
+
+    import asyncio
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    rpc = erp_api.erp.rpc()
+    [product] = rpc("product.product", "search", [["code", "=", "TR-BNE-OS"]], 0, 1, None)
+    [storage] = rpc("stock.location", "search", [["name", "=", "Seattle Pike Place Storage"]], 0, 1, None)
+    [supplier] = rpc("stock.location", "search", [["type", "=", "supplier"]], 0, 1, None)
+    moves = rpc(
+        "stock.move",
+        "create",
+        [
+            {
+                "product": product,
+                "from_location": supplier,
+                "to_location": storage,
+                "quantity": 5,
+                "unit": 1,
+                "company": 1,
+                "unit_price": {"__class__": "Decimal", "decimal": "24.50"},
+                "currency": 1,
+            }
+        ],
+    )
+    rpc("stock.move", "do", moves)
+    rpc.close()
+    report = await gateway.sync.run_once()
+    assert report.levels_changed == 1
+    await asyncio.sleep(0)
+    [event] = events
+    assert (event.on_hand, event.reason) == (17, "SYNC")
+    # Polling again from the watermark re-reads the overlap but changes nothing.
+    assert (await gateway.sync.run_once()).levels_changed == 0
+    listener.cancel()
+
+
+async def test_a_price_change_in_the_erp_is_picked_up_from_the_watermark(erp_api):
+    await erp_api.gateway.sync.run_once()
+    rpc = erp_api.erp.rpc()
+    [template] = rpc("product.template", "search", [["code", "=", "TR-PNT"]], 0, 1, None)
+    rpc(
+        "product.template",
+        "write",
+        [template],
+        {"list_price": {"__class__": "Decimal", "decimal": "79.00"}},
+    )
+    rpc.close()
+    report = await erp_api.gateway.sync.run_once()
+    assert 1 <= report.products <= 3  # the changed one, and what the overlap window re-reads
+    _, pant = by_sku(await erp_api.data(PRODUCTS))["TR-PNT-32"]
+    assert pant["price"]["amount"] == "79.00"
+
+
+async def test_members_are_parties(tryton):
+    upstream = tryton_upstream(tryton)
+    members = upstream.members
+    [ada] = await members.members_by_emails(["ada@example.com"])
+    assert (ada.first_name, ada.last_name, ada.addresses[0].city) == ("Ada", "Lovelace", "Seattle")
+    created = await members.upsert_member(MemberDraft("grace@example.com", "Grace", "Hopper"))
+    again = await members.upsert_member(MemberDraft("grace@example.com", "Grace", "Brewster Hopper"))
+    assert created.key == again.key
+    [found] = await members.members_by_keys([created.key])
+    assert (found.email, found.last_name) == ("grace@example.com", "Brewster Hopper")
+    await upstream.aclose()
+
+
+def an_order(reference="OMNI-1001", sku="TR-JKT-M", quantity=2):
+    return OrderPush(
+        reference=reference,
+        customer=MemberDraft("ada@example.com", "Ada", "Lovelace"),
+        lines=(OrderLinePush(sku, quantity, Money(Decimal("149.00"), "USD")),),
+        currency_code="USD",
+        location_code="SEA-PIKE",
+    )
+
+
+async def test_an_order_is_pushed_once_and_its_state_comes_back(erp_api):
+    orders = erp_api.gateway.upstreams.orders.orders
+    first = await orders.push_order(an_order())
+    second = await orders.push_order(an_order())
+    assert (first.created, second.created) == (True, False)
+    assert first.external_id == second.external_id
+    assert first.state in (OrderState.CONFIRMED, OrderState.PROCESSING)
+    rpc = erp_api.erp.rpc()
+    assert rpc("sale.sale", "search_count", [["reference", "=", "OMNI-1001"]]) == 1
+    rpc.close()
+    [state] = await orders.order_states(["OMNI-1001"])
+    assert state.external_id == first.external_id
+    # The confirmed sale lowers Tryton's forecast: the read model shows it as reserved.
+    await erp_api.gateway.sync.run_once()
+    _, jacket = by_sku(await erp_api.data(PRODUCTS))["TR-JKT-M"]
+    seattle = next(lv for lv in jacket["inventory"] if lv["location"]["name"] == "Seattle Pike Place")
+    assert (seattle["onHand"], seattle["reserved"], seattle["available"]) == (6, 2, 4)
