@@ -1,21 +1,23 @@
 """Authentication: one Starlette backend from a request's credentials to a Principal.
 
 It knows the integration token (systems that post stock counts and receipts), partner API keys
-(kept as sha256 digests, never in clear, each with a name and scopes) and, until staff and
-member sign-in exist, configured bearer tokens for staff (with the locations they work at) and
-members. Member JWTs and staff SSO replace `principals_from` and nothing else: what a principal
-may do is decided in `schema/permissions.py`.
+(kept as sha256 digests, never in clear, each with a name and scopes; sent as `X-API-Key` or as a
+bearer token), member and staff JWTs (gateway/tokens.py), and configured static bearer tokens for
+staff and members (for kiosks and tests). What a principal may do is decided in
+`schema/permissions.py`, not here.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
 from gateway.settings import Settings
+from gateway.tokens import InvalidToken, JwksKeys, TokenIssuer, TokenVerifier, looks_like_jwt
 from resolvers.principal import ANONYMOUS, Principal, PrincipalKind
 
 INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration")
@@ -46,18 +48,52 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
     return found
 
 
+def verifier_from(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        jwks=JwksKeys(settings.jwt_jwks) if settings.jwt_jwks else None,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def issuer_from(settings: Settings) -> TokenIssuer | None:
+    """The gateway issues tokens only when it holds the HS256 secret."""
+    if settings.jwt_secret is None:
+        return None
+    return TokenIssuer(
+        settings.jwt_secret.get_secret_value(),
+        timedelta(minutes=settings.jwt_ttl_minutes),
+        settings.jwt_issuer,
+        settings.jwt_audience,
+    )
+
+
 class TokenBackend(AuthenticationBackend):
-    def __init__(self, principals: dict[bytes, Principal]) -> None:
+    def __init__(self, principals: dict[bytes, Principal], verifier: TokenVerifier | None = None) -> None:
         self._principals = principals
+        self._verifier = verifier or TokenVerifier()
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
+        api_key = conn.headers.get("x-api-key")
         authorization = conn.headers.get("authorization")
+        if api_key is not None:
+            principal = self._principals.get(_digest(api_key.strip()))
+            if principal is None or principal.kind is not PrincipalKind.PARTNER:
+                raise AuthenticationError("the API key is not valid")
+            return AuthCredentials(sorted(principal.scopes)), principal
         if not authorization:
             return AuthCredentials(), ANONYMOUS
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("the Authorization header must be `Bearer <token>`")
-        principal = self._principals.get(_digest(token.strip()))
+        principal = self._principals.get(_digest(token))
+        if principal is None and looks_like_jwt(token) and self._verifier.enabled:
+            try:
+                principal = await self._verifier.principal(token)
+            except InvalidToken as exc:
+                raise AuthenticationError(str(exc)) from exc
         if principal is None:
             raise AuthenticationError("the bearer token is not valid")
         scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)

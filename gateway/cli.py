@@ -1,4 +1,4 @@
-"""`omnigate serve | seed | migrate | export-schema`."""
+"""`omnigate serve | seed | migrate | export-schema | token | apikey`."""
 
 from __future__ import annotations
 
@@ -50,6 +50,53 @@ def _export_schema(args: argparse.Namespace) -> None:
         Path(args.output).write_text(sdl)
 
 
+async def _member_token(settings: Settings, email: str) -> str:
+    from adapters.store import open_store
+    from gateway.auth import issuer_from
+
+    issuer = issuer_from(settings)
+    if issuer is None:
+        raise SystemExit("set GATEWAY_JWT_SECRET: the gateway signs its tokens with it")
+    store = open_store(settings.resolved_database_url, currency_code=settings.currency_code)
+    try:
+        await store.migrate()
+        found = await store.members.members_by_emails([email])
+    finally:
+        await store.close()
+    if not found:
+        raise SystemExit(f"no member has the email {email!r}")
+    return issuer.member(found[0].key)
+
+
+def _staff_token(settings: Settings, args: argparse.Namespace) -> str:
+    from gateway.auth import issuer_from
+
+    issuer = issuer_from(settings)
+    if issuer is None:
+        raise SystemExit("set GATEWAY_JWT_SECRET: the gateway signs its tokens with it")
+    try:
+        locations = [int(x) for x in args.locations.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit("--locations takes location ids, e.g. 1,2") from None
+    return issuer.staff(args.name, locations)
+
+
+def _api_key(args: argparse.Namespace) -> str:
+    """A new partner key: shown once; the gateway keeps only its sha256 (GATEWAY_PARTNER_KEYS)."""
+    import hashlib
+    import json
+    import secrets
+
+    key = f"og_{secrets.token_urlsafe(32)}"
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    entry = {args.name: {"sha256": hashlib.sha256(key.encode()).hexdigest(), "scopes": scopes}}
+    return (
+        f"API key (shown once, send it as X-API-Key): {key}\n"
+        f"Add to the gateway's settings (merge with other partners):\n"
+        f"GATEWAY_PARTNER_KEYS='{json.dumps(entry)}'"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="omnigate", description="GraphQL unified commerce gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,7 +108,23 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="bring the database schema up to date")
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
+    token = commands.add_parser("token", help="print a signed JWT (needs GATEWAY_JWT_SECRET)")
+    kinds = token.add_subparsers(dest="kind", required=True)
+    member = kinds.add_parser("member", help="a member's token, by email")
+    member.add_argument("email")
+    staff = kinds.add_parser("staff", help="a staff token for some locations")
+    staff.add_argument("--locations", required=True, help="location ids, e.g. 1,2")
+    staff.add_argument("--name", default="staff", help="who, for audit trails")
+    apikey = commands.add_parser("apikey", help="partner API keys")
+    apikey_commands = apikey.add_subparsers(dest="action", required=True)
+    create = apikey_commands.add_parser("create", help="print a new key and its settings line")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", default="", help="e.g. catalog:read,inventory:read")
     args = parser.parse_args(argv)
+
+    if args.command == "apikey":
+        print(_api_key(args))
+        return
 
     if args.command == "export-schema":
         logging.basicConfig(level=logging.INFO)
@@ -73,6 +136,11 @@ def main(argv: list[str] | None = None) -> None:
         if args.dev:
             settings = settings.model_copy(update={"dev": True})
         _serve(settings, args)
+    elif args.command == "token":
+        if args.kind == "member":
+            print(asyncio.run(_member_token(settings, args.email)))
+        else:
+            print(_staff_token(settings, args))
     else:
         asyncio.run(_with_store(settings, reseed=args.command == "seed"))
         print(f"{args.command}: done ({settings.resolved_database_url.split('@')[-1]})")

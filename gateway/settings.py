@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
     staff_tokens: list[StaffToken] = Field(default_factory=list)
     member_tokens: list[MemberToken] = Field(default_factory=list)
+    # Member and staff JWTs: an HS256 secret (the gateway then issues tokens too), and/or RS256
+    # keys of an identity provider as a JWKS file or URL.
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 key of member/staff JWTs")
+    jwt_jwks: str | None = Field(default=None, description="JWKS file path or URL for RS256 JWTs")
+    jwt_issuer: str | None = Field(default=None, description="required `iss` of every JWT")
+    jwt_audience: str | None = Field(default=None, description="required `aud` of every JWT")
+    jwt_ttl_minutes: int = Field(default=60 * 24, ge=1, description="lifetime of tokens the gateway issues")
+    loyalty_points_per_unit: int = Field(
+        default=1, ge=0, description="loyalty points earned per whole currency unit spent"
+    )
     cart_ttl_days: float = Field(default=30, gt=0)
     cart_hold_minutes: float = Field(default=15, gt=0)
     reserve_hold_hours: float = Field(default=48, gt=0)

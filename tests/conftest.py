@@ -31,6 +31,7 @@ STAFF_TOKENS = [
     {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 11)
 ]
 MEMBER_TOKENS = [{"token": f"test-member-{m}", "member_id": m} for m in ("m1", "m2")]
+JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes!"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
@@ -184,6 +185,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     options: dict[str, Any] = {
         "staff_tokens": STAFF_TOKENS,
         "member_tokens": MEMBER_TOKENS,
+        "jwt_secret": JWT_SECRET,
         "reservation_sweep_seconds": 0,  # tests sweep when they mean to (statement counts!)
         **overrides,
     }
