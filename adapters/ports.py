@@ -37,6 +37,7 @@ from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
+    MemberChanges,
     MemberDraft,
     MemberRecord,
     OrderPush,
@@ -217,6 +218,20 @@ class CartSource(Protocol):
         ...
 
     async def delete_expired_carts(self, now: datetime) -> tuple[int, list[InventoryLevelRecord]]: ...
+
+    async def attach_member(
+        self,
+        token: str,
+        member_id: str,
+        merge: Callable[[list[CartLineOp], list[CartLineOp]], list[CartLineOp]],
+        holds: HoldPolicy,
+        now: datetime,
+        expires_at: datetime,
+        max_lines: int,
+    ) -> CartChange:
+        """Make the cart the member's, merging their other open carts into it (`merge` gives the
+        ops on this cart from its lines and theirs); refuses CART_NOT_FOUND, CART_COMPLETED."""
+        ...
 
 
 # -- orders ------------------------------------------------------------------------------------
@@ -502,6 +517,18 @@ class MemberDirectory(Protocol):
         """Update the member with this email, or create one."""
         ...
 
+    async def update_member(self, key: str, changes: MemberChanges, now: datetime) -> MemberRecord | None:
+        """The member's profile edited (None: no such member)."""
+        ...
+
+
+class MemberCredentials(Protocol):
+    """Passwords of members who sign in at the gateway itself (not through an identity provider)."""
+
+    async def password_hash_of(self, email: str) -> tuple[str, str] | None:
+        """(member key, argon2 hash) of the member with this email, if they have a password."""
+        ...
+
 
 class OrderSink(Protocol):
     """Where orders are fulfilled and invoiced: the ERP."""
@@ -555,4 +582,5 @@ class Upstreams:
     gift_cards: GiftCardSource
     payments: PaymentGateway
     members: MemberDirectory | None = None
+    member_credentials: MemberCredentials | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)

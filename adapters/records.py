@@ -226,6 +226,20 @@ class MemberRecord:
     last_name: str
     phone: str | None
     addresses: tuple[Address, ...]
+    preferred_location_id: int | None = None
+    marketing_consent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChanges:
+    """A profile edit: None leaves a field as it is."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    addresses: tuple[Address, ...] | None = None
+    preferred_location_id: int | None = None
+    marketing_consent: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

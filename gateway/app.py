@@ -30,7 +30,13 @@ from adapters.payments import open_payments
 from adapters.ports import Upstreams
 from adapters.store import Store, open_store
 from gateway import graphiql
-from gateway.auth import TokenBackend, principals_from, unauthenticated
+from gateway.auth import (
+    TokenBackend,
+    issuer_from,
+    principals_from,
+    unauthenticated,
+    verifier_from,
+)
 from gateway.compiled import CompiledExecutor
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
@@ -153,6 +159,7 @@ class Gateway:
         self.outbox = outbox_worker(self.store, self.upstreams)
         self._tasks: list[asyncio.Task[None]] = []
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.tokens = issuer_from(settings)
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -161,7 +168,7 @@ class Gateway:
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
-            members=members.members if members else None,
+            members=members.members if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
@@ -236,6 +243,7 @@ class Gateway:
             request=request,
             response=response,
             clock=self.clock,
+            issue_member_token=self.tokens.member if self.tokens else None,
         )
 
     async def sweep(self) -> SweepReport:
@@ -324,7 +332,8 @@ def _cors(origins: list[str]) -> dict[str, Any]:
     return {
         "allow_origins": origins,
         "allow_methods": ["GET", "POST"],
-        "allow_headers": ["authorization", "content-type", "graphql-require-preflight", "x-request-id"],
+        "allow_headers": ["authorization", "x-api-key", "content-type", "graphql-require-preflight",
+                          "x-request-id"],
         "expose_headers": ["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
                            "ratelimit-policy", "retry-after", "etag"],
         "max_age": 600,
@@ -382,7 +391,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             Middleware(CsrfPrevention),
             Middleware(
                 AuthenticationMiddleware,
-                backend=TokenBackend(principals_from(settings)),
+                backend=TokenBackend(principals_from(settings), verifier_from(settings)),
                 on_error=unauthenticated,
             ),
         ],

@@ -25,6 +25,8 @@ class Context:
     request: Any = None
     response: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Signs a member's token (memberLogin); None when the gateway holds no JWT secret.
+    issue_member_token: Callable[[str], str] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:

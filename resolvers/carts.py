@@ -341,3 +341,19 @@ async def remove_lines(ctx: ResolverContext, token: str, line_ids: list[int]) ->
         raise BadUserInput(f"at most {MAX_INPUT_LINES} lines at a time", field="lineIds")
     ops = [CartLineOp(line_id=line_id, remove=True) for line_id in line_ids]
     return await _change(ctx, token, ops, "LINES_REMOVED", "lineIds")
+
+
+async def attach_member(ctx: ResolverContext, token: str) -> CartResult:
+    """On sign-in: the cart becomes the member's, and their earlier open cart is merged into it
+    by the policy's merge strategy (who may do this is decided in schema/permissions.py)."""
+    member_id = ctx.principal.member_id
+    assert member_id is not None, "a member principal (schema/permissions.py)"
+    now = ctx.now()
+    try:
+        change = await ctx.upstreams.carts.attach_member(
+            token, member_id, ctx.policy.cart_merge.merge, _holds(ctx, now), now,
+            now + ctx.policy.cart_ttl, ctx.policy.max_cart_lines,
+        )  # fmt: skip
+    except Refused as refused:
+        return CartResult(None, [UserError(["cartId"], refused.message, refused.code)])
+    return await _changed(ctx, change, "MEMBER_ATTACHED")

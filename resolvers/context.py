@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
+from resolvers.cart_merge import AddQuantities, CartMergeStrategy
 
 if TYPE_CHECKING:
     from adapters.ports import Upstreams
@@ -33,6 +34,7 @@ class CommercePolicy:
     checkout_stale: timedelta = timedelta(minutes=10)  # a checkout stuck charging is undone
     idempotency_ttl: timedelta = timedelta(days=7)
     ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
+    cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
 
 
 class ResolverContext(Protocol):

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiodataloader import DataLoader
 
 from adapters.ports import Upstreams
-from adapters.records import InventoryLevelRecord, LocationRecord, ProductRecord, VariantRecord
+from adapters.records import (
+    InventoryLevelRecord,
+    LocationRecord,
+    MemberRecord,
+    ProductRecord,
+    VariantRecord,
+)
 
 if TYPE_CHECKING:
     from resolvers.order_loaders import (
@@ -102,6 +108,17 @@ class LocationByIdLoader(DataLoader[int, LocationRecord | None]):
         return one_per_key(keys, await self._locations.locations_by_ids(keys), lambda loc: loc.id)
 
 
+class MemberByKeyLoader(DataLoader[str, MemberRecord | None]):
+    def __init__(self, upstreams: Upstreams) -> None:
+        super().__init__()
+        self._members = upstreams.members
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[MemberRecord | None]:
+        if self._members is None:
+            return [None] * len(keys)
+        return one_per_key(keys, await self._members.members_by_keys(keys), lambda m: m.key)
+
+
 class AllLocations:
     """Every location, read once per request; primes the by-id loader so later lookups are free."""
 
@@ -138,6 +155,7 @@ class Loaders:
     payments_by_order_id: PaymentsByOrderIdLoader
     returns_by_order_id: ReturnsByOrderIdLoader
     return_lines_by_return_id: ReturnLinesByReturnIdLoader
+    member_by_key: MemberByKeyLoader
 
     @classmethod
     def for_request(cls, upstreams: Upstreams) -> Loaders:
@@ -164,4 +182,5 @@ class Loaders:
             payments_by_order_id=o.PaymentsByOrderIdLoader(orders),
             returns_by_order_id=o.ReturnsByOrderIdLoader(orders),
             return_lines_by_return_id=o.ReturnLinesByReturnIdLoader(orders),
+            member_by_key=MemberByKeyLoader(upstreams),
         )

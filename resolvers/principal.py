@@ -44,6 +44,16 @@ class Principal:
             return True
         return self.kind is PrincipalKind.STAFF and location_id in self.location_ids
 
+    def is_member(self, member_id: str | None) -> bool:
+        """This very member (their profile, history, loyalty), or the back office."""
+        if self.is_back_office:
+            return True
+        return self.kind is PrincipalKind.MEMBER and member_id is not None and member_id == self.member_id
+
+    def may_open_cart(self, member_id: str | None) -> bool:
+        """A guest cart opens with its secret id alone; a member's cart only for that member."""
+        return member_id is None or self.is_member(member_id)
+
     def may_see_order(self, member_id: str | None, location_ids: set[int]) -> bool:
         """Its owner, or staff of one of the locations fulfilling it."""
         if self.is_back_office:

@@ -14,18 +14,21 @@ from schema.common import Channel
 from schema.gift_cards import GiftCardMutation
 from schema.inventory import InventoryMutation
 from schema.locations import Location, LocationQuery
+from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.returns import ReturnMutation
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery):
+class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
     pass
 
 
 @strawberry.type
-class Mutation(InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation):
+class Mutation(
+    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+):
     pass
 
 
@@ -39,7 +42,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Product, ProductVariant, Location, Cart, Order, Channel],
+        types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
         extensions=list(extensions),
     )
 

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
-from resolvers import carts, catalog, checkout
+from resolvers import carts, catalog, checkout, members
 from resolvers.carts import CartResult, LineInput, LineUpdate
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
@@ -23,12 +23,15 @@ from schema.orders import (
     PaymentInput,
     checkout_payload,
 )
+from schema.permissions import CanOpenCart, CanOpenCartById, check_cart
 
 if TYPE_CHECKING:
     from schema.catalog import ProductVariant
     from schema.inventory import StoreAvailability
+    from schema.members import Member
 
 ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
+MemberRef = Annotated["Member", strawberry.lazy("schema.members")]
 StoreAvailabilityRef = Annotated["StoreAvailability", strawberry.lazy("schema.inventory")]
 CartStatus = strawberry.enum(commerce.CartStatus)
 LineStatus = strawberry.enum(
@@ -137,6 +140,12 @@ class Cart(Node):
     async def total(root: CartRecord, info: Info) -> Money:
         return await carts.subtotal(info.context, root)  # type: ignore[return-value]
 
+    @strawberry.field(description="Whose cart this is (a member's cart opens only for them).")
+    async def member(root: CartRecord, info: Info) -> MemberRef | None:
+        if root.member_id is None:
+            return None
+        return await members.member(info.context, root.member_id)  # type: ignore[return-value]
+
     @strawberry.field(description="The order placed from this cart, for whoever holds its id.")
     async def order(root: CartRecord, info: Info) -> Order | None:
         return await info.context.loaders.order_by_cart_id.load(root.id)  # type: ignore[return-value]
@@ -147,7 +156,11 @@ class Cart(Node):
 
     @classmethod
     async def resolve_nodes(cls, info: Info, keys: list[str]) -> list[CartRecord | None]:
-        return list(await asyncio.gather(*(carts.cart(info.context, key) for key in keys)))
+        found = list(await asyncio.gather(*(carts.cart(info.context, key) for key in keys)))
+        for cart in found:
+            if cart is not None:
+                check_cart(info, cart)
+        return found
 
 
 def _cart_token(value: strawberry.ID, argument: str = "cartId") -> str:
@@ -235,7 +248,11 @@ def _fields(result: CartResult) -> dict[str, Any]:
 
 @strawberry.type
 class CartQuery:
-    @strawberry.field(description="The cart this secret id opens; null when none (or expired).")
+    @strawberry.field(
+        description="The cart this secret id opens; null when none (or expired). A member's cart "
+        "opens only for that member.",
+        permission_classes=[CanOpenCartById],
+    )
     async def cart(self, info: Info, id: strawberry.ID) -> Cart | None:
         return await carts.cart(info.context, _cart_token(id, "id"))  # type: ignore[return-value]
 
@@ -249,7 +266,10 @@ class CartMutation:
             **_fields(await carts.create_cart(info.context, input.channel, lines))
         )
 
-    @strawberry.mutation(description="Add lines; a line of the same variant and fulfillment grows.")
+    @strawberry.mutation(
+        description="Add lines; a line of the same variant and fulfillment grows.",
+        permission_classes=[CanOpenCart],
+    )
     async def cart_lines_add(
         self, info: Info, cart_id: strawberry.ID, lines: list[CartLineInput]
     ) -> CartLinesAddPayload:
@@ -257,7 +277,10 @@ class CartMutation:
         result = await carts.add_lines(info.context, _cart_token(cart_id), records)
         return CartLinesAddPayload(**_fields(result))
 
-    @strawberry.mutation(description="Change quantities or move lines to another fulfillment.")
+    @strawberry.mutation(
+        description="Change quantities or move lines to another fulfillment.",
+        permission_classes=[CanOpenCart],
+    )
     async def cart_lines_update(
         self, info: Info, cart_id: strawberry.ID, lines: list[CartLineUpdateInput]
     ) -> CartLinesUpdatePayload:
@@ -265,7 +288,7 @@ class CartMutation:
         result = await carts.update_lines(info.context, _cart_token(cart_id), records)
         return CartLinesUpdatePayload(**_fields(result))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[CanOpenCart])
     async def cart_lines_remove(
         self, info: Info, cart_id: strawberry.ID, line_ids: list[strawberry.ID]
     ) -> CartLinesRemovePayload:
@@ -275,7 +298,8 @@ class CartMutation:
 
     @strawberry.mutation(
         description="Allocate every line, take the payment and place the order. The same "
-        "idempotencyKey returns the same order and charges once, even when calls race."
+        "idempotencyKey returns the same order and charges once, even when calls race.",
+        permission_classes=[CanOpenCart],
     )
     async def checkout_complete(
         self,

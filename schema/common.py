@@ -160,6 +160,10 @@ class UserErrorCode(Enum):
     NOT_RETURNABLE = "NOT_RETURNABLE"
     RETURN_QUANTITY_EXCEEDED = "RETURN_QUANTITY_EXCEEDED"
     EXCHANGE_NOT_ALLOWED = "EXCHANGE_NOT_ALLOWED"
+    # members
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
+    SIGN_IN_UNAVAILABLE = "SIGN_IN_UNAVAILABLE"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

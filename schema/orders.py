@@ -16,7 +16,7 @@ from adapters.commerce import (
     StatusChangeRecord,
 )
 from adapters.records import Money as MoneyRecord
-from resolvers import catalog, locations, orders, store_sales
+from resolvers import catalog, locations, members, orders, store_sales
 from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
@@ -35,8 +35,10 @@ from schema.returns import Return
 
 if TYPE_CHECKING:
     from schema.catalog import ProductVariant
+    from schema.members import Member
 
 ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
+MemberRef = Annotated["Member", strawberry.lazy("schema.members")]
 
 OrderStatus = strawberry.enum(
     commerce.OrderStatus,
@@ -167,6 +169,12 @@ class Order(Node):
     @strawberry.field
     def total(root: OrderRecord) -> Money:
         return _money(root.total_minor, root.currency_code)  # type: ignore[return-value]
+
+    @strawberry.field(description="Who placed it, when they were signed in or named at the till.")
+    async def member(root: OrderRecord, info: Info) -> MemberRef | None:
+        if root.member_id is None:
+            return None
+        return await members.member(info.context, root.member_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def lines(root: OrderRecord, info: Info) -> list[OrderLine]:

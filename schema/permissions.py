@@ -2,7 +2,8 @@
 
 This module and `Principal`'s predicates are the one place authorization lives: the members issue
 replaces how principals are made (gateway/auth.py), not these rules. Nothing here lists carts
-or orders: a cart is reached only by its secret id, an order only by one who may see it.
+or orders: a cart is reached only by its secret id (and a member's cart only by that member), an
+order only by one who may see it, a member's profile, history and loyalty only by that member.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from adapters.commerce import OrderRecord, OrderStatus
+from adapters.commerce import CartRecord, OrderRecord, OrderStatus
 from resolvers import orders
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.principal import Principal, PrincipalKind
-from schema.ids import decode_id
+from schema.ids import CART_TOKEN, decode_id, decode_str_id
 
 
 class CanAdjustStock(BasePermission):
@@ -109,3 +110,60 @@ class IsStaff(BasePermission):
         if principal.kind is PrincipalKind.STAFF or principal.is_back_office:
             return True
         raise Forbidden("only staff may do this")
+
+
+def check_cart(info: Info, cart: CartRecord) -> None:
+    """The one rule for carts: a member's cart opens only for that member."""
+    principal: Principal = info.context.principal
+    if principal.may_open_cart(cart.member_id):
+        return
+    if not principal.is_authenticated:
+        raise Unauthenticated("sign in to open this cart")
+    raise Forbidden("this cart belongs to someone else")
+
+
+class CanOpenCart(BasePermission):
+    """The cart mutations, checkoutComplete: a member's cart is that member's alone."""
+
+    argument, graphql_name = "cart_id", "cartId"
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        token = decode_str_id(kwargs[self.argument], "Cart", CART_TOKEN, self.graphql_name)
+        found = await info.context.loaders.cart_by_token.load(token)
+        if found is not None:
+            check_cart(info, found)
+        return True
+
+
+class CanOpenCartById(CanOpenCart):
+    """cart(id)."""
+
+    argument, graphql_name = "id", "id"
+
+
+class IsMember(BasePermission):
+    """A signed-in member (memberUpdate, cartAttachMember)."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "do this")
+        if principal.kind is not PrincipalKind.MEMBER or principal.member_id is None:
+            raise Forbidden("only a signed-in member may do this")
+        return True
+
+
+class IsThisMember(BasePermission):
+    """Member.addresses, orders, loyalty, recommendations: the member themselves (staff who see
+    an order see who placed it, not the rest of that member's life)."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "see this member")
+        if not principal.is_member(source.key):
+            raise Forbidden("only the member may see this")
+        return True
+
+
+def check_member(info: Info, key: str) -> None:
+    """node(id) of a Member: the member themselves."""
+    principal = _principal(info, "see this member")
+    if not principal.is_member(key):
+        raise Forbidden("only the member may see this")

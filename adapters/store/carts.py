@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -178,6 +178,73 @@ class StoreCarts:
 
         return await self._store.write(work)
 
+    async def attach_member(
+        self,
+        token: str,
+        member_id: str,
+        merge: Callable[[list[CartLineOp], list[CartLineOp]], list[CartLineOp]],
+        holds: HoldPolicy,
+        now: datetime,
+        expires_at: datetime,
+        max_lines: int,
+    ) -> CartChange:
+        """The cart becomes the member's; their other open carts are merged into it (`merge`
+        turns this cart's lines and theirs into ops on this cart) and then deleted."""
+
+        async def work(conn: Any) -> CartChange:
+            found = (
+                await conn.execute(
+                    sa.select(carts).where(carts.c.token_hash == token_hash(token)).with_for_update()
+                )
+            ).first()
+            if found is None or found.expires_at <= now:
+                raise Refused("CART_NOT_FOUND", "no open cart has this id")
+            if found.status != CartStatus.OPEN.value:
+                raise Refused("CART_COMPLETED", "this cart has been checked out")
+            if found.member_id not in (None, member_id):
+                raise Refused("CART_NOT_FOUND", "no open cart has this id")
+            others = list(
+                await conn.scalars(
+                    sa.select(carts.c.id)
+                    .where(carts.c.member_id == member_id, carts.c.id != found.id)
+                    .where(carts.c.status == CartStatus.OPEN.value, carts.c.expires_at > now)
+                    .order_by(carts.c.id)
+                    .with_for_update()
+                )
+            )
+            ops: list[CartLineOp] = []
+            levels: list[InventoryLevelRecord] = []
+            if others:
+                mine, theirs = (
+                    [
+                        CartLineOp(r.id, r.variant_id, r.quantity, FulfillmentMode(r.mode), r.location_id)
+                        for r in await conn.execute(
+                            sa.select(cart_lines).where(cart_lines.c.cart_id.in_(ids)).order_by(cart_lines.c.id)
+                        )
+                    ]
+                    for ids in ([found.id], others)
+                )
+                ops = merge(mine, [CartLineOp(None, *op_fields(op)) for op in theirs])
+                lines = sa.select(cart_lines.c.id).where(cart_lines.c.cart_id.in_(others))
+                levels += await stock_moves.release_reservations(
+                    conn,
+                    sa.and_(reservations.c.order_line_id.is_(None), reservations.c.cart_line_id.in_(lines)),
+                    now,
+                )
+                await conn.execute(sa.delete(carts).where(carts.c.id.in_(others)))
+            levels += await _apply(conn, found.id, ops, holds, now, max_lines)
+            row = (
+                await conn.execute(
+                    sa.update(carts)
+                    .where(carts.c.id == found.id)
+                    .values(member_id=member_id, updated_at=now, expires_at=expires_at)
+                    .returning(*carts.c)
+                )
+            ).one()
+            return CartChange(cart_from_row(row, token), levels)
+
+        return await self._store.write(work)
+
     async def release_expired_holds(
         self, now: datetime, cart_ids: Sequence[int] | None = None
     ) -> tuple[list[int], list[InventoryLevelRecord]]:
@@ -219,6 +286,10 @@ class StoreCarts:
             return len(ids), levels
 
         return await self._store.write(work)
+
+
+def op_fields(op: CartLineOp) -> tuple[int | None, int | None, FulfillmentMode | None, int | None]:
+    return op.variant_id, op.quantity, op.mode, op.location_id
 
 
 def _utc(value: Any) -> datetime | None:

@@ -36,6 +36,7 @@ class Store:
         from adapters.store.gift_cards import StoreGiftCards
         from adapters.store.inventory import StoreInventory
         from adapters.store.locations import StoreLocations
+        from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
 
         self.engine = engine
@@ -49,6 +50,7 @@ class Store:
         self.carts = StoreCarts(self)
         self.orders = StoreOrders(self)
         self.gift_cards = StoreGiftCards(self)
+        self.members = StoreMembers(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -68,6 +70,8 @@ class Store:
             orders=self.orders,
             gift_cards=self.gift_cards,
             payments=payments,
+            members=self.members,
+            member_credentials=self.members,
         )
 
     @asynccontextmanager

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from adapters.store import tables
 from adapters.store.demo import demo_catalog
@@ -60,3 +62,28 @@ async def seed_demo(store: Store, seed: int = 7) -> None:
                         f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
                     )
                 )
+        await conn.execute(sa.delete(tables.members).where(tables.members.c.id.in_(DEMO_MEMBER_IDS)))
+        await conn.execute(sa.insert(tables.members), demo_members())
+
+
+# Members who sign in with `memberLogin` (password DEMO_PASSWORD); m1 prefers the first store.
+DEMO_PASSWORD = "omnigate-demo"
+_DEMO_MEMBERS = (
+    ("m1", "ana@example.com", "Ana", "Silva", 1),
+    ("m2", "ben@example.com", "Ben", "Okafor", None),
+    ("m3", "chloe@example.com", "Chloe", "Martin", None),
+)
+DEMO_MEMBER_IDS = [m[0] for m in _DEMO_MEMBERS]
+
+
+def demo_members() -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    hasher = PasswordHasher()
+    return [
+        {
+            "id": key, "email": email, "first_name": first, "last_name": last, "phone": None,
+            "addresses": [], "preferred_location_id": store, "marketing_consent": False,
+            "password_hash": hasher.hash(DEMO_PASSWORD), "created_at": now, "updated_at": now,
+        }
+        for key, email, first, last, store in _DEMO_MEMBERS
+    ]  # fmt: skip

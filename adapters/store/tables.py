@@ -377,3 +377,21 @@ outbox = sa.Table(
     sa.Column("result", sa.JSON),
     sa.Index("ix_outbox_pending", "delivered_at", "available_at"),
 )
+
+# -- members (issue 4) -------------------------------------------------------------------------
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # the key carts and orders name
+    sa.Column("email", sa.String(320), nullable=False, unique=True),  # stored lower-case
+    sa.Column("first_name", sa.String(120), nullable=False),
+    sa.Column("last_name", sa.String(120), nullable=False),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("addresses", sa.JSON, nullable=False),
+    sa.Column("preferred_location_id", sa.ForeignKey("locations.id", ondelete="SET NULL")),
+    sa.Column("marketing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("password_hash", sa.String(255)),  # argon2; None: signs in elsewhere only
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

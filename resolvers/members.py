@@ -1,0 +1,82 @@
+"""Members: who is signed in, their profile (through the member-directory port, so a CRM can
+hold it), and signing in with a password kept at the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from adapters.records import MemberChanges, MemberRecord
+from resolvers.errors import UpstreamUnavailable
+from resolvers.principal import PrincipalKind
+from resolvers.user_errors import UserError
+
+if TYPE_CHECKING:
+    from resolvers.context import ResolverContext
+
+_HASHER = PasswordHasher()
+# Verified against when the email is unknown, so an answer takes as long either way.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberResult:
+    member: MemberRecord | None
+    user_errors: list[UserError]
+
+
+def _directory(ctx: ResolverContext):  # type: ignore[no-untyped-def]
+    if ctx.upstreams.members is None:
+        raise UpstreamUnavailable("no member directory is configured")
+    return ctx.upstreams.members
+
+
+async def member(ctx: ResolverContext, key: str) -> MemberRecord | None:
+    return await ctx.loaders.member_by_key.load(key)
+
+
+async def me(ctx: ResolverContext) -> MemberRecord | None:
+    """The signed-in member's profile; None for anyone else (or a member the directory lacks)."""
+    if ctx.principal.kind is not PrincipalKind.MEMBER or ctx.principal.member_id is None:
+        return None
+    return await member(ctx, ctx.principal.member_id)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResult:
+    """The member with this email and password, or one userError that does not say which was wrong."""
+    credentials = ctx.upstreams.member_credentials
+    found = await credentials.password_hash_of(email) if credentials else None
+    stored = found[1] if found else _DUMMY_HASH
+    # argon2 is deliberately slow: off the event loop.
+    valid = await asyncio.to_thread(_verify, stored, password)
+    if found is None or not valid:
+        wrong = UserError(None, "the email or password is not right", "INVALID_CREDENTIALS")
+        return MemberResult(None, [wrong])
+    return MemberResult(await member(ctx, found[0]), [])
+
+
+async def update_profile(ctx: ResolverContext, changes: MemberChanges) -> MemberResult:
+    member_id = ctx.principal.member_id
+    assert member_id is not None, "a member principal (schema/permissions.py)"
+    if changes.preferred_location_id is not None:
+        location = await ctx.loaders.location_by_id.load(changes.preferred_location_id)
+        if location is None:
+            return MemberResult(
+                None, [UserError(["input", "preferredStoreId"], "no such store", "LOCATION_NOT_FOUND")]
+            )
+    updated = await _directory(ctx).update_member(member_id, changes, ctx.now())
+    if updated is None:
+        return MemberResult(None, [UserError(None, "no member profile to update", "MEMBER_NOT_FOUND")])
+    ctx.loaders.member_by_key.clear(member_id).prime(member_id, updated)
+    return MemberResult(updated, [])
