@@ -215,15 +215,8 @@ class StoreCarts:
             ops: list[CartLineOp] = []
             levels: list[InventoryLevelRecord] = []
             if others:
-                mine, theirs = (
-                    [
-                        CartLineOp(r.id, r.variant_id, r.quantity, FulfillmentMode(r.mode), r.location_id)
-                        for r in await conn.execute(
-                            sa.select(cart_lines).where(cart_lines.c.cart_id.in_(ids)).order_by(cart_lines.c.id)
-                        )
-                    ]
-                    for ids in ([found.id], others)
-                )
+                mine = await _line_ops(conn, [found.id])
+                theirs = await _line_ops(conn, others)
                 ops = merge(mine, [CartLineOp(None, *op_fields(op)) for op in theirs])
                 lines = sa.select(cart_lines.c.id).where(cart_lines.c.cart_id.in_(others))
                 levels += await stock_moves.release_reservations(
@@ -286,6 +279,14 @@ class StoreCarts:
             return len(ids), levels
 
         return await self._store.write(work)
+
+
+async def _line_ops(conn: Any, cart_ids: list[int]) -> list[CartLineOp]:
+    """Carts' lines as ops naming them (what a merge strategy reads)."""
+    rows = await conn.execute(
+        sa.select(cart_lines).where(cart_lines.c.cart_id.in_(cart_ids)).order_by(cart_lines.c.id)
+    )
+    return [CartLineOp(r.id, r.variant_id, r.quantity, FulfillmentMode(r.mode), r.location_id) for r in rows]
 
 
 def op_fields(op: CartLineOp) -> tuple[int | None, int | None, FulfillmentMode | None, int | None]:
