@@ -38,7 +38,8 @@ LINES_ADD = f"""mutation ($id: ID!) {{ cartLinesAdd(cartId: $id, lines: [{{varia
   quantity: 1, fulfillment: {{mode: SHIP}}}}]) {{ cart {{ id }} {ERRORS} }} }}"""
 ATTACH = f"mutation ($id: ID!) {{ cartAttachMember(cartId: $id) {{ cart {{ id }} {ERRORS} }} }}"
 CHECKOUT = f"""mutation ($id: ID!, $payment: PaymentInput!) {{
-  checkoutComplete(cartId: $id, payment: $payment, idempotencyKey: "steal") {{ order {{ id }} {ERRORS} }} }}"""
+  checkoutComplete(cartId: $id, payment: $payment, idempotencyKey: "steal") {{
+    order {{ id }} {ERRORS} }} }}"""
 ORDER_MEMBER = """query ($id: ID!) { order(id: $id) { id member { email firstName
   orders(first: 5) { edges { node { id } } } addresses { city } } } }"""
 
@@ -70,7 +71,8 @@ async def test_a_member_cannot_reach_another_members_cart(world: Any):
     api, cart, _ = world
     secrets = [cart["id"], "ana@example.com"]
     variables = {"id": cart["id"]}
-    for document, extra in ((CART, {}), (NODE, {}), (LINES_ADD, {}), (ATTACH, {}), (CHECKOUT, {"payment": VISA})):
+    documents = [(CART, {}), (NODE, {}), (LINES_ADD, {}), (ATTACH, {}), (CHECKOUT, {"payment": VISA})]
+    for document, extra in documents:
         for headers, codes in (
             (api.as_member("m2"), {"FORBIDDEN"}),
             (api.as_staff(SEATTLE), {"FORBIDDEN"}),
