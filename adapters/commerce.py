@@ -71,6 +71,7 @@ class PaymentMethod(Enum):
     CARD = "CARD"
     GIFT_CARD = "GIFT_CARD"
     PAY_AT_STORE = "PAY_AT_STORE"
+    LOYALTY_POINTS = "LOYALTY_POINTS"  # the signed-in member's points, one per minor unit by default
 
 
 class PaymentStatus(Enum):

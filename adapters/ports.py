@@ -37,6 +37,7 @@ from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
+    LoyaltyEntry,
     MemberChanges,
     MemberDraft,
     MemberRecord,
@@ -444,6 +445,7 @@ class ChargeRequest:
     card_token: str | None = None
     gift_card_code: str | None = field(default=None, repr=False)
     description: str = ""
+    member_id: str | None = None  # whose loyalty points pay (LOYALTY_POINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,6 +524,33 @@ class MemberDirectory(Protocol):
         ...
 
 
+class LoyaltyLedger(Protocol):
+    """Members' points as a ledger: every change an entry, the balance their sum."""
+
+    async def record(
+        self, member_id: str, key: str, kind: str, points: int, spend_minor: int,
+        order_id: int | None, now: datetime,
+    ) -> bool:  # fmt: skip
+        """Write the entry unless one with this key exists (then False: a repeated event)."""
+        ...
+
+    async def spend(self, member_id: str, points: int, key: str, now: datetime) -> str:
+        """Take points for a payment, once per key; raise PaymentDeclined when they fall short."""
+        ...
+
+    async def give_back(self, reference: str, points: int, key: str, now: datetime) -> str:
+        """Points back against the spend `reference` (0: all of it), once per key."""
+        ...
+
+    async def balances(self, member_ids: Sequence[str]) -> list[tuple[str, int]]: ...
+
+    async def spend_since(self, member_id: str, since: datetime) -> int: ...
+
+    async def entries_of_order(self, order_id: int) -> list[LoyaltyEntry]: ...
+
+    async def entry_page(self, member_id: str, page: KeysetPage) -> list[LoyaltyEntry]: ...
+
+
 class MemberCredentials(Protocol):
     """Passwords of members who sign in at the gateway itself (not through an identity provider)."""
 
@@ -583,4 +612,5 @@ class Upstreams:
     payments: PaymentGateway
     members: MemberDirectory | None = None
     member_credentials: MemberCredentials | None = None
+    loyalty: LoyaltyLedger | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)

@@ -231,6 +231,18 @@ class MemberRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LoyaltyEntry:
+    id: int
+    member_id: str
+    key: str  # the order event that made it: one entry per event
+    kind: str  # EARN, REVERSE, SPEND, REFUND
+    points: int  # signed
+    spend_minor: int  # what it adds to (or takes from) the rolling spend that sets the tier
+    order_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class MemberChanges:
     """A profile edit: None leaves a field as it is."""
 

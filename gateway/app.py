@@ -164,6 +164,7 @@ class Gateway:
             self.store.gift_cards,
             card_provider=settings.payment_provider,
             decline_all=settings.payments_test_decline_all,
+            loyalty=self.store.loyalty,
         )
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(

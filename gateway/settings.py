@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
+from resolvers.loyalty_program import LoyaltyProgram
 
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = Field(default=60 * 24, ge=1, description="lifetime of tokens the gateway issues")
     loyalty_points_per_unit: int = Field(
         default=1, ge=0, description="loyalty points earned per whole currency unit spent"
+    )
+    loyalty_tiers: dict[str, int] = Field(
+        default_factory=lambda: {"SILVER": 500, "GOLD": 2000},
+        description="tier -> rolling 12-month spend (whole currency units) from which it applies, as JSON",
     )
     cart_ttl_days: float = Field(default=30, gt=0)
     cart_hold_minutes: float = Field(default=15, gt=0)
@@ -191,4 +196,8 @@ class Settings(BaseSettings):
             reserve_hold=timedelta(hours=self.reserve_hold_hours),
             max_cart_lines=self.max_cart_lines,
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
+            loyalty=LoyaltyProgram(
+                points_per_unit=self.loyalty_points_per_unit,
+                tiers=tuple(sorted(self.loyalty_tiers.items(), key=lambda t: -t[1])),
+            ),
         )

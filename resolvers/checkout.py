@@ -86,6 +86,16 @@ def payment_errors(payment: PaymentInput) -> list[UserError]:
     return []
 
 
+def loyalty_errors(ctx: ResolverContext, payment: PaymentInput, member_id: str | None) -> list[UserError]:
+    """Points pay only for the member who owns them, signed in."""
+    if payment.method is not PaymentMethod.LOYALTY_POINTS:
+        return []
+    if ctx.principal.kind is PrincipalKind.MEMBER and member_id in (None, ctx.principal.member_id):
+        return []
+    message = "loyalty points pay only for the signed-in member's own cart"
+    return [UserError(["payment", "method"], message, "PAYMENT_METHOD_NOT_ALLOWED")]
+
+
 async def complete_checkout(
     ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
 ) -> CheckoutResult:
@@ -102,7 +112,7 @@ async def complete_checkout(
         return await replay(ctx, earlier, attempt, payment)
     if cart.expires_at <= ctx.now():
         return failed(["cartId"], "no cart has this id", "CART_NOT_FOUND")
-    errors = payment_errors(payment)
+    errors = payment_errors(payment) + loyalty_errors(ctx, payment, cart.member_id)
     if errors:
         return CheckoutResult(None, errors)
     lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
@@ -201,7 +211,7 @@ async def charge_and_confirm(
 ) -> CheckoutResult:
     orders = ctx.upstreams.orders
     taken: PaymentDraft | None = None
-    if till and payment.method is not PaymentMethod.GIFT_CARD:
+    if till and payment.method not in (PaymentMethod.GIFT_CARD, PaymentMethod.LOYALTY_POINTS):
         # A till sale: the register took cash or card itself; the gateway records it.
         taken = PaymentDraft(
             payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED
@@ -215,6 +225,7 @@ async def charge_and_confirm(
             card_token=payment.card_token,
             gift_card_code=payment.gift_card_code,
             description=f"Order {order.number}",
+            member_id=order.member_id,
         )
         try:
             charge = await ctx.upstreams.payments.charge(request)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
 from resolvers.cart_merge import AddQuantities, CartMergeStrategy
+from resolvers.loyalty_program import LoyaltyProgram
 
 if TYPE_CHECKING:
     from adapters.ports import Upstreams
@@ -35,6 +36,7 @@ class CommercePolicy:
     idempotency_ttl: timedelta = timedelta(days=7)
     ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
     cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
+    loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)
 
 
 class ResolverContext(Protocol):

@@ -22,7 +22,7 @@ from adapters.ports import (
     Refused,
     Transitioned,
 )
-from resolvers import lifecycle, refunds
+from resolvers import lifecycle, loyalty, refunds
 from resolvers.events import OrderStatusChanged
 from resolvers.inventory import stock_moved
 from resolvers.pagination import Connection, PageArgs, keyset_connection
@@ -160,6 +160,7 @@ async def order_changed(
             occurred_at=record.updated_at,
         )
     )
+    await loyalty.order_changed(ctx, record)
 
 
 async def _transitioned(ctx: ResolverContext, done: Transitioned) -> None:

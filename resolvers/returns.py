@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, RefundStatus, ReturnRecord
 from adapters.ports import Refused, ReturnDraft, ReturnLineDraft
-from resolvers import lifecycle
+from resolvers import lifecycle, loyalty
 from resolvers.errors import BadUserInput
 from resolvers.events import ReturnCreated
 from resolvers.inventory import stock_moved
@@ -143,4 +143,5 @@ async def create_return(
         )
     )
     forget_order(ctx, found)
+    await loyalty.order_returned(ctx, found, record)
     return ReturnResult(record, found, [])

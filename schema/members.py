@@ -11,13 +11,14 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, members, orders
+from resolvers import carts, loyalty, members, orders
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.cart import Cart, _cart_token
 from schema.common import Address, Node, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, str_key, to_global_id
 from schema.locations import Location
+from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
 from schema.permissions import CanOpenCart, IsMember, IsThisMember, check_member
 
@@ -75,6 +76,10 @@ class Member(Node):
         return await orders.member_orders(  # type: ignore[return-value]
             info.context, root.key, PageArgs(first=first, after=after)
         )
+
+    @strawberry.field(permission_classes=[IsThisMember], description="Points and tier, every channel.")
+    async def loyalty(root: MemberRecord, info: Info) -> LoyaltyAccount:
+        return await loyalty.account(info.context, root.key)  # type: ignore[return-value]
 
     @classmethod
     def parse_key(cls, key: str, argument: str) -> Any:

@@ -1,5 +1,6 @@
-"""Payments behind one port: cards through a provider adapter, gift cards held in the gateway's
-database, and pay-at-store (the till collects it at pickup).
+"""Payments behind one port: cards through a provider adapter, gift cards and loyalty points
+held in the gateway's database, and pay-at-store (the till collects it at pickup). A loyalty
+point is worth one minor unit of the order's currency.
 
 `open_payments` is the one factory: a real card processor is one more module with the shape of
 `TestCardProvider` (`charge`, `void`, `refund`, idempotent per key) and one more `provider` name.
@@ -17,6 +18,7 @@ from adapters.ports import (
     Charge,
     ChargeRequest,
     GiftCardSource,
+    LoyaltyLedger,
     PaymentDeclined,
     RefundRequest,
 )
@@ -42,6 +44,7 @@ class Payments:
 
     cards: CardProvider
     gift_cards: GiftCardSource
+    loyalty: LoyaltyLedger | None = None
 
     async def charge(self, request: ChargeRequest) -> Charge:
         if request.method is PaymentMethod.CARD:
@@ -58,6 +61,16 @@ class Payments:
                 request.currency_code,
                 PaymentStatus.CAPTURED,
             )
+        if request.method is PaymentMethod.LOYALTY_POINTS:
+            if self.loyalty is None or request.member_id is None:
+                raise PaymentDeclined("not_a_member", "loyalty points pay only for a signed-in member")
+            reference = await self.loyalty.spend(
+                request.member_id, request.amount_minor, f"payment:{request.idempotency_key}", _now()
+            )
+            return Charge(
+                PaymentMethod.LOYALTY_POINTS, "loyalty", reference, request.amount_minor,
+                request.currency_code, PaymentStatus.CAPTURED,
+            )  # fmt: skip
         # Pay at store: nothing to take now; the till collects it when the customer comes.
         return Charge(
             PaymentMethod.PAY_AT_STORE,
@@ -71,6 +84,9 @@ class Payments:
     async def void(self, idempotency_key: str) -> None:
         await self.cards.void(idempotency_key)
         await self.gift_cards.reverse(idempotency_key, _now())
+        if self.loyalty is not None:
+            spent = f"payment:{idempotency_key}"
+            await self.loyalty.give_back(spent, 0, f"{spent}:void", _now())
 
     async def refund(self, request: RefundRequest) -> str:
         if request.method is PaymentMethod.CARD:
@@ -81,6 +97,12 @@ class Payments:
             return await self.gift_cards.credit(
                 request.reference, request.amount_minor, request.idempotency_key, _now()
             )
+        if request.method is PaymentMethod.LOYALTY_POINTS and self.loyalty is not None:
+            if request.reference is None:
+                raise PaymentDeclined("unknown_charge", "no points payment to refund")
+            return await self.loyalty.give_back(
+                request.reference, request.amount_minor, f"refund:{request.idempotency_key}", _now()
+            )
         return f"till:{request.idempotency_key}"  # handed back in cash at the till
 
 
@@ -89,8 +111,14 @@ def _now() -> datetime:
 
 
 def open_payments(
-    gift_cards: GiftCardSource, *, card_provider: str = "test", decline_all: bool = False
+    gift_cards: GiftCardSource,
+    *,
+    card_provider: str = "test",
+    decline_all: bool = False,
+    loyalty: LoyaltyLedger | None = None,
 ) -> Payments:
     if card_provider != "test":
         raise ValueError(f"unknown card provider {card_provider!r}; the built-in one is 'test'")
-    return Payments(cards=TestCardProvider(decline_all=decline_all), gift_cards=gift_cards)
+    return Payments(
+        cards=TestCardProvider(decline_all=decline_all), gift_cards=gift_cards, loyalty=loyalty
+    )

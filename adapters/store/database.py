@@ -36,6 +36,7 @@ class Store:
         from adapters.store.gift_cards import StoreGiftCards
         from adapters.store.inventory import StoreInventory
         from adapters.store.locations import StoreLocations
+        from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
 
@@ -51,6 +52,7 @@ class Store:
         self.orders = StoreOrders(self)
         self.gift_cards = StoreGiftCards(self)
         self.members = StoreMembers(self)
+        self.loyalty = StoreLoyalty(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -72,6 +74,7 @@ class Store:
             payments=payments,
             members=self.members,
             member_credentials=self.members,
+            loyalty=self.loyalty,
         )
 
     @asynccontextmanager

@@ -395,3 +395,20 @@ members = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Every change of a member's points; the balance is their sum. `key` names the event that made
+# the entry ("order:12:earn", "return:3:reverse", "payment:<key>:spend"): one entry per event,
+# so a retried event never credits twice.
+loyalty_entries = sa.Table(
+    "loyalty_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # EARN, REVERSE, SPEND, REFUND
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("spend_minor", sa.BigInteger, nullable=False, server_default="0"),  # toward tiers
+    sa.Column("order_id", sa.Integer),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_loyalty_entries_member_id_id", "member_id", "id"),
+)
