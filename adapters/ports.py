@@ -551,6 +551,22 @@ class LoyaltyLedger(Protocol):
     async def entry_page(self, member_id: str, page: KeysetPage) -> list[LoyaltyEntry]: ...
 
 
+class PurchaseHistory(Protocol):
+    """What was bought, across every channel: what recommendations learn from."""
+
+    async def bought_together(self, product_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(product, other product, number of orders with both) for each of `product_ids`."""
+        ...
+
+    async def bought_by_member(self, member_id: str) -> list[tuple[int, str, int]]:
+        """(product, category, units) the member bought."""
+        ...
+
+    async def best_sellers(self, categories: Sequence[str] | None, limit: int) -> list[tuple[int, str, int]]:
+        """(product, category, orders) of the most ordered products, most first, then by id."""
+        ...
+
+
 class MemberCredentials(Protocol):
     """Passwords of members who sign in at the gateway itself (not through an identity provider)."""
 
@@ -613,4 +629,5 @@ class Upstreams:
     members: MemberDirectory | None = None
     member_credentials: MemberCredentials | None = None
     loyalty: LoyaltyLedger | None = None
+    purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)

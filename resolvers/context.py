@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
 from resolvers.cart_merge import AddQuantities, CartMergeStrategy
 from resolvers.loyalty_program import LoyaltyProgram
+from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, RecommendationStrategy
 
 if TYPE_CHECKING:
     from adapters.ports import Upstreams
@@ -37,6 +38,7 @@ class CommercePolicy:
     ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
     cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
     loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)
+    recommendations: RecommendationStrategy = field(default_factory=BoughtTogetherThenAffinity)
 
 
 class ResolverContext(Protocol):

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from adapters.ports import ProductSortKey
 from adapters.records import ProductRecord, VariantRecord
-from resolvers import catalog, inventory
+from resolvers import catalog, inventory, recommendations
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from resolvers.pagination import PageArgs
 from schema.batch import CATALOG, batch, one
@@ -117,6 +117,14 @@ class Product(Node):
     )
     async def available_for_sale(root: ProductRecord, info: Info) -> bool:
         return await one(_available_for_sale, info, root)
+
+    @strawberry.field(
+        description="Bought with this product in everyone's orders (every channel), most often "
+        "first; only products for sale. Not served from the response cache: it moves with orders."
+    )
+    async def recommendations(root: ProductRecord, info: Info, first: int | None = 8) -> list[Product]:
+        wanted = 8 if first is None else first
+        return await recommendations.product_recommendations(info.context, root.id, wanted)  # type: ignore[return-value]
 
     @classmethod
     async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[ProductRecord | None]:

@@ -4,14 +4,14 @@ declares cache topics: they are personal and never reach the response cache."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, orders
+from resolvers import carts, loyalty, members, orders, recommendations
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.cart import Cart, _cart_token
@@ -21,6 +21,11 @@ from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
 from schema.permissions import CanOpenCart, IsMember, IsThisMember, check_member
+
+if TYPE_CHECKING:
+    from schema.catalog import Product
+
+ProductRef = Annotated["Product", strawberry.lazy("schema.catalog")]
 
 
 @strawberry.type
@@ -80,6 +85,15 @@ class Member(Node):
     @strawberry.field(permission_classes=[IsThisMember], description="Points and tier, every channel.")
     async def loyalty(root: MemberRecord, info: Info) -> LoyaltyAccount:
         return await loyalty.account(info.context, root.key)  # type: ignore[return-value]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="For this member: bought with what they bought on any channel, lifted by "
+        "their favourite categories; never what they already have, only products for sale.",
+    )
+    async def recommendations(root: MemberRecord, info: Info, first: int | None = 8) -> list[ProductRef]:
+        wanted = 8 if first is None else first
+        return await recommendations.member_recommendations(info.context, root.key, wanted)  # type: ignore[return-value]
 
     @classmethod
     def parse_key(cls, key: str, argument: str) -> Any:

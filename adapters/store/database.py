@@ -39,6 +39,7 @@ class Store:
         from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
+        from adapters.store.purchases import StorePurchases
 
         self.engine = engine
         self.currency_code = currency_code
@@ -53,6 +54,7 @@ class Store:
         self.gift_cards = StoreGiftCards(self)
         self.members = StoreMembers(self)
         self.loyalty = StoreLoyalty(self)
+        self.purchases = StorePurchases(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -75,6 +77,7 @@ class Store:
             members=self.members,
             member_credentials=self.members,
             loyalty=self.loyalty,
+            purchases=self.purchases,
         )
 
     @asynccontextmanager
