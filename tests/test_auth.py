@@ -119,19 +119,17 @@ async def test_partner_api_keys_by_header_with_their_scopes(database_url: str, c
         assert wrong.status_code == 401
 
 
-def test_the_token_command_signs_staff_tokens(monkeypatch, capsys):
-    monkeypatch.setenv("GATEWAY_JWT_SECRET", JWT_SECRET)
-    cli.main(["token", "staff", "--locations", "1,2", "--name", "ana"])
-    token = capsys.readouterr().out.strip()
+def test_the_token_command_signs_staff_tokens():
+    args = cli.argparse.Namespace(locations="1,2", name="ana")
+    token = cli._staff_token(make_settings("sqlite://", jwt_secret=JWT_SECRET), args)
     claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"])
     assert (claims["sub"], claims["role"], claims["locations"]) == ("ana", "staff", [1, 2])
+    with pytest.raises(SystemExit):
+        cli._staff_token(make_settings("sqlite://", jwt_secret=None), args)
 
 
-def test_the_token_command_signs_member_tokens_by_email(monkeypatch, capsys, tmp_path: Path):
-    monkeypatch.setenv("GATEWAY_JWT_SECRET", JWT_SECRET)
-    monkeypatch.setenv("GATEWAY_DATA_DIR", str(tmp_path))
-    cli.main(["seed"])
-    capsys.readouterr()
-    cli.main(["token", "member", "chloe@example.com"])
-    token = capsys.readouterr().out.strip()
+async def test_the_token_command_signs_member_tokens_by_email(database_url: str):
+    token = await cli._member_token(make_settings(database_url), "chloe@example.com")
     assert jwt.decode(token, JWT_SECRET, algorithms=["HS256"])["sub"] == "m3"
+    with pytest.raises(SystemExit):
+        await cli._member_token(make_settings(database_url), "nobody@example.com")

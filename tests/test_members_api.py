@@ -112,3 +112,12 @@ async def test_me_orders_is_the_unified_history(api: Api):
         (till["id"], "STORE"), (web["id"], "WEB"),
     ]  # fmt: skip
     assert (await api.data(ME, **api.as_member("m2")))["me"]["orders"]["edges"] == []
+
+
+async def test_personal_answers_are_never_shared_between_members(api: Api):
+    document = "{ me { id loyalty { points } } }"
+    chloe = {"Authorization": f"Bearer {api.gateway.tokens.member('m3')}"}
+    for _ in range(2):  # the second round would be served from a cache if one kept it
+        for member, headers in (("m1", api.as_member("m1")), ("m2", api.as_member("m2")), ("m3", chloe)):
+            assert (await api.data(document, **headers))["me"]["id"] == gid("Member", member)
+    assert (await api.data(document))["me"] is None

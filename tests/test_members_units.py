@@ -1,0 +1,41 @@
+"""The swappable decisions of the members issue, without a database: cart merge, loyalty
+program, recommendation ranking."""
+
+from __future__ import annotations
+
+from adapters.commerce import FulfillmentMode
+from adapters.ports import CartLineOp
+from resolvers.cart_merge import AddQuantities, KeepCurrentCart
+from resolvers.loyalty_program import LoyaltyProgram
+from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, Signals
+
+SHIP, PICKUP = FulfillmentMode.SHIP, FulfillmentMode.PICKUP
+
+
+def test_merging_adds_the_earlier_carts_lines_and_keeping_drops_them():
+    current = [CartLineOp(7, 1, 1, PICKUP, 1)]
+    earlier = [CartLineOp(None, 1, 2, PICKUP, 1), CartLineOp(None, 3, 1, SHIP, None)]
+    assert AddQuantities().merge(current, earlier) == earlier  # the store folds twins together
+    assert KeepCurrentCart().merge(current, earlier) == []
+
+
+def test_points_follow_the_currency_and_tiers_the_spend():
+    program = LoyaltyProgram(points_per_unit=2, tiers=(("GOLD", 2000), ("SILVER", 500)))
+    assert program.points_for(12_99, "USD") == 25  # 25.98, rounded down
+    assert program.points_for(1299, "JPY") == 2598  # no minor units
+    assert program.points_for(-500, "USD") == 0
+    assert [program.tier_for(m, "USD") for m in (0, 500_00, 1999_99, 2000_00)] == [
+        "MEMBER", "SILVER", "SILVER", "GOLD",
+    ]  # fmt: skip
+
+
+def test_ranking_is_deterministic_and_excludes_what_was_bought():
+    signals = Signals(
+        bought_together=[(1, 5, 2), (1, 4, 2), (2, 6, 1)],
+        affinity={"shoes": 2},
+        popular=[(9, "shoes", 3), (8, "hats", 10), (1, "shoes", 4)],
+    )
+    ranked = BoughtTogetherThenAffinity().rank(signals, exclude={1})
+    # 9: 2 units of shoes x 3 orders = 6; 4 and 5: 3 x 2 orders = 6 (ties by id); 6: 3; 8: 0.
+    assert ranked == [4, 5, 9, 6, 8]
+    assert ranked == BoughtTogetherThenAffinity().rank(signals, exclude={1})
