@@ -88,6 +88,13 @@ class TokenBackend(AuthenticationBackend):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("the Authorization header must be `Bearer <token>`")
+        principal = await self.principal_for(token)
+        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
+        return AuthCredentials(scopes), principal
+
+    async def principal_for(self, token: str) -> Principal:
+        """Whoever a bearer token names (also for a websocket's `connection_init` payload);
+        AuthenticationError when it names nobody or has expired."""
         principal = self._principals.get(_digest(token))
         if principal is None and looks_like_jwt(token) and self._verifier.enabled:
             try:
@@ -96,8 +103,7 @@ class TokenBackend(AuthenticationBackend):
                 raise AuthenticationError(str(exc)) from exc
         if principal is None:
             raise AuthenticationError("the bearer token is not valid")
-        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
-        return AuthCredentials(scopes), principal
+        return principal
 
 
 def unauthenticated(_conn: HTTPConnection, exc: Exception) -> Response:

@@ -119,6 +119,21 @@ class MemberByKeyLoader(DataLoader[str, MemberRecord | None]):
         return one_per_key(keys, await self._members.members_by_keys(keys), lambda m: m.key)
 
 
+class BoughtTogetherByProductIdLoader(DataLoader[int, list[tuple[int, int]]]):
+    """(other product, orders with both) per product: one query for a whole page of products."""
+
+    def __init__(self, upstreams: Upstreams) -> None:
+        super().__init__()
+        self._purchases = upstreams.purchases
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[tuple[int, int]]]:
+        if self._purchases is None:
+            return [[] for _ in keys]
+        rows = await self._purchases.bought_together(keys)
+        grouped = many_per_key(keys, rows, lambda r: r[0])
+        return [[(other, together) for _, other, together in group] for group in grouped]
+
+
 class AllLocations:
     """Every location, read once per request; primes the by-id loader so later lookups are free."""
 
@@ -156,6 +171,7 @@ class Loaders:
     returns_by_order_id: ReturnsByOrderIdLoader
     return_lines_by_return_id: ReturnLinesByReturnIdLoader
     member_by_key: MemberByKeyLoader
+    bought_together_by_product_id: BoughtTogetherByProductIdLoader
 
     @classmethod
     def for_request(cls, upstreams: Upstreams) -> Loaders:
@@ -183,4 +199,5 @@ class Loaders:
             returns_by_order_id=o.ReturnsByOrderIdLoader(orders),
             return_lines_by_return_id=o.ReturnLinesByReturnIdLoader(orders),
             member_by_key=MemberByKeyLoader(upstreams),
+            bought_together_by_product_id=BoughtTogetherByProductIdLoader(upstreams),
         )

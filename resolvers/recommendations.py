@@ -42,10 +42,10 @@ async def _for_sale(ctx: ResolverContext, ranked: list[int], first: int) -> list
 
 async def product_recommendations(ctx: ResolverContext, product_id: int, first: int) -> list[ProductRecord]:
     """Bought with this product, most often first."""
-    history = ctx.upstreams.purchases
-    if history is None or not _checked(first):
+    if not _checked(first):
         return []
-    signals = Signals(await history.bought_together([product_id]), {}, [])
+    together = await ctx.loaders.bought_together_by_product_id.load(product_id)
+    signals = Signals([(product_id, other, n) for other, n in together], {}, [])
     return await _for_sale(ctx, ctx.policy.recommendations.rank(signals, {product_id}), first)
 
 

@@ -37,7 +37,7 @@ async def ids(api: Api, document: str, variables: dict | None = None, **headers:
 async def test_a_members_store_purchase_changes_what_the_web_recommends(api: Api):
     (a, va), (b, vb), (c, vc), (d, vd) = await four_products(api)
     for variant in (va, vb, vc, vd):
-        await set_stock(api, int(_key(variant)), SEATTLE, 50)
+        await set_stock(api, _key(variant), SEATTLE, 50)
     for n in range(3):
         await till_sale(api, f"ab-{n}", [va, vb])
     for n in range(2):
@@ -65,3 +65,20 @@ async def test_a_members_store_purchase_changes_what_the_web_recommends(api: Api
 
 def _key(global_id: str) -> int:
     return int(base64.b64decode(global_id).decode().split(":")[1])
+
+
+async def test_a_page_of_recommendations_costs_the_same_round_trips_as_one(uncached_api: Api):
+    api = uncached_api
+    products = await four_products(api)
+    for variant in (v for _, v in products):
+        await set_stock(api, _key(variant), SEATTLE, 50)
+    await till_sale(api, "all-four", [v for _, v in products])
+    document = "query ($n: Int!) { products(first: $n) { nodes { id recommendations(first: 2) { id } } } }"
+    page = await api.data(document, {"n": 4})
+    assert all(len(p["recommendations"]) == 2 for p in page["products"]["nodes"])
+    counts = []
+    for n in (1, 10):
+        before = api.store.statements
+        await api.data(document, {"n": n})
+        counts.append(api.store.statements - before)
+    assert counts[1] <= counts[0]  # ten products' lists take no more queries than one's
