@@ -42,7 +42,7 @@ from adapters.ports import (
 from resolvers import lifecycle
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
-from resolvers.events import CartChanged
+from resolvers.events import CartChanged, LoyaltyChanged
 from resolvers.inventory import levels_of, stock_moved
 from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
@@ -250,6 +250,8 @@ async def charge_and_confirm(
     if confirmed.order.cart_id is not None:
         await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", ctx.now()))
     await order_changed(ctx, confirmed.order, None)
+    if taken is not None and taken.method is PaymentMethod.LOYALTY_POINTS and order.member_id:
+        await ctx.events.publish(LoyaltyChanged(order.member_id, "SPEND", ctx.now()))
     return CheckoutResult(confirmed.order, [])
 
 

@@ -70,7 +70,20 @@ class CatalogChanged:
     topic = "catalog"
 
 
-DomainEvent = StockChanged | CartChanged | OrderStatusChanged | ReturnCreated | CatalogChanged
+@dataclass(frozen=True, slots=True)
+class LoyaltyChanged:
+    """A member's points changed (earned, reversed, spent, given back): `loyaltyChanged`."""
+
+    member_id: str
+    reason: str  # EARN, REVERSE, SPEND
+    occurred_at: datetime
+
+    topic = "loyalty"
+
+
+DomainEvent = (
+    StockChanged | CartChanged | OrderStatusChanged | ReturnCreated | CatalogChanged | LoyaltyChanged
+)
 
 
 class EventPublisher(Protocol):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, OrderStatus, PaymentMethod, ReturnRecord
 from adapters.records import LoyaltyEntry
+from resolvers.events import LoyaltyChanged
 from resolvers.pagination import Connection, PageArgs, keyset_connection
 
 if TYPE_CHECKING:
@@ -42,9 +43,10 @@ async def order_changed(ctx: ResolverContext, order: OrderRecord) -> None:
         return
     paid = await _paid_minor(ctx, order)
     points = ctx.policy.loyalty.points_for(paid, order.currency_code)
-    await ledger.record(
+    if await ledger.record(
         order.member_id, f"order:{order.id}:earn", "EARN", points, paid, order.id, ctx.now()
-    )
+    ):
+        await ctx.events.publish(LoyaltyChanged(order.member_id, "EARN", ctx.now()))
 
 
 async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: ReturnRecord) -> None:
@@ -57,10 +59,11 @@ async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: Ret
     if not any(e.kind == "EARN" for e in entries):
         return  # not completed yet: the earn will count the refund out
     points = min(ctx.policy.loyalty.points_for(returned.refund_minor, order.currency_code), earned)
-    await ledger.record(
+    if await ledger.record(
         order.member_id, f"return:{returned.id}:reverse", "REVERSE", -points, -returned.refund_minor,
         order.id, ctx.now(),
-    )  # fmt: skip
+    ):  # fmt: skip
+        await ctx.events.publish(LoyaltyChanged(order.member_id, "REVERSE", ctx.now()))
 
 
 async def account(ctx: ResolverContext, member_id: str) -> LoyaltyAccount:

@@ -75,7 +75,12 @@ async def update_profile(ctx: ResolverContext, changes: MemberChanges) -> Member
             return MemberResult(
                 None, [UserError(["input", "preferredStoreId"], "no such store", "LOCATION_NOT_FOUND")]
             )
-    updated = await _directory(ctx).update_member(member_id, changes, ctx.now())
+    directory = _directory(ctx)
+    if not hasattr(directory, "update_member"):
+        # A CRM adapter that only reads and upserts by email (the adapters issue's ports).
+        message = "the member directory does not take profile edits"
+        return MemberResult(None, [UserError(None, message, "PROFILE_READ_ONLY")])
+    updated = await directory.update_member(member_id, changes, ctx.now())
     if updated is None:
         return MemberResult(None, [UserError(None, "no member profile to update", "MEMBER_NOT_FOUND")])
     ctx.loaders.member_by_key.clear(member_id).prime(member_id, updated)

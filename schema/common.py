@@ -164,6 +164,7 @@ class UserErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
     SIGN_IN_UNAVAILABLE = "SIGN_IN_UNAVAILABLE"
+    PROFILE_READ_ONLY = "PROFILE_READ_ONLY"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

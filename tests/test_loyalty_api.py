@@ -98,3 +98,15 @@ async def test_a_return_takes_back_what_it_had_earned(api: Any):
         ("REVERSE", -unit), ("EARN", 2 * unit),
     ]  # fmt: skip
     assert (await account(api, "m2"))["points"] == 0
+
+
+async def test_each_change_of_points_is_published_once(api: Any):
+    await set_stock(api, 1, SEATTLE, 5)
+    seen: list[tuple[str, str]] = []
+    api.gateway.events.listen("loyalty", lambda e: seen.append((e.member_id, e.reason)))
+    await till_sale(api, 1, 1, "till-9-0003")
+    await till_sale(api, 1, 1, "till-9-0003")  # a retried till: no second credit, no second event
+    cart = await create_cart(api, line(1, 1), **api.as_member("m1"))
+    paid = await checkout(api, cart["id"], payment={"method": "LOYALTY_POINTS"}, **api.as_member("m1"))
+    assert paid["userErrors"] == []
+    assert seen == [("m1", "EARN"), ("m1", "SPEND")]

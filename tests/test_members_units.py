@@ -39,3 +39,22 @@ def test_ranking_is_deterministic_and_excludes_what_was_bought():
     # 9: 2 units of shoes x 3 orders = 6; 4 and 5: 3 x 2 orders = 6 (ties by id); 6: 3; 8: 0.
     assert ranked == [4, 5, 9, 6, 8]
     assert ranked == BoughtTogetherThenAffinity().rank(signals, exclude={1})
+
+
+async def test_a_read_only_member_directory_refuses_profile_edits_as_a_user_error():
+    from types import SimpleNamespace
+
+    from adapters.records import MemberChanges
+    from resolvers import members
+    from resolvers.principal import Principal, PrincipalKind
+
+    class ReadOnlyCrm:
+        async def members_by_keys(self, keys):  # pragma: no cover - not reached
+            return []
+
+    ctx = SimpleNamespace(
+        upstreams=SimpleNamespace(members=ReadOnlyCrm()),
+        principal=Principal(PrincipalKind.MEMBER, subject="member:m1", member_id="m1"),
+    )
+    result = await members.update_profile(ctx, MemberChanges(first_name="Anna"))  # type: ignore[arg-type]
+    assert [e.code for e in result.user_errors] == ["PROFILE_READ_ONLY"]
