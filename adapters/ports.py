@@ -550,6 +550,10 @@ class LoyaltyLedger(Protocol):
 
     async def entry_page(self, member_id: str, page: KeysetPage) -> list[LoyaltyEntry]: ...
 
+    async def orders_without_points(self, statuses: Sequence[str], limit: int) -> list[OrderRecord]:
+        """Members' orders in `statuses` that have no EARN entry (catch-up after a crash)."""
+        ...
+
 
 class PurchaseHistory(Protocol):
     """What was bought, across every channel: what recommendations learn from."""

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from resolvers import loyalty
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
 from resolvers.orders import expire_hold
@@ -28,6 +29,7 @@ class SweepReport:
     carts_deleted: int
     checkouts_undone: int
     keys_forgotten: int
+    points_caught_up: int = 0  # completed orders whose loyalty points were written late
 
 
 async def sweep(ctx: ResolverContext) -> SweepReport:
@@ -58,4 +60,5 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
         log.warning("undid checkout of order %s, pending since %s", order.id, order.created_at)
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
-    return SweepReport(released, len(holds), deleted, len(stale), forgotten)
+    caught_up = await loyalty.catch_up(ctx)
+    return SweepReport(released, len(holds), deleted, len(stale), forgotten, caught_up)

@@ -110,3 +110,19 @@ async def test_each_change_of_points_is_published_once(api: Any):
     paid = await checkout(api, cart["id"], payment={"method": "LOYALTY_POINTS"}, **api.as_member("m1"))
     assert paid["userErrors"] == []
     assert seen == [("m1", "EARN"), ("m1", "SPEND")]
+
+
+async def test_the_sweeper_writes_points_a_crash_kept_from_the_ledger(api: Any):
+    import sqlalchemy as sa
+
+    from adapters.store.tables import loyalty_entries
+
+    await set_stock(api, 1, SEATTLE, 5)
+    await till_sale(api, 1, 1, "till-9-0004")
+    earned = (await account(api))["points"]
+    async with api.store.engine.begin() as conn:  # the process died before writing the entry
+        await conn.execute(sa.delete(loyalty_entries))
+    assert (await account(api))["points"] == 0
+    assert (await api.gateway.sweep()).points_caught_up == 1
+    assert (await account(api))["points"] == earned
+    assert (await api.gateway.sweep()).points_caught_up == 0

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from adapters.commerce import OrderRecord
 from adapters.ports import KeysetPage, PaymentDeclined
 from adapters.records import LoyaltyEntry
-from adapters.store.tables import loyalty_entries, members
+from adapters.store.order_rows import order_from_row
+from adapters.store.tables import loyalty_entries, members, orders
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -120,3 +122,19 @@ class StoreLoyalty:
         order = loyalty_entries.c.id.desc() if page.descending else loyalty_entries.c.id
         async with self._store.reading() as conn:
             return [entry_from_row(r) for r in await conn.execute(stmt.order_by(order).limit(page.limit))]
+
+    async def orders_without_points(self, statuses: Sequence[str], limit: int) -> list[OrderRecord]:
+        """Members' orders in `statuses` with no EARN entry: points a crash kept from being
+        written right after the order was completed."""
+        earned = sa.select(loyalty_entries.c.order_id).where(
+            loyalty_entries.c.kind == "EARN", loyalty_entries.c.order_id.is_not(None)
+        )
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.member_id.is_not(None), orders.c.status.in_(list(statuses)))
+            .where(orders.c.id.not_in(earned))
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        async with self._store.reading() as conn:
+            return [order_from_row(r) for r in await conn.execute(stmt)]
