@@ -126,3 +126,21 @@ async def test_the_sweeper_writes_points_a_crash_kept_from_the_ledger(api: Any):
     assert (await api.gateway.sweep()).points_caught_up == 1
     assert (await account(api))["points"] == earned
     assert (await api.gateway.sweep()).points_caught_up == 0
+
+
+async def test_cancelling_an_order_paid_with_points_gives_them_back(api: Any):
+    from tests.commerce import ORDER_CANCEL
+
+    await set_stock(api, 1, SEATTLE, 5)
+    await till_sale(api, 1, 2, "till-9-0005")
+    earned = (await account(api))["points"]
+    cart = await create_cart(api, line(1, 1, "PICKUP", SEATTLE), **api.as_member("m1"))
+    paid = await checkout(api, cart["id"], payment={"method": "LOYALTY_POINTS"}, **api.as_member("m1"))
+    assert paid["userErrors"] == []
+    assert (await account(api))["points"] < earned
+    body = await api.data(ORDER_CANCEL, {"id": paid["order"]["id"], "reason": "changed my mind"},
+                          **api.as_member("m1"))  # fmt: skip
+    assert body["orderCancel"]["userErrors"] == []
+    after = await account(api)
+    assert after["points"] == earned
+    assert after["history"]["edges"][0]["node"]["kind"] == "REFUND"
