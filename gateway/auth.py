@@ -50,18 +50,33 @@ class TokenBackend(AuthenticationBackend):
     def __init__(self, principals: dict[bytes, Principal]) -> None:
         self._principals = principals
 
-    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
-        authorization = conn.headers.get("authorization")
+    def principal_for(self, authorization: str | None) -> Principal:
+        """Who an `Authorization` value names: an HTTP header, or the same entry of a websocket's
+        connection_init payload. Raises AuthenticationError for a malformed or unknown token."""
         if not authorization:
-            return AuthCredentials(), ANONYMOUS
+            return ANONYMOUS
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("the Authorization header must be `Bearer <token>`")
         principal = self._principals.get(_digest(token.strip()))
         if principal is None:
             raise AuthenticationError("the bearer token is not valid")
-        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
-        return AuthCredentials(scopes), principal
+        return principal
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
+        principal = self.principal_for(conn.headers.get("authorization"))
+        if principal is INTEGRATION:
+            return AuthCredentials(["inventory:write"]), principal
+        return AuthCredentials(sorted(principal.scopes)), principal
+
+
+def connection_authorization(payload: dict[str, object] | None) -> str | None:
+    """The `Authorization` entry of a connection_init payload, in any case (GraphiQL's headers
+    editor sends `{"Authorization": "Bearer ..."}`); a non-string one counts as malformed."""
+    for key, value in (payload or {}).items():
+        if key.lower() == "authorization":
+            return value if isinstance(value, str) else "malformed"
+    return None
 
 
 def unauthenticated(_conn: HTTPConnection, exc: Exception) -> Response:

@@ -25,6 +25,7 @@ class Context:
     request: Any = None
     response: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:
