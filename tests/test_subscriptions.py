@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportQueryEr
 from websockets.exceptions import ConnectionClosed
 
 from tests.commerce import BELLEVUE, PORTLAND, SEATTLE, checkout, create_cart, line, location_id, set_stock
-from tests.conftest import SqliteTemplates
+from tests.conftest import PG_URL, SqliteTemplates
 from tests.served import Served, serve
 
 ORDERS = """
@@ -132,3 +134,32 @@ async def test_an_unknown_token_in_connection_init_closes_the_socket(served: Ser
     cause = closed.value.__cause__
     assert isinstance(cause, ConnectionClosed) and cause.rcvd is not None
     assert (cause.rcvd.code, cause.rcvd.reason) == (4403, "Forbidden")
+
+
+REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def shared_templates(request: pytest.FixtureRequest) -> Any:
+    """The deployment shape, one PostgreSQL for both processes, when there is one."""
+    return request.getfixturevalue("postgresql_templates" if PG_URL else "sqlite_templates")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_a_mutation_on_one_process_reaches_a_subscriber_on_another(
+    tmp_path: Path, shared_templates: Any
+):
+    database_url = await shared_templates.clone()
+    shared = {"GATEWAY_REDIS_URL": REDIS_URL or "", "GATEWAY_REDIS_PREFIX": f"t{uuid.uuid4().hex}:"}
+    async with serve(tmp_path, database_url, **shared) as a, serve(tmp_path, database_url, **shared) as b:
+        await set_stock(a, VARIANT, SEATTLE, 10)
+        async with b.client("test-staff-1") as tablet:
+            stock = first(tablet, STOCK, locationIds=[location_id(SEATTLE)])
+            orders = first(tablet, ORDERS, locationId=location_id(SEATTLE))
+            await b.until_subscribed(2)
+            await set_stock(a, VARIANT, SEATTLE, 6)
+            assert (await asyncio.wait_for(stock, 30))["stockChanged"]["onHand"] == 6
+            order = await pickup_order(a, SEATTLE)
+            assert (await asyncio.wait_for(orders, 30))["orderStatusChanged"]["id"] == order
+        assert await b.metric("omnigate_events_received_total") >= 2
+        assert await a.metric("omnigate_events_received_total") == 0  # B sent nothing back
