@@ -7,8 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,14 +17,7 @@ from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import INTEGRATION_TOKEN, MEMBER_TOKENS, STAFF_TOKENS
-
-OMNIGATE = [sys.executable, "-c", "from gateway.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import OMNIGATE, free_port
 
 
 class Served:
