@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import tempfile
@@ -39,9 +40,7 @@ SUBSCRIBE = {
     "{ onHand } }",
     "variables": {"v": [VARIANT], "l": [LOCATION]},
 }
-ADJUST = (
-    "mutation ($input: InventoryAdjustInput!) { inventoryAdjust(input: $input) { userErrors { code } } }"
-)
+ADJUST = "mutation ($input: InventoryAdjustInput!) { inventoryAdjust(input: $input) { userErrors { code } } }"
 
 
 def rss_kib(server: Server) -> int:
@@ -59,7 +58,8 @@ def subscriptions(server: Server) -> int:
 
 def adjust(server: Server, on_hand: int) -> None:
     change = {"variantId": VARIANT, "locationId": LOCATION, "onHand": on_hand}
-    body = json.dumps({"query": ADJUST, "variables": {"input": {"reason": "CYCLE_COUNT", "changes": [change]}}})
+    variables = {"input": {"reason": "CYCLE_COUNT", "changes": [change]}}
+    body = json.dumps({"query": ADJUST, "variables": variables})
     request = urllib.request.Request(
         server.url("/graphql"),
         data=body.encode(),
@@ -69,11 +69,26 @@ def adjust(server: Server, on_hand: int) -> None:
         assert json.loads(answer.read())["data"]["inventoryAdjust"]["userErrors"] == []
 
 
+class Round:
+    """Arrivals of one push: set when every subscriber has it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.count = 0
+        self.everyone = asyncio.Event()
+
+    def arrived(self) -> None:
+        self.count += 1
+        if self.count == self.size:
+            self.everyone.set()
+
+
 class Subscriber:
     def __init__(self) -> None:
         self.socket: Any = None
         self.arrivals: list[float] = []
         self.reader: asyncio.Task[None] | None = None
+        self.round: Round | None = None
 
     async def open(self, url: str) -> None:
         self.socket = await websockets.connect(
@@ -89,6 +104,16 @@ class Subscriber:
         async for message in self.socket:
             if json.loads(message)["type"] == "next":
                 self.arrivals.append(time.perf_counter())
+                if self.round is not None:
+                    self.round.arrived()
+
+
+async def until(condition: Any, tries: int = 3000) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.2)
+    raise SystemExit("bench: the server never reached the expected number of subscriptions")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -107,18 +132,19 @@ async def measure(publisher: Server, listener: Server, size: int, rounds: int) -
             await s.open(ws_url)
 
     await asyncio.gather(*(open_one(s) for s in subscribers))
-    while subscriptions(listener) < size:
-        await asyncio.sleep(0.2)
+    await until(lambda: subscriptions(listener) == size)
     await asyncio.sleep(1)  # let the server settle before reading its memory
     per_subscriber_kib = (rss_kib(listener) - before) / size
 
     results = []
     for n in range(rounds):
+        this = Round(size)
+        for s in subscribers:
+            s.round = this
         start = time.perf_counter()
         await asyncio.to_thread(adjust, publisher, 1000 + n)
-        deadline = time.perf_counter() + 30
-        while sum(len(s.arrivals) > n for s in subscribers) < size and time.perf_counter() < deadline:
-            await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):  # printed as fewer reached
+            await asyncio.wait_for(this.everyone.wait(), 30)
         latencies = [(s.arrivals[n] - start) * 1000 for s in subscribers if len(s.arrivals) > n]
         results.append(latencies)
         await asyncio.sleep(0.5)
@@ -127,8 +153,7 @@ async def measure(publisher: Server, listener: Server, size: int, rounds: int) -
     for s in subscribers:
         if s.reader is not None:
             await asyncio.gather(s.reader, return_exceptions=True)
-    while subscriptions(listener) > 0:
-        await asyncio.sleep(0.2)
+    await until(lambda: subscriptions(listener) == 0)
     every = [ms for latencies in results for ms in latencies]
     return {
         "size": size,
@@ -166,7 +191,8 @@ async def run(args: argparse.Namespace) -> None:
             setups.append(("two processes via Redis (publish on A, subscribers on B)", a, b))
         for title, publisher, listener in setups:
             print(f"\n{title}, {args.rounds} round(s) per size")
-            print(f"{'subscribers':>11} {'reached':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'KiB/sub':>8}")
+            heads = ("subscribers", "reached", "p50 ms", "p99 ms", "max ms", "KiB/sub")
+            print(" ".join(f"{h:>11}" if i == 0 else f"{h:>8}" for i, h in enumerate(heads)))
             for size in args.sizes:
                 r = await measure(publisher, listener, size, args.rounds)
                 print(

@@ -8,7 +8,10 @@ A subscriber too slow to keep up is ended with SUBSCRIBER_TOO_SLOW rather than s
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -27,6 +30,30 @@ from schema.permissions import CanFollowOrders, may_see_order
 
 class SubscriberTooSlow(GatewayError):
     code = "SUBSCRIBER_TOO_SLOW"
+
+
+class OneReadPerEvent:
+    """The read an event triggers, made once for all the subscribers of this process that
+    wait for it (a thousand tablets woken by one stock change would otherwise read the same
+    row a thousand times at once). Kept for the last few events only: it is the state read
+    after that event, never an answer to anything else."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._keep = keep
+        self._reads: OrderedDict[int, tuple[Any, asyncio.Future[Any]]] = OrderedDict()
+
+    async def __call__(self, event: Any, read: Callable[[], Awaitable[Any]]) -> Any:
+        found = self._reads.get(id(event))
+        if found is not None and found[0] is event:
+            return await asyncio.shield(found[1])
+        future = asyncio.ensure_future(read())
+        self._reads[id(event)] = (event, future)  # the event is held, so its id stays its own
+        while len(self._reads) > self._keep:
+            self._reads.popitem(last=False)
+        return await asyncio.shield(future)
+
+
+_stock_reads = OneReadPerEvent()
 
 
 async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
@@ -61,7 +88,9 @@ class Subscription:
                 locations and event.location_id not in locations
             ):
                 continue
-            found = await inventory.levels_of(info.context, event.variant_id, [event.location_id])
+            found = await _stock_reads(
+                event, partial(inventory.levels_of, info.context, event.variant_id, [event.location_id])
+            )
             if found:
                 yield found[0]  # type: ignore[misc]
 
