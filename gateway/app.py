@@ -174,7 +174,12 @@ class Gateway:
         self.auth = TokenBackend(principals_from(settings))
         queue_size = settings.subscription_queue_size
         self.events: InProcessEventBus = (
-            RedisEventBus(Redis.from_url(settings.redis_url), f"{settings.redis_prefix}events", queue_size)
+            RedisEventBus(
+                # A Redis that hangs must not hold a mutation's publish for long.
+                Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=30),
+                f"{settings.redis_prefix}events",
+                queue_size,
+            )
             if settings.redis_url
             else InProcessEventBus(queue_size)
         )
