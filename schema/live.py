@@ -32,36 +32,47 @@ class SubscriberTooSlow(GatewayError):
     code = "SUBSCRIBER_TOO_SLOW"
 
 
-class OneReadPerEvent:
-    """The read an event triggers, made once for all the subscribers of this process that
-    wait for it (a thousand tablets woken by one stock change would otherwise read the same
-    row a thousand times at once). Kept for the last few events only: it is the state read
-    after that event, never an answer to anything else."""
+class PerEvent:
+    """What one event's subscribers in this process share, made once for them all; kept for
+    the last few events only (the event is held, so its id stays its own)."""
 
     def __init__(self, keep: int = 64) -> None:
         self._keep = keep
-        self._reads: OrderedDict[int, tuple[Any, asyncio.Future[Any]]] = OrderedDict()
+        self._made: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
-    async def __call__(self, event: Any, read: Callable[[], Awaitable[Any]]) -> Any:
-        found = self._reads.get(id(event))
+    def __call__(self, event: Any, make: Callable[[], Any]) -> Any:
+        found = self._made.get(id(event))
         if found is not None and found[0] is event:
-            return await asyncio.shield(found[1])
-        future = asyncio.ensure_future(read())
-        self._reads[id(event)] = (event, future)  # the event is held, so its id stays its own
-        while len(self._reads) > self._keep:
-            self._reads.popitem(last=False)
-        return await asyncio.shield(future)
+            return found[1]
+        made = make()
+        self._made[id(event)] = (event, made)
+        while len(self._made) > self._keep:
+            self._made.popitem(last=False)
+        return made
+
+
+class OneReadPerEvent(PerEvent):
+    """The read an event triggers, made once for all the subscribers of this process that
+    wait for it (a thousand tablets woken by one stock change would otherwise read the same
+    row a thousand times at once): the state read after that event, never an answer to
+    anything else."""
+
+    async def read(self, event: Any, read: Callable[[], Awaitable[Any]]) -> Any:
+        return await asyncio.shield(self(event, lambda: asyncio.ensure_future(read())))
 
 
 _stock_reads = OneReadPerEvent()
+_loaders = PerEvent()
 
 
 async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
     """The topic's events, each with fresh loaders on the context: what the pushed record and
-    its fields read is current, not what an earlier event (or the socket's first query) saw."""
+    its fields read is current, not what an earlier event (or the socket's first query) saw.
+    The subscribers of one event share its loaders (they hold records by id, nothing of who
+    asks), so their reads batch together."""
     context = info.context
     async for event in context.events.subscribe(topic):
-        context.loaders = Loaders.for_request(context.upstreams)
+        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
         yield event
     # The bus ends a stream only when its subscriber fell too far behind.
     raise SubscriberTooSlow("this subscription fell too far behind and was ended; read the "
@@ -88,7 +99,7 @@ class Subscription:
                 locations and event.location_id not in locations
             ):
                 continue
-            found = await _stock_reads(
+            found = await _stock_reads.read(
                 event, partial(inventory.levels_of, info.context, event.variant_id, [event.location_id])
             )
             if found:
