@@ -9,6 +9,7 @@ record; nothing that decides a sale (allocation, adjustment) ever reads from her
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections import OrderedDict
@@ -134,6 +135,7 @@ class CachedLocations:
         self._inner = inner
         self._ttl = ttl
         self._all: tuple[float, list[LocationRecord]] | None = None
+        self._loading: tuple[int, asyncio.Future[list[LocationRecord]]] | None = None
         self.changes = 0
 
     def forget_all(self) -> None:
@@ -144,11 +146,23 @@ class CachedLocations:
         now = time.monotonic()
         if self._all is not None and self._all[0] >= now:
             return self._all[1]
+        # One read for everyone who misses at once (thousands of subscribers woken by one event).
+        if self._loading is None or self._loading[0] != self.changes:
+            loading = asyncio.ensure_future(self._load(now))
+            self._loading = (self.changes, loading)
+            loading.add_done_callback(self._loaded)
+        return await asyncio.shield(self._loading[1])
+
+    async def _load(self, now: float) -> list[LocationRecord]:
         changes = self.changes
         every = await self._inner.all_locations()
         if changes == self.changes:
             self._all = (now + self._ttl, every)
         return every
+
+    def _loaded(self, future: asyncio.Future[list[LocationRecord]]) -> None:
+        if self._loading is not None and self._loading[1] is future:
+            self._loading = None
 
     async def locations_by_ids(self, ids: Sequence[int]) -> list[LocationRecord]:
         wanted = set(ids)

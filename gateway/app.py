@@ -15,6 +15,7 @@ import orjson
 from cross_web import HTTPException
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.authentication import AuthenticationError
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,7 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Scope
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from adapters.cached import CachedUpstreams
@@ -32,6 +36,7 @@ from adapters.store import Store, open_store
 from gateway import graphiql
 from gateway.auth import (
     TokenBackend,
+    connection_authorization,
     issuer_from,
     principals_from,
     unauthenticated,
@@ -48,6 +53,7 @@ from gateway.freshness import Freshness
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.protections import Protections
+from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
@@ -65,10 +71,23 @@ from schema import build_schema
 log = logging.getLogger("omnigate")
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go out as text frames, as the protocol requires (our
+    encode_json gives bytes, which strawberry would send as binary frames)."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, orjson on the way out, and GraphQL over HTTP
     as the spec says: application/graphql-response+json when asked for (request errors are 400
     there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
+
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
@@ -113,6 +132,18 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.gateway.context(request.user, request_id_of(request), request, response)
 
+    async def on_ws_connect(self, context: Context) -> None:
+        """A websocket signs in with its connection_init payload, with the same tokens as HTTP
+        (an unknown or malformed one closes the socket: 4403 Forbidden)."""
+        authorization = connection_authorization(context.connection_params)
+        if authorization is None:
+            return None  # anonymous, or signed in by an Authorization header on the upgrade
+        try:
+            context.principal = await self.gateway.auth.principal_for_authorization(authorization)
+        except AuthenticationError as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        return None
+
     async def process_result(self, request: Any, result: Any) -> Any:
         if not result.errors:
             return await super().process_result(request, result)
@@ -147,7 +178,18 @@ class Gateway:
             currency_code=settings.currency_code,
             pool_size=settings.database_pool_size,
         )
-        self.events = InProcessEventBus()
+        self.auth = TokenBackend(principals_from(settings), verifier_from(settings))
+        queue_size = settings.subscription_queue_size
+        self.events: InProcessEventBus = (
+            RedisEventBus(
+                # A Redis that hangs must not hold a mutation's publish for long.
+                Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=30),
+                f"{settings.redis_prefix}events",
+                queue_size,
+            )
+            if settings.redis_url
+            else InProcessEventBus(queue_size)
+        )
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         # The upstream systems configuration names, and the ports the use cases read through.
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
@@ -203,7 +245,6 @@ class Gateway:
             max_length=settings.max_document_chars,
         )
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
-        self.active_subscriptions = 0  # subscriptions (a later issue) keep this up to date
         self.response_cache: ResponseCache | None = None
         self.shared_cache: SharedResponseCache | None = None
         if settings.response_cache and self.compiled is not None:
@@ -216,7 +257,12 @@ class Gateway:
                     on_remote_change=self._changed_elsewhere,
                 )
         for topic in TOPICS:
-            self.events.listen(topic, lambda event, topic=topic: self._changed(topic, event))
+            self.events.listen(topic, partial(self._changed, topic), remote=False)
+            self.events.listen(topic, partial(self._changed_in_other_process, topic), local=False)
+
+    @property
+    def active_subscriptions(self) -> int:
+        return self.events.subscribers
 
     def _changed(self, topic: str, event: Any) -> None:
         """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
@@ -225,6 +271,15 @@ class Gateway:
         if self.shared_cache is not None:
             self.shared_cache.bump(topic)
         elif self.response_cache is not None:
+            self.response_cache.invalidate(topic)
+
+    def _changed_in_other_process(self, topic: str, event: Any) -> None:
+        """An event pushed from another process: forget the records it names here, so that a
+        subscriber reading them now reads them fresh. Nothing is bumped or published again; the
+        response caches learn it from the shared generations when there are any."""
+        if self.entity_cache is not None:
+            self.entity_cache.forget(topic, event)
+        if self.shared_cache is None and self.response_cache is not None:
             self.response_cache.invalidate(topic)
 
     def _changed_elsewhere(self, topic: str) -> None:
@@ -265,6 +320,7 @@ class Gateway:
     async def start(self) -> None:
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
+        await self.events.start()
         if self.shared_cache is not None:
             await self.shared_cache.start()
         await self.store.migrate()
@@ -289,6 +345,7 @@ class Gateway:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.shared_cache is not None:
             await self.shared_cache.stop()
+        await self.events.stop()
         await self.upstreams.aclose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -313,6 +370,10 @@ class Gateway:
              persisted.untrusted),
             ("gauge", "omnigate_active_subscriptions", "Open GraphQL subscriptions",
              self.active_subscriptions),
+            ("counter", "omnigate_subscribers_dropped", "Subscriptions ended for falling behind",
+             self.events.dropped),
+            ("counter", "omnigate_events_received", "Events received from other gateway processes",
+             self.events.received),
         ]  # fmt: skip
 
 
@@ -392,7 +453,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             Middleware(CsrfPrevention),
             Middleware(
                 AuthenticationMiddleware,
-                backend=TokenBackend(principals_from(settings), verifier_from(settings)),
+                backend=gateway.auth,
                 on_error=unauthenticated,
             ),
         ],

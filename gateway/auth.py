@@ -82,15 +82,20 @@ class TokenBackend(AuthenticationBackend):
             if principal is None or principal.kind is not PrincipalKind.PARTNER:
                 raise AuthenticationError("the API key is not valid")
             return AuthCredentials(sorted(principal.scopes)), principal
+        principal = await self.principal_for_authorization(authorization)
+        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
+        return AuthCredentials(scopes), principal
+
+    async def principal_for_authorization(self, authorization: str | None) -> Principal:
+        """Who an `Authorization` value names: the same entry of a websocket's connection_init
+        payload as of an HTTP request. AuthenticationError for a malformed or unknown one."""
         if not authorization:
-            return AuthCredentials(), ANONYMOUS
+            return ANONYMOUS
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("the Authorization header must be `Bearer <token>`")
-        principal = await self.principal_for(token)
-        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
-        return AuthCredentials(scopes), principal
+        return await self.principal_for(token)
 
     async def principal_for(self, token: str) -> Principal:
         """Whoever a bearer token names (also for a websocket's `connection_init` payload);
@@ -109,3 +114,12 @@ class TokenBackend(AuthenticationBackend):
 def unauthenticated(_conn: HTTPConnection, exc: Exception) -> Response:
     body = {"errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}]}
     return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def connection_authorization(payload: dict[str, object] | None) -> str | None:
+    """The `Authorization` entry of a connection_init payload, in any case (GraphiQL's headers
+    editor sends `{"Authorization": "Bearer ..."}`); a non-string one counts as malformed."""
+    for key, value in (payload or {}).items():
+        if key.lower() == "authorization":
+            return value if isinstance(value, str) else "malformed"
+    return None

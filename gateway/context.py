@@ -27,6 +27,7 @@ class Context:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Signs a member's token (memberLogin); None when the gateway holds no JWT secret.
     issue_member_token: Callable[[str], str] | None = None
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:

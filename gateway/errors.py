@@ -82,3 +82,10 @@ class ContractErrors(SchemaExtension):
         if result is not None and result.errors:
             request_id = getattr(self.execution_context.context, "request_id", None)
             result.errors = [contract_error(e, request_id) for e in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription (or any operation over a websocket), before it is sent."""
+        if getattr(result, "errors", None):
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = [contract_error(e, request_id) for e in result.errors]
+        yield

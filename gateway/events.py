@@ -1,7 +1,13 @@
 """The event bus: domain events fan out to whoever listens in this process.
 
 Delivery is at-most-once and never blocks the publisher: each subscriber has a bounded queue, and
-one that falls behind is dropped (its iterator ends) rather than slowing a checkout down.
+one that falls behind is dropped (its iterator ends) rather than slowing a checkout down. The
+current state is always readable by query: a client that reconnects reads it, then listens.
+
+Two kinds of consumers:
+- `listen(topic, cb)`: synchronous callbacks (cache invalidation), for events raised here and, by
+  default, for those received from other processes (`local=` / `remote=` choose).
+- `subscribe(topic)`: an async iterator per subscriber (GraphQL subscriptions).
 """
 
 from __future__ import annotations
@@ -15,23 +21,39 @@ class InProcessEventBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[Any]]] = {}
-        self._listeners: dict[str, list[Callable[[Any], None]]] = {}
+        self._listeners: dict[str, list[tuple[Callable[[Any], None], bool, bool]]] = {}
         self.published = 0
+        self.received = 0  # events from other processes (the Redis bus)
+        self.dropped = 0  # subscribers ended for falling behind
 
-    def listen(self, topic: str, callback: Callable[[Any], None]) -> None:
-        """Call `callback` synchronously for each event of `topic` (cache invalidation)."""
-        self._listeners.setdefault(topic, []).append(callback)
+    @property
+    def subscribers(self) -> int:
+        """Open `subscribe` iterators: in the served gateway, open GraphQL subscriptions."""
+        return sum(len(queues) for queues in self._subscribers.values())
+
+    def listen(
+        self, topic: str, callback: Callable[[Any], None], *, local: bool = True, remote: bool = True
+    ) -> None:
+        """Call `callback` synchronously for each event of `topic`: raised in this process
+        (`local`) and/or received from another one (`remote`)."""
+        self._listeners.setdefault(topic, []).append((callback, local, remote))
 
     async def publish(self, event: Any) -> None:
         self.published += 1
-        for callback in self._listeners.get(event.topic, ()):
-            callback(event)
+        self.deliver(event, remote=False)
+
+    def deliver(self, event: Any, *, remote: bool) -> None:
+        """Hand an event to this process's listeners and subscribers (never re-published)."""
+        for callback, local_ok, remote_ok in self._listeners.get(event.topic, ()):
+            if remote_ok if remote else local_ok:
+                callback(event)
         for queue in list(self._subscribers.get(event.topic, ())):
             if queue.qsize() < self._queue_size:
                 queue.put_nowait(event)
             else:
                 # Too far behind: end its stream (the spare slot holds the marker).
                 self._subscribers[event.topic].discard(queue)
+                self.dropped += 1
                 queue.put_nowait(_END)
 
     async def subscribe(self, topic: str) -> AsyncIterator[Any]:
@@ -42,6 +64,12 @@ class InProcessEventBus:
                 yield event
         finally:
             self._subscribers.get(topic, set()).discard(queue)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
 
 
 _END = object()

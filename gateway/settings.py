@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     entity_cache_max_entries: int = Field(default=100_000, ge=100)
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
     log_level: str = "info"
+    subscription_queue_size: int = Field(
+        default=100, ge=1, description="events a subscriber may fall behind before it is dropped"
+    )
     # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
     staff_tokens: list[StaffToken] = Field(default_factory=list)
     member_tokens: list[MemberToken] = Field(default_factory=list)

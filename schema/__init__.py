@@ -13,6 +13,7 @@ from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
 from schema.gift_cards import GiftCardMutation
 from schema.inventory import InventoryMutation
+from schema.live import Subscription
 from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
@@ -42,6 +43,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
         extensions=list(extensions),
     )

@@ -167,3 +167,20 @@ def check_member(info: Info, key: str) -> None:
     principal = _principal(info, "see this member")
     if not principal.is_member(key):
         raise Forbidden("only the member may see this")
+
+
+class CanFollowOrders(BasePermission):
+    """orderStatusChanged: members (their own orders), staff (their locations' orders; a given
+    `locationId` must be theirs) and the back office. Each event is authorized again."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "follow orders")
+        if principal.kind not in (PrincipalKind.MEMBER, PrincipalKind.STAFF) and not principal.is_back_office:
+            raise Forbidden("only members, staff and the back office follow orders")
+        if kwargs.get("location_id") is not None:
+            location_id = decode_id(kwargs["location_id"], "Location", "locationId")
+            if not principal.works_at(location_id):
+                raise Forbidden("only staff of this location follow its orders")
+        if kwargs.get("order_id") is not None:
+            return await _check_order(info, kwargs["order_id"], "orderId", "follow this order")
+        return True

@@ -1,0 +1,147 @@
+"""Subscriptions: the bus's domain events, filtered and authorized per event, pushed as the
+current record (read fresh for each event, never from a cache), over graphql-transport-ws.
+
+Delivery is at-most-once: a client that reconnects reads the current state by query first.
+A subscriber too slow to keep up is ended with SUBSCRIBER_TOO_SLOW rather than slowing the rest.
+`loyaltyChanged` waits for the members issue (there is no loyalty account yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import carts, inventory, orders
+from resolvers.errors import GatewayError, NotFound
+from resolvers.events import CartChanged, OrderStatusChanged, StockChanged
+from resolvers.loaders import Loaders
+from schema.cart import Cart, _cart_token
+from schema.ids import decode_id, decode_ids
+from schema.inventory import InventoryLevel
+from schema.orders import Order
+from schema.permissions import CanFollowOrders, may_see_order
+
+
+class SubscriberTooSlow(GatewayError):
+    code = "SUBSCRIBER_TOO_SLOW"
+
+
+class PerEvent:
+    """What one event's subscribers in this process share, made once for them all; kept for
+    the last few events only (the event is held, so its id stays its own)."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._keep = keep
+        self._made: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+
+    def __call__(self, event: Any, make: Callable[[], Any]) -> Any:
+        found = self._made.get(id(event))
+        if found is not None and found[0] is event:
+            return found[1]
+        made = make()
+        self._made[id(event)] = (event, made)
+        while len(self._made) > self._keep:
+            self._made.popitem(last=False)
+        return made
+
+
+class OneReadPerEvent(PerEvent):
+    """The read an event triggers, made once for all the subscribers of this process that
+    wait for it (a thousand tablets woken by one stock change would otherwise read the same
+    row a thousand times at once): the state read after that event, never an answer to
+    anything else."""
+
+    async def read(self, event: Any, read: Callable[[], Awaitable[Any]]) -> Any:
+        return await asyncio.shield(self(event, lambda: asyncio.ensure_future(read())))
+
+
+_stock_reads = OneReadPerEvent()
+_loaders = PerEvent()
+
+
+async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
+    """The topic's events, each with fresh loaders on the context: what the pushed record and
+    its fields read is current, not what an earlier event (or the socket's first query) saw.
+    The subscribers of one event share its loaders (they hold records by id, nothing of who
+    asks), so their reads batch together."""
+    context = info.context
+    async for event in context.events.subscribe(topic):
+        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
+        yield event
+    # The bus ends a stream only when its subscriber fell too far behind.
+    raise SubscriberTooSlow("this subscription fell too far behind and was ended; read the "
+                            "current state by query, then subscribe again")  # fmt: skip
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Stock levels as they change, of the given variants and/or locations."
+    )
+    async def stock_changed(
+        self,
+        info: Info,
+        variant_ids: list[strawberry.ID] | None = None,
+        location_ids: list[strawberry.ID] | None = None,
+    ) -> AsyncGenerator[InventoryLevel, None]:
+        variants = set(decode_ids(variant_ids, "ProductVariant", "variantIds") or ())
+        locations = set(decode_ids(location_ids, "Location", "locationIds") or ())
+        async for event in _events(info, StockChanged.topic):
+            if not isinstance(event, StockChanged):
+                continue
+            if (variants and event.variant_id not in variants) or (
+                locations and event.location_id not in locations
+            ):
+                continue
+            found = await _stock_reads.read(
+                event, partial(inventory.levels_of, info.context, event.variant_id, [event.location_id])
+            )
+            if found:
+                yield found[0]  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="Orders as their status moves: a member's own, or a staff member's "
+        "locations' (one order, or one location's).",
+        permission_classes=[CanFollowOrders],
+    )
+    async def order_status_changed(
+        self,
+        info: Info,
+        order_id: strawberry.ID | None = None,
+        location_id: strawberry.ID | None = None,
+    ) -> AsyncGenerator[Order, None]:
+        wanted_order = None if order_id is None else decode_id(order_id, "Order", "orderId")
+        wanted_location = None if location_id is None else decode_id(location_id, "Location", "locationId")
+        principal = info.context.principal
+        async for event in _events(info, OrderStatusChanged.topic):
+            if not isinstance(event, OrderStatusChanged):
+                continue
+            if wanted_order is not None and event.order_id != wanted_order:
+                continue
+            if wanted_location is not None and wanted_location not in event.location_ids:
+                continue
+            if not principal.may_see_order(event.member_id, set(event.location_ids)):
+                continue  # a cheap first look; the record decides below
+            found = await orders.order(info.context, event.order_id)
+            if found is not None and await may_see_order(info, found):
+                yield found  # type: ignore[misc]
+
+    @strawberry.subscription(description="A cart as it changes (lines, holds, checkout), by its secret id.")
+    async def cart_changed(self, info: Info, cart_id: strawberry.ID) -> AsyncGenerator[Cart, None]:
+        token = _cart_token(cart_id)
+        found = await carts.cart(info.context, token)
+        if found is None:
+            raise NotFound("no cart has this id", field="cartId")
+        async for event in _events(info, CartChanged.topic):
+            if not isinstance(event, CartChanged) or event.cart_id != found.id:
+                continue
+            current = await carts.cart(info.context, token)
+            if current is None:
+                return  # expired: nothing more will change
+            yield current  # type: ignore[misc]
