@@ -3,7 +3,7 @@ current record (read fresh for each event, never from a cache), over graphql-tra
 
 Delivery is at-most-once: a client that reconnects reads the current state by query first.
 A subscriber too slow to keep up is ended with SUBSCRIBER_TOO_SLOW rather than slowing the rest.
-`loyaltyChanged` waits for the members issue (there is no loyalty account yet).
+`loyaltyChanged` is the signed-in member's own account, nobody else's.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import carts, inventory, orders
+from resolvers import carts, inventory, loyalty, orders
 from resolvers.errors import GatewayError, NotFound
-from resolvers.events import CartChanged, OrderStatusChanged, StockChanged
+from resolvers.events import CartChanged, LoyaltyChanged, OrderStatusChanged, StockChanged
 from resolvers.loaders import Loaders
 from schema.cart import Cart, _cart_token
 from schema.ids import decode_id, decode_ids
 from schema.inventory import InventoryLevel
+from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
-from schema.permissions import CanFollowOrders, may_see_order
+from schema.permissions import CanFollowOrders, IsMember, may_see_order
 
 
 class SubscriberTooSlow(GatewayError):
@@ -145,3 +146,13 @@ class Subscription:
             if current is None:
                 return  # expired: nothing more will change
             yield current  # type: ignore[misc]
+
+    @strawberry.subscription(
+        description="The signed-in member's points and tier as they change, on any channel.",
+        permission_classes=[IsMember],
+    )
+    async def loyalty_changed(self, info: Info) -> AsyncGenerator[LoyaltyAccount, None]:
+        member_id = info.context.principal.member_id
+        async for event in _events(info, LoyaltyChanged.topic):
+            if isinstance(event, LoyaltyChanged) and event.member_id == member_id:
+                yield await loyalty.account(info.context, member_id)  # type: ignore[misc]

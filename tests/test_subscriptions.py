@@ -181,3 +181,34 @@ async def test_sigterm_closes_the_subscribers_sockets(served: Served):
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 30)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+
+
+LOYALTY = "subscription { loyaltyChanged { points tier } }"
+
+
+async def test_loyalty_changes_reach_only_their_member(served: Served):
+    from tests.commerce import STORE_SALE, gid, variant_id
+
+    async def till_sale(member: str, quantity: int) -> None:
+        sale = {"input": {
+            "locationId": location_id(SEATTLE), "idempotencyKey": f"till-{member}",
+            "memberId": gid("Member", member),
+            "lines": [{"variantId": variant_id(VARIANT), "quantity": quantity}],
+        }}  # fmt: skip
+        payload = (await served.data(STORE_SALE, sale, **served.as_staff(SEATTLE)))["storeSaleRecord"]
+        assert payload["userErrors"] == []
+
+    async with served.client("test-member-m1") as ana, served.client("test-member-m2") as ben:
+        for_ana, for_ben = first(ana, LOYALTY), first(ben, LOYALTY)
+        await served.until_subscribed(2)
+        await till_sale("m1", 1)
+        ana_points = (await asyncio.wait_for(for_ana, 30))["loyaltyChanged"]["points"]
+        assert ana_points > 0
+        await till_sale("m2", 3)
+        # Ben's first push is his own account after his own sale, never Ana's.
+        ben_points = (await asyncio.wait_for(for_ben, 30))["loyaltyChanged"]["points"]
+        assert ben_points > ana_points
+    async with served.client() as anonymous:
+        with pytest.raises(TransportQueryError) as refused:
+            await asyncio.wait_for(first(anonymous, LOYALTY), 30)
+    assert [e["extensions"]["code"] for e in refused.value.errors or []] == ["UNAUTHENTICATED"]
