@@ -1,9 +1,11 @@
-"""The floor: the listing's rows and response, with no GraphQL in between.
+"""The floors: the listing's response with no GraphQL in between, one plain Starlette app.
 
-A plain Starlette app reading the same rows as the gateway (products page by id, their variants,
-those variants' inventory levels, the locations those levels name) with SQLAlchemy async Core in
-4 queries, and answering the gateway's exact JSON. `POST /orjson` serializes with orjson,
-`POST /json` with the standard library (Starlette's JSONResponse). Run it as
+`POST /static/orjson` and `POST /static/json` answer the listing's response data, built once at
+start from the database and serialized per request with `orjson.dumps` / the standard library
+(Starlette's JSONResponse): the plain-JSON limit, the reference of every ratio. `POST /db/orjson`
+and `POST /db/json` read the same rows as the gateway on every request (products page by id, their
+variants, those variants' inventory levels, the locations those levels name) with SQLAlchemy async
+Core in 4 queries, and answer the gateway's exact JSON. Run it as
 `python -m bench.baseline --port N --database PATH` (uvicorn, one worker, like `omnigate serve`).
 """
 
@@ -132,31 +134,46 @@ def build_response(rows: Rows, currency: str = "USD") -> dict[str, Any]:
 
 def create_app(database_url: str) -> Starlette:
     engine: AsyncEngine = create_async_engine(database_url)
+    static: dict[str, Any] = {}  # the listing's response, read once in the lifespan
 
-    async def listing(request: Request) -> dict[str, Any]:
+    async def from_db(request: Request) -> dict[str, Any]:
         orjson.loads(await request.body())  # read and parse the request like any JSON endpoint
         async with engine.connect() as conn:
             return build_response(await fetch_rows(conn))
 
-    async def with_orjson(request: Request) -> Response:
-        return Response(orjson.dumps(await listing(request)), media_type="application/json")
+    async def from_memory(request: Request) -> dict[str, Any]:
+        orjson.loads(await request.body())
+        return static
 
-    async def with_json(request: Request) -> Response:
-        return JSONResponse(await listing(request))
+    async def db_orjson(request: Request) -> Response:
+        return Response(orjson.dumps(await from_db(request)), media_type="application/json")
+
+    async def db_json(request: Request) -> Response:
+        return JSONResponse(await from_db(request))
+
+    async def static_orjson(request: Request) -> Response:
+        return Response(orjson.dumps(await from_memory(request)), media_type="application/json")
+
+    async def static_json(request: Request) -> Response:
+        return JSONResponse(await from_memory(request))
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with engine.connect() as conn:
+            static.update(build_response(await fetch_rows(conn)))
         try:
             yield
         finally:
             await engine.dispose()
 
     routes = [
-        Route("/orjson", with_orjson, methods=["POST"]),
-        Route("/json", with_json, methods=["POST"]),
+        Route("/static/orjson", static_orjson, methods=["POST"]),
+        Route("/static/json", static_json, methods=["POST"]),
+        Route("/db/orjson", db_orjson, methods=["POST"]),
+        Route("/db/json", db_json, methods=["POST"]),
         Route("/healthz", healthz),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -4,27 +4,24 @@ layer, GraphQL execution, serialization; and how many SQL statements one request
 from __future__ import annotations
 
 import json
-import statistics
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-from starlette.authentication import AuthCredentials
-from starlette.requests import Request
 
+from bench import execution
 from bench.baseline import build_response, fetch_rows
+from bench.harness import app, context_factory, interleaved_ms, median_ms, median_ms_sync
 from bench.listing import PAGE_SIZE, gateway_variants, listing_body, listing_query
-from gateway.app import GatewayGraphQL, create_app
-from gateway.settings import Settings
 from resolvers import catalog, inventory, locations
 from resolvers.pagination import PageArgs
-from resolvers.principal import ANONYMOUS
 
 JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+PAGE_SIZES = (5, PAGE_SIZE, 200)  # statements per request must not grow with the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,49 +29,19 @@ class Step:
     name: str
     ms: float | None
     note: str = ""
+    key: str = ""  # for the targets table: sql, data_layer, compiled, orjson, request
 
 
 @dataclass(frozen=True, slots=True)
 class InProcess:
     runs: int
-    statements: dict[str, int]  # which request -> SQL statements it sent
+    statements: dict[str, dict[int, int]]  # variant -> page size -> SQL statements per request
     steps: list[Step]
+    execution: execution.Execution | None = None
+    work: str = "gateway-nocache"  # the variant the breakdown steps ran on
 
-
-async def _median_ms(runs: int, fn: Callable[[], Awaitable[Any]]) -> float:
-    await fn()  # once unmeasured: pools, caches and lazy imports warm up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
-def _median_ms_sync(runs: int, fn: Callable[[], Any]) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
-
-
-def _request(app: Any) -> Request:
-    # What the middlewares leave in the scope of an anonymous POST /graphql.
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/graphql",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json")],
-        "app": app,
-        "user": ANONYMOUS,
-        "auth": AuthCredentials(),
-        "state": {"request_id": "bench-in-process"},
-    }
-    return Request(scope)
+    def ms(self, key: str) -> float | None:
+        return next((s.ms for s in self.steps if s.key == key), None)
 
 
 async def _data_layer(ctx: Any) -> None:
@@ -86,19 +53,11 @@ async def _data_layer(ctx: Any) -> None:
     await locations.locations_of_levels(ctx, [lv for per_variant in levels for lv in per_variant])
 
 
-async def _optional(name: str, runs: int, fn: Callable[[], Awaitable[Any]]) -> Step:
-    # The gateway changes under this bench: a step that no longer fits is reported, not fatal.
-    try:
-        return Step(name, await _median_ms(runs, fn))
-    except Exception as exc:
-        return Step(name, None, f"n/a: {type(exc).__name__}: {exc}")
-
-
-async def _over_asgi(app: Any, runs: int, label: str) -> tuple[dict[str, int], float]:
-    """Statements per request (page of 5 and of 50), and the whole request's time, through the app's
-    own /graphql endpoint (whichever path it takes), minus the network."""
-    store = app.state.gateway.store
-    transport = httpx.ASGITransport(app=app)
+@asynccontextmanager
+async def _client(asgi_app: Any) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+    """POST the listing through the app's own /graphql endpoint (whichever path it takes),
+    minus the network."""
+    transport = httpx.ASGITransport(app=asgi_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
 
         async def post(first: int = PAGE_SIZE, check: bool = False) -> None:
@@ -106,45 +65,47 @@ async def _over_asgi(app: Any, runs: int, label: str) -> tuple[dict[str, int], f
             if check and (answer.status_code != 200 or "errors" in answer.json()):
                 raise RuntimeError(f"gateway answered {answer.status_code}: {answer.text[:500]}")
 
-        statements = {}
-        for first in (5, PAGE_SIZE):
-            await post(first, check=True)  # warm: plans, caches and pools for this page size
-            before = store.statements
-            await post(first)
-            statements[f"{label}, first: {first}"] = store.statements - before
-        return statements, await _median_ms(runs, post)
+        yield post
 
 
-def _app(data_dir: Path, settings: dict[str, str]) -> Any:
-    options: dict[str, Any] = {"data_dir": data_dir, "seed_demo": False, "log_level": "warning", **settings}
-    return create_app(Settings(**options))
+async def _statements(asgi_app: Any, post: Callable[..., Awaitable[None]]) -> dict[int, int]:
+    """SQL statements of a repeat request (plans, caches and pools warm) for each page size."""
+    store = asgi_app.state.gateway.store
+    statements = {}
+    for first in PAGE_SIZES:
+        await post(first, check=True)
+        before = store.statements
+        await post(first)
+        statements[first] = store.statements - before
+    return statements
 
 
-async def _variants_over_asgi(data_dir: Path, runs: int, done: str) -> tuple[dict[str, int], list[Step]]:
+async def _variants_over_asgi(data_dir: Path, runs: int, done: str) -> tuple[dict[str, Any], list[Step]]:
     """The whole request and its statements for the other variants of the gateway (with caches)."""
-    statements: dict[str, int] = {}
+    statements: dict[str, Any] = {}
     steps = []
     for name, settings in gateway_variants().items():
         if name in (done, "gateway-standard"):
             continue  # measured in `measure` (the standard executor by schema.execute)
-        app = _app(data_dir, settings)
-        async with app.router.lifespan_context(app):
-            counted, ms = await _over_asgi(app, runs, name)
-        statements |= counted
+        asgi_app = app(data_dir, settings)
+        async with asgi_app.router.lifespan_context(asgi_app), _client(asgi_app) as post:
+            statements[name] = await _statements(asgi_app, post)
+            ms = await median_ms(runs, post)
         steps.append(Step(f"whole POST /graphql through the ASGI app ({name})", ms))
     return statements, steps
+
+
+def _step(name: str, value: float | str, key: str = "") -> Step:
+    return Step(name, value, "", key) if isinstance(value, float) else Step(name, None, value, key)
 
 
 async def measure(data_dir: Path, runs: int) -> InProcess:
     # Every step does the work: the gateway's caches, if any, are off (measured on their own at the end).
     work = "gateway-nocache" if "gateway-nocache" in gateway_variants() else "gateway"
-    app = _app(data_dir, gateway_variants()[work])
-    gateway = app.state.gateway
-    view = GatewayGraphQL(gateway)  # its get_context builds the Context each request gets
+    asgi_app = app(data_dir, gateway_variants()[work])
+    gateway = asgi_app.state.gateway
+    context = context_factory(asgi_app)
     query = listing_query()
-
-    async def context() -> Any:
-        return await view.get_context(_request(app), None)
 
     async def raw_sql() -> Any:
         async with gateway.store.engine.connect() as conn:
@@ -159,48 +120,51 @@ async def measure(data_dir: Path, runs: int) -> InProcess:
             raise RuntimeError(f"listing query failed: {result.errors}")
         return result.data
 
-    async with app.router.lifespan_context(app):
-        statements, asgi_ms = await _over_asgi(app, runs, work)
+    async def compiled() -> Any:
+        return await execution.compiled_data(gateway, query, await context())
+
+    async with asgi_app.router.lifespan_context(asgi_app), _client(asgi_app) as post:
+        counted = await _statements(asgi_app, post)
         rows = await raw_sql()
         data = await execute()
         if {"data": data} != build_response(rows):
             raise SystemExit("bench: ABORT: the gateway's data differs from the baseline's (in process)")
+        try:
+            same = await compiled() == data
+        except Exception:
+            same = True  # not in this version: interleaved_ms reports why
+        # The parts of one request, taking turns so that their shares of the whole hold.
+        parts = await interleaved_ms(
+            runs, {"sql": raw_sql, "data": data_layer, "compiled": compiled, "request": post}
+        )
+        compiled_step = _step(
+            "compiled executor (gateway.compiled, includes the SQL)", parts["compiled"], "compiled"
+        )
+        if not same:
+            compiled_step = Step(compiled_step.name, None, "its data DIFFERS from schema.execute's")
         steps = [
-            Step("4 SQL queries alone (SQLAlchemy Core rows)", await _median_ms(runs, raw_sql)),
+            _step("4 SQL queries alone (SQLAlchemy Core rows)", parts["sql"], "sql"),
             Step(
                 "hand-written response dict from those rows",
-                _median_ms_sync(runs, lambda: build_response(rows)),
+                median_ms_sync(runs, lambda: build_response(rows)),
             ),
-            await _optional("gateway data layer: use cases + DataLoaders -> records", runs, data_layer),
-            await _compiled_step(gateway, query, context, data, runs),
-            Step("schema.execute (strawberry, includes the SQL)", await _median_ms(runs, execute)),
-            Step("orjson.dumps of the result", _median_ms_sync(runs * 10, lambda: orjson.dumps(data))),
-            Step("json.dumps of the result", _median_ms_sync(runs * 10, lambda: json.dumps(data))),
-            Step(f"whole POST /graphql through the ASGI app ({work})", asgi_ms),
+            _step("gateway data layer: use cases + DataLoaders -> records", parts["data"], "data"),
+            compiled_step,
+            Step("schema.execute (strawberry, includes the SQL)", await median_ms(runs, execute)),
+            Step(
+                "orjson.dumps of the result",
+                median_ms_sync(runs * 10, lambda: orjson.dumps(data)),
+                "",
+                "orjson",
+            ),
+            Step("json.dumps of the result", median_ms_sync(runs * 10, lambda: json.dumps(data))),
+            _step(f"whole POST /graphql through the ASGI app ({work})", parts["request"], "request"),
         ]
-    cached_statements, cached_steps = await _variants_over_asgi(data_dir, runs, work)
-    return InProcess(runs=runs, statements=statements | cached_statements, steps=steps + cached_steps)
-
-
-async def _compiled_step(
-    gateway: Any, query: str, context: Callable[[], Awaitable[Any]], data: Any, runs: int
-) -> Step:
-    """The gateway's compiled executor, when this version has one."""
-    name = "compiled executor (gateway.compiled, includes the SQL)"
-    compiled, documents = getattr(gateway, "compiled", None), getattr(gateway, "documents", None)
-    if compiled is None or documents is None:
-        return Step(name, None, "n/a: not in this version or switched off")
-    node = documents.get(query).node
-
-    async def run() -> Any:
-        answer = await compiled.execute(node, None, None, await context())
-        if answer is None:
-            raise RuntimeError("it fell back to the standard executor")
-        return getattr(answer, "data", answer)  # newer versions wrap the data in a result
-
-    try:
-        if await run() != data:
-            return Step(name, None, "its data DIFFERS from schema.execute's")
-    except Exception as exc:
-        return Step(name, None, f"n/a: {type(exc).__name__}: {exc}")
-    return await _optional(name, runs, run)
+    statements, cached_steps = await _variants_over_asgi(data_dir, runs, work)
+    return InProcess(
+        runs=runs,
+        statements={work: counted, **statements},
+        steps=steps + cached_steps,
+        execution=await execution.measure(data_dir, runs),
+        work=work,
+    )

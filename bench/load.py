@@ -77,12 +77,16 @@ class Wrk:
             f"--timeout {self.timeout_s}s, POST with a Lua script"
         )
 
-    def run(self, url: str, body: bytes, seconds: float) -> LoadResult:
-        script = self.script_dir / "listing.lua"
+    def run(
+        self, url: str, body: bytes, seconds: float, connections: int | None = None, name: str = "listing"
+    ) -> LoadResult:
+        script = self.script_dir / f"{name}.lua"
         script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text(_WRK_SCRIPT % body.decode())
+        connections = connections or self.connections
+        threads = min(self.threads, connections)  # wrk wants at least one connection per thread
         argv = [
-            self.path, f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds:g}s",
+            self.path, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s",
             "--timeout", f"{self.timeout_s}s", "-s", str(script), url,
         ]  # fmt: skip
         done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120, check=False)
@@ -113,13 +117,15 @@ class PyLoad:
     def describe(self, seconds: float) -> str:
         return f"{self.version}: -c{self.connections} -d{seconds:g}s, keep-alive POST"
 
-    def run(self, url: str, body: bytes, seconds: float) -> LoadResult:
-        body_file = self.script_dir / "listing.json"
+    def run(
+        self, url: str, body: bytes, seconds: float, connections: int | None = None, name: str = "listing"
+    ) -> LoadResult:
+        body_file = self.script_dir / f"{name}.json"
         body_file.parent.mkdir(parents=True, exist_ok=True)
         body_file.write_bytes(body)
         argv = [
             sys.executable, "-m", "bench.pyload", "--url", url, "--body-file", str(body_file),
-            "--connections", str(self.connections), "--seconds", str(seconds),
+            "--connections", str(connections or self.connections), "--seconds", str(seconds),
         ]  # fmt: skip
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=seconds + 120, check=False)
         if done.returncode != 0:

@@ -1,24 +1,25 @@
-"""The table on the terminal and bench/RESULTS.md: what was run, where, and what it gave."""
+"""The tables on the terminal and bench/RESULTS.md: what was run, where, and what it gave."""
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
-import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.inprocess import InProcess
-from bench.listing import ROOT
 from bench.load import LoadResult
+from bench.machine import machine
+from bench.productpage import PageLatency
 
-REFERENCE = "baseline-orjson"  # every ratio is against this server, measured in the same run
+REFERENCE = "baseline-static-orjson"  # every ratio is against this server, measured in the same round
+DB_REFERENCE = "baseline-db-orjson"  # the same floor reading the database every request
 ROUGH_BELOW = 50  # answers per round under which a req/s figure is mostly quantization
 
 # The prose at the top of RESULTS.md: how to run, what is measured (kept as Markdown, not code).
 HEADER = Path(__file__).with_name("results_header.md")
+
+Table = tuple[str, list[str], list[list[str]]]  # title, columns, rows
 
 
 @dataclass
@@ -38,69 +39,22 @@ class Measured:
     def errors(self) -> int:
         return sum(r.errors for r in self.rounds)
 
-
-def machine() -> str:
-    model = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cpus = len(os.sched_getaffinity(0))  # what `nproc` says
-    return f"{cpus} cpus ({model}), Python {platform.python_version()}, {platform.system()}"
-
-
-def commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
-
-    head = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    return head + ("+dirty" if git("status", "--porcelain").strip() else "")
+    def ratio(self, reference: Measured | None) -> float | None:
+        """Median over rounds of req/s relative to the reference's in the same round: the two ran
+        a minute apart at most, so a machine getting busier or quieter mostly cancels out."""
+        if reference is None:
+            return None
+        pairs = zip(self.rounds, reference.rounds, strict=True)
+        ratios = [a.requests_per_s / b.requests_per_s for a, b in pairs if b.requests_per_s > 0]
+        return statistics.median(ratios) if ratios else None
 
 
 def ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def _ratio(server: Measured, reference: Measured | None) -> str:
-    """Median over rounds of req/s relative to the reference's req/s in the same round: the two ran
-    a minute apart at most, so a machine getting busier or quieter mostly cancels out."""
-    if reference is None:
-        return "-"
-    pairs = zip(server.rounds, reference.rounds, strict=True)
-    ratios = [a.requests_per_s / b.requests_per_s for a, b in pairs if b.requests_per_s > 0]
-    return f"{statistics.median(ratios):.3f}" if ratios else "-"
-
-
-def _http_rows(servers: list[Measured]) -> list[list[str]]:
-    reference = next((s for s in servers if s.name == REFERENCE), None)
-    rows = []
-    for s in servers:
-        rounds = ", ".join(f"{r.requests_per_s:.1f}" for r in s.rounds)
-        rows.append(
-            [s.name, f"{s.rps:.1f}", rounds, ms(s.percentile("p50_ms")), ms(s.percentile("p99_ms")),
-             _ratio(s, reference), str(s.errors)]
-        )  # fmt: skip
-    return rows
-
-
-HTTP_COLUMNS = ["server", "req/s (median)", "each round", "p50 ms", "p99 ms", f"x {REFERENCE}", "errors"]
-
-
-def _markdown_table(columns: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
-def _text_table(columns: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(x) for x in column) for column in zip(columns, *rows, strict=True)]
-    return ["  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)) for row in [columns, *rows]]
-
-
-def _in_process_rows(inproc: InProcess) -> list[list[str]]:
-    return [[step.name, ms(step.ms), step.note] for step in inproc.steps]
+def fmt_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
 @dataclass
@@ -114,6 +68,14 @@ class Run:
     load_before: str
     load_after: str = ""
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    product_page: list[PageLatency] = field(default_factory=list)
+    page_tool: str = ""
+    notes: list[str] = field(default_factory=list)  # peers skipped and the like
+    targets: list[list[str]] = field(default_factory=list)  # bench.targets fills these
+    duration_s: float = 0.0
+
+    def server(self, name: str) -> Measured | None:
+        return next((s for s in self.servers if s.name == name), None)
 
     def facts(self) -> list[str]:
         return [
@@ -122,63 +84,111 @@ class Run:
             f"Load average (1, 5, 15 min) before / after: {self.load_before} / {self.load_after}"
             " (other work on the machine shows here)",
             f"Commit: {self.version}",
-            f"Load: {self.tool}",
+            f"Load, listing: {self.tool}",
+            f"Load, product page: {self.page_tool or 'not run'}",
+            f"Duration of the whole run: {self.duration_s / 60:.1f} min",
         ]
 
     def warnings(self) -> list[str]:
-        notes = []
+        notes = list(self.notes)
         rough = sorted({s.name for s in self.servers for r in s.rounds if r.requests < ROUGH_BELOW})
         if rough:
             notes.append(
                 f"{', '.join(rough)}: fewer than {ROUGH_BELOW} answers in some round, so a rough "
                 "figure (answers arrive in batches of --connections); a longer --seconds helps."
             )
-        if any(s.errors for s in self.servers):
+        if any(s.errors for s in self.servers) or any(p.errors for p in self.product_page):
             notes.append("Some requests failed (socket errors, timeouts or non-2xx): see the errors column.")
         return notes
 
 
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
+def _http(run: Run) -> Table:
+    reference, db = run.server(REFERENCE), run.server(DB_REFERENCE)
+    rows = [
+        [s.name, f"{s.rps:.1f}", ", ".join(f"{r.requests_per_s:.1f}" for r in s.rounds),
+         ms(s.percentile("p50_ms")), ms(s.percentile("p99_ms")), fmt_ratio(s.ratio(reference)),
+         fmt_ratio(s.ratio(db)), str(s.errors)]
+        for s in run.servers
+    ]  # fmt: skip
+    columns = ["server", "req/s (median)", "each round", "p50 ms", "p99 ms", f"x {REFERENCE}",
+               f"x {DB_REFERENCE}", "errors"]  # fmt: skip
+    return "Listing over HTTP", columns, rows
 
 
-def _statements(inproc: InProcess) -> list[list[str]]:
-    return [[label, str(count)] for label, count in inproc.statements.items()]
+def _product_page(run: Run) -> Table:
+    rows = [
+        [p.server, str(p.clients), f"{p.median('requests_per_s') or 0:.1f}", ms(p.median("p50_ms")),
+         ms(p.median("p99_ms")), ", ".join(ms(r.p99_ms) for r in p.rounds), str(p.errors)]
+        for p in run.product_page
+    ]  # fmt: skip
+    columns = ["server", "clients", "req/s", "p50 ms", "p99 ms", "p99 each round", "errors"]
+    return "Product page over HTTP (one gateway worker; medians over rounds)", columns, rows
+
+
+def _statements(inproc: InProcess) -> Table:
+    sizes = sorted({size for counts in inproc.statements.values() for size in counts})
+    rows = [
+        [name, *(str(counts.get(size, "-")) for size in sizes)] for name, counts in inproc.statements.items()
+    ]
+    title = "SQL statements per listing request (a repeat request, in process)"
+    return title, ["gateway variant", *(f"first: {size}" for size in sizes)], rows
+
+
+def _sql(count: int | None) -> str:
+    return f"{count if count is not None else '?'} SQL statement(s) per execution"
+
+
+def _execution(inproc: InProcess) -> Table:
+    e = inproc.execution
+    title = "In-process execution of the listing document, entity cache warm (median of each)"
+    if e is None or e.compiled_ms is None:
+        return title, ["executor", "ms", "note"], [["-", "-", e.note if e else "not measured"]]
+    core = "graphql-core `execute`, same schema and document"
+    slower = f"graphql-core takes {1 / e.ratio:.1f}x as long" if e.ratio else ""
+    rows = [
+        ["gateway compiled executor", ms(e.compiled_ms), _sql(e.statements.get("compiled"))],
+        [core, ms(e.graphql_core_ms), _sql(e.statements.get("graphql-core"))],
+        ["gateway / graphql-core", fmt_ratio(e.ratio), slower],
+    ]
+    return title, ["executor", "ms", "note"], rows
+
+
+def _breakdown(inproc: InProcess) -> Table:
+    rows = [[step.name, ms(step.ms), step.note] for step in inproc.steps]
+    title = f"In process, no HTTP (median of {inproc.runs} runs; serialization: of 10x as many)"
+    return title, ["step", "ms", "note"], rows
+
+
+def tables(run: Run) -> list[Table]:
+    found = [("Targets of the issue", ["target", "measured", "status"], run.targets)] if run.targets else []
+    found += [_http(run)]
+    if run.product_page:
+        found.append(_product_page(run))
+    return [*found, _statements(run.inproc), _execution(run.inproc), _breakdown(run.inproc)]
+
+
+def _markdown_table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _text_table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(x) for x in column) for column in zip(columns, *rows, strict=True)]
+    return ["  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)) for row in [columns, *rows]]
 
 
 def print_summary(run: Run) -> None:
-    print("\n" + "\n".join(run.facts()) + "\n")
-    print("\n".join(_text_table(HTTP_COLUMNS, _http_rows(run.servers))))
+    print("\n" + "\n".join(run.facts()))
+    for title, columns, rows in tables(run):
+        print(f"\n{title}:\n" + "\n".join(_text_table(columns, rows)))
     for note in run.warnings():
         print(f"note: {note}")
-    print("\n" + "\n".join(_text_table(["listing request", "SQL statements"], _statements(run.inproc))))
-    print(f"\nin process, median of {run.inproc.runs} runs:")
-    print("\n".join(_text_table(["step", "ms", "note"], _in_process_rows(run.inproc))))
 
 
 def write_markdown(path: Path, run: Run) -> None:
-    lines = [
-        HEADER.read_text(),
-        "## Latest run",
-        "",
-        *(f"- {fact}" for fact in run.facts()),
-        "",
-        "### Over HTTP",
-        "",
-        *_markdown_table(HTTP_COLUMNS, _http_rows(run.servers)),
-        *(f"\n{note}" for note in run.warnings()),
-        "",
-        "### SQL statements per request (listing query)",
-        "",
-        *_markdown_table(["listing request", "SQL statements"], _statements(run.inproc)),
-        "",
-        f"### In process, no HTTP (median of {run.inproc.runs} runs; serialization: of 10x as many)",
-        "",
-        *_markdown_table(["step", "ms", "note"], _in_process_rows(run.inproc)),
-        "",
-    ]
+    lines = [HEADER.read_text(), "## Latest run", "", *(f"- {fact}" for fact in run.facts())]
+    lines += [f"\n{note}" for note in run.warnings()]
+    for title, columns, rows in tables(run):
+        lines += ["", f"### {title}", "", *_markdown_table(columns, rows)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join([*lines, ""]))

@@ -1,5 +1,6 @@
 """The processes under test: a fresh database, then the gateway and the baseline, each one uvicorn
-worker on its own loopback port, in its own process group so that nothing outlives the bench."""
+worker, and the Node peers, one process each; every one on its own loopback port, in its own
+process group so that nothing outlives the bench."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    ready_body: bytes | None = None  # None: GET /healthz; else POST this to /graphql
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -79,8 +81,12 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            probe: str | urllib.request.Request = self.url("/healthz")
+            if self.ready_body is not None:
+                headers = {"Content-Type": "application/json"}
+                probe = urllib.request.Request(self.url("/graphql"), data=self.ready_body, headers=headers)
             try:
-                with urllib.request.urlopen(self.url("/healthz"), timeout=2) as answer:
+                with urllib.request.urlopen(probe, timeout=2) as answer:
                     if answer.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -142,7 +148,9 @@ class Servers:
             quiet = 0 if busy else quiet + 1
             before = now
 
-    def start(self, name: str, argv: list[str], env: dict[str, str], port: int) -> Server:
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, ready_body: bytes | None = None
+    ) -> Server:
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -154,7 +162,7 @@ class Servers:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: Ctrl-C reaches us, and we stop it
             )
-        server = Server(name, port, process, log_path)
+        server = Server(name, port, process, log_path, ready_body)
         self.started.append(server)
         return server
 
@@ -173,3 +181,9 @@ class Servers:
         port = free_port()
         argv = [sys.executable, "-m", "bench.baseline", "--port", str(port), "--database", str(database)]
         return self.start("baseline", argv, clean_env(), port)
+
+    def peer(self, name: str, argv: list[str], port: int) -> Server:
+        """A Node peer (bench.node_peers builds its argv), run as one would deploy it; no APOLLO_*
+        variable reaches it, so nothing reports anywhere."""
+        env = {k: v for k, v in clean_env(NODE_ENV="production").items() if not k.startswith("APOLLO_")}
+        return self.start(name, argv, env, port, ready_body=b'{"query":"{ __typename }"}')
