@@ -87,17 +87,7 @@ class ReadModelSync:
                 changed = await self._read_model.apply_stock(name, await stock.stock_changes(since))
                 report.levels_changed = len(changed)
                 for level in changed:
-                    await self._events.publish(
-                        StockChanged(
-                            variant_id=level.variant_id,
-                            location_id=level.location_id,
-                            on_hand=level.on_hand,
-                            reserved=level.reserved,
-                            available=level.available,
-                            reason="SYNC",
-                            occurred_at=level.updated_at,
-                        )
-                    )
+                    await self._events.publish(StockChanged.of(level, "SYNC"))
         return report
 
     async def run_forever(self, interval: float) -> None:

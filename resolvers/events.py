@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from adapters.records import InventoryLevelRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,19 @@ class StockChanged:
     occurred_at: datetime
 
     topic = "stock"
+
+    @classmethod
+    def of(cls, level: InventoryLevelRecord, reason: str) -> StockChanged:
+        """The event for a level as it stands after a committed change."""
+        return cls(
+            variant_id=level.variant_id,
+            location_id=level.location_id,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=level.available,
+            reason=reason,
+            occurred_at=level.updated_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,14 +153,4 @@ async def stock_moved(
     """After a committed change: forget cached stock and tell the bus about each level."""
     for level in levels:
         ctx.loaders.inventory_levels_by_variant_id.clear(level.variant_id)
-        await ctx.events.publish(
-            StockChanged(
-                variant_id=level.variant_id,
-                location_id=level.location_id,
-                on_hand=level.on_hand,
-                reserved=level.reserved,
-                available=level.available,
-                reason=reason,
-                occurred_at=level.updated_at,
-            )
-        )
+        await ctx.events.publish(StockChanged.of(level, reason))
