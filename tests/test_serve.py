@@ -1,48 +1,19 @@
 """`omnigate` as a user runs it: a real uvicorn process on the embedded default."""
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-OMNIGATE = [sys.executable, "-c", "from gateway.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import OMNIGATE, serving
 
 
 @pytest.fixture
 def served(tmp_path: Path):
-    port = free_port()
-    env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path / "data"), "GATEWAY_LOG_LEVEL": "warning"}
-    env.pop("GATEWAY_DATABASE_URL", None)
-    proc = subprocess.Popen([*OMNIGATE, "serve", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "the gateway exited during start-up"
-            assert time.monotonic() < deadline, "the gateway did not start in 60 s"
-            time.sleep(0.2)
+    with serving(tmp_path / "data") as base:
         yield base, tmp_path / "data"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
 
 
 def test_first_start_creates_and_seeds_the_embedded_database(served):
