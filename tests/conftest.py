@@ -128,7 +128,20 @@ async def database_url(templates: SqliteTemplates | PostgresTemplates) -> str:
     return await templates.clone()
 
 
-class Api:
+class Callers:
+    """Request headers that sign in as each kind of caller the test settings know."""
+
+    def as_integration(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
+
+    def as_staff(self, location_id: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer test-staff-{location_id}"}
+
+    def as_member(self, member_id: str = "m1") -> dict[str, str]:
+        return {"Authorization": f"Bearer test-member-{member_id}"}
+
+
+class Api(Callers):
     """The gateway over HTTP (in-process ASGI), plus a view of its store for assertions."""
 
     def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
@@ -164,15 +177,6 @@ class Api:
         body = await self.gql(query, variables)
         assert body.get("errors"), body
         return [e["extensions"]["code"] for e in body["errors"]]
-
-    def as_integration(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
-
-    def as_staff(self, location_id: int) -> dict[str, str]:
-        return {"Authorization": f"Bearer test-staff-{location_id}"}
-
-    def as_member(self, member_id: str = "m1") -> dict[str, str]:
-        return {"Authorization": f"Bearer test-member-{member_id}"}
 
     def advance(self, **delta: float) -> None:
         """Move the gateway's clock forward (holds, carts and checkouts expire by it)."""

@@ -16,11 +16,11 @@ import httpx
 from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.conftest import INTEGRATION_TOKEN, MEMBER_TOKENS, STAFF_TOKENS
+from tests.conftest import INTEGRATION_TOKEN, MEMBER_TOKENS, STAFF_TOKENS, Callers
 from tests.servers import OMNIGATE, free_port
 
 
-class Served:
+class Served(Callers):
     """One gateway process; `data` posts GraphQL over HTTP (the tests/commerce.py helpers take it)."""
 
     def __init__(self, port: int, proc: asyncio.subprocess.Process) -> None:
@@ -40,15 +40,6 @@ class Served:
         body = await self.gql(query, variables, **headers)
         assert "errors" not in body, body
         return body["data"]
-
-    def as_integration(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
-
-    def as_staff(self, location_id: int) -> dict[str, str]:
-        return {"Authorization": f"Bearer test-staff-{location_id}"}
-
-    def as_member(self, member_id: str = "m1") -> dict[str, str]:
-        return {"Authorization": f"Bearer test-member-{member_id}"}
 
     def client(self, token: str | None = None, subprotocol: str = "graphql-transport-ws") -> Client:
         """A `gql` websocket client; the token goes in connection_init, as GraphiQL sends it."""
