@@ -37,7 +37,7 @@ from adapters.ports import (
 )
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
-from adapters.store.order_rows import apply_effect, lock_order, order_from_row
+from adapters.store.order_rows import apply_effect, lock_order, order_from_row, settle_order_status
 from adapters.store.tables import (
     cart_lines,
     carts,
@@ -133,9 +133,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         # The cart row is locked now (cart changes lock it too): its lines are what they are.
         current = frozenset(
             (r.id, r.variant_id, r.quantity, FulfillmentMode(r.mode), r.location_id)
-            for r in await conn.execute(
-                sa.select(cart_lines).where(cart_lines.c.cart_id == draft.cart_id)
-            )
+            for r in await conn.execute(sa.select(cart_lines).where(cart_lines.c.cart_id == draft.cart_id))
         )
         if current != draft.cart_lines:
             raise Refused("CART_CHANGED", "the cart changed during checkout; review it and retry")
@@ -166,9 +164,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         held[index] = min(hold.quantity, line.quantity)
         if hold.quantity > line.quantity:  # never: a hold is at most its line; be safe anyway
             key = (hold.variant_id, hold.location_id)
-            levels.append(
-                await stock_moves.unreserve(conn, key, hold.quantity - line.quantity, now)
-            )
+            levels.append(await stock_moves.unreserve(conn, key, hold.quantity - line.quantity, now))
         await conn.execute(
             sa.update(reservations)
             .where(reservations.c.id == hold.id)
@@ -276,9 +272,7 @@ class _LineWriter:
             ends = [
                 ln.hold_expires_at
                 for ln in self.draft.lines
-                if ln.mode is line.mode
-                and ln.candidates == (location_id,)
-                and ln.hold_expires_at is not None
+                if ln.mode is line.mode and ln.candidates == (location_id,) and ln.hold_expires_at is not None
             ]
             self.fulfillments[group] = await self.conn.scalar(
                 sa.insert(order_fulfillments)
@@ -322,30 +316,19 @@ async def confirm(
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         return Placed(order_from_row(order), [])  # a racing call confirmed it already
     fulfillments = list(
-        await conn.execute(
-            sa.select(order_fulfillments).where(order_fulfillments.c.order_id == order_id)
-        )
+        await conn.execute(sa.select(order_fulfillments).where(order_fulfillments.c.order_id == order_id))
     )
     line_ids = sa.select(order_lines.c.id).where(order_lines.c.order_id == order_id)
     # Paid: the cart's holds are the order's now.
     await conn.execute(
-        sa.update(reservations)
-        .where(reservations.c.order_line_id.in_(line_ids))
-        .values(cart_line_id=None)
+        sa.update(reservations).where(reservations.c.order_line_id.in_(line_ids)).values(cart_line_id=None)
     )
     levels: list[InventoryLevelRecord] = []
     for f in fulfillments:
         effect = initial[FulfillmentMode(f.mode)][1]
         levels += await apply_effect(conn, f.id, effect, order_id, actor, now)
-    status = status_rule([FulfillmentStatus(f.status) for f in fulfillments])
-    row = (
-        await conn.execute(
-            sa.update(orders)
-            .where(orders.c.id == order_id)
-            .values(status=status.value, updated_at=now)
-            .returning(*orders.c)
-        )
-    ).one()
+    statuses = [FulfillmentStatus(f.status) for f in fulfillments]
+    status, row = await settle_order_status(conn, order_id, statuses, status_rule, now)
     history = [OrderStatus.PLACED] + ([status] if status is not OrderStatus.PLACED else [])
     await conn.execute(
         sa.insert(order_status_changes),
@@ -376,9 +359,7 @@ async def confirm(
             .values(status=CartStatus.COMPLETED.value, updated_at=now)
         )
     await conn.execute(
-        sa.update(idempotency_keys)
-        .where(idempotency_keys.c.order_id == order_id)
-        .values(status=COMPLETED)
+        sa.update(idempotency_keys).where(idempotency_keys.c.order_id == order_id).values(status=COMPLETED)
     )
     return Placed(order_from_row(row), stock_moves.latest(levels))
 
@@ -402,9 +383,7 @@ async def abandon(
         .where(reservations.c.cart_line_id.is_not(None))
         .values(order_line_id=None, expires_at=hold_until)
     )
-    levels = await stock_moves.release_reservations(
-        conn, reservations.c.order_line_id.in_(line_ids), now
-    )
+    levels = await stock_moves.release_reservations(conn, reservations.c.order_line_id.in_(line_ids), now)
     if order.cart_id is not None:
         await conn.execute(
             sa.update(carts)
@@ -434,9 +413,7 @@ async def find_attempt(conn: Any, scope: str, key: str) -> CheckoutAttempt | Non
 
 async def forget_attempt(conn: Any, scope: str, key: str) -> None:
     await conn.execute(
-        sa.delete(idempotency_keys).where(
-            idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-        )
+        sa.delete(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
     )
 
 

@@ -128,11 +128,26 @@ def return_line_from_row(row: Any) -> ReturnLineRecord:
     )
 
 
+async def settle_order_status(
+    conn: Any, order_id: int, fulfillments: list[FulfillmentStatus], rule: Any, now: datetime
+) -> tuple[OrderStatus, Any]:
+    """The order's status as its fulfillments' statuses make it (by the retailer's rule),
+    written; returns it with the order's row."""
+    status = rule(fulfillments)
+    row = (
+        await conn.execute(
+            sa.update(orders)
+            .where(orders.c.id == order_id)
+            .values(status=status.value, updated_at=now)
+            .returning(*orders.c)
+        )
+    ).one()
+    return status, row
+
+
 async def lock_order(conn: Any, order_id: int) -> Any:
     """The order row, locked: its transitions, returns and confirmation run one at a time."""
-    row = (
-        await conn.execute(sa.select(orders).where(orders.c.id == order_id).with_for_update())
-    ).first()
+    row = (await conn.execute(sa.select(orders).where(orders.c.id == order_id).with_for_update())).first()
     if row is None:
         raise Refused("ORDER_NOT_FOUND", "no such order")
     return row
@@ -146,9 +161,7 @@ async def apply_effect(
         return []
     line_ids = sa.select(order_lines.c.id).where(order_lines.c.fulfillment_id == fulfillment_id)
     if effect is StockEffect.RELEASE:
-        return await stock_moves.release_reservations(
-            conn, reservations.c.order_line_id.in_(line_ids), now
-        )
+        return await stock_moves.release_reservations(conn, reservations.c.order_line_id.in_(line_ids), now)
     held = reservations.c
     rows = list(
         await conn.execute(
@@ -159,16 +172,12 @@ async def apply_effect(
     )
     moves = []
     for row in sorted(rows, key=lambda r: (r.variant_id, r.location_id)):
-        level = await stock_moves.ship_out(
-            conn, (row.variant_id, row.location_id), row.quantity, now
-        )
+        level = await stock_moves.ship_out(conn, (row.variant_id, row.location_id), row.quantity, now)
         if level is None:
             raise Refused(
                 "INSUFFICIENT_STOCK",
                 "the location counts fewer units on hand than this fulfillment holds; recount it",
             )
         moves.append((level, -row.quantity))
-    await stock_moves.record(
-        conn, moves, InventoryReason.SALE, f"order:{order_number(order_id)}", actor, now
-    )
+    await stock_moves.record(conn, moves, InventoryReason.SALE, f"order:{order_number(order_id)}", actor, now)
     return [level for level, _ in moves]

@@ -48,6 +48,7 @@ from adapters.store.order_rows import (
     payment_from_row,
     return_from_row,
     return_line_from_row,
+    settle_order_status,
     status_change_from_row,
 )
 from adapters.store.tables import (
@@ -119,9 +120,7 @@ class StoreOrders:
         )
         return [line_from_row(r) for r in await self._rows(stmt)]
 
-    async def status_changes_by_order_ids(
-        self, order_ids: Sequence[int]
-    ) -> list[StatusChangeRecord]:
+    async def status_changes_by_order_ids(self, order_ids: Sequence[int]) -> list[StatusChangeRecord]:
         stmt = (
             sa.select(order_status_changes)
             .where(order_status_changes.c.order_id.in_(order_ids))
@@ -177,9 +176,7 @@ class StoreOrders:
         now: datetime,
     ) -> list[InventoryLevelRecord]:
         return await self._store.write(
-            lambda conn: checkout.abandon(
-                conn, order_id, error_code, error_message, hold_until, now
-            )
+            lambda conn: checkout.abandon(conn, order_id, error_code, error_message, hold_until, now)
         )
 
     async def forget_attempt(self, scope: str, key: str) -> None:
@@ -229,18 +226,8 @@ class StoreOrders:
                     .values(status=change.to_status.value, updated_at=now)
                 )
                 statuses[change.fulfillment_id] = change.to_status
-                levels += await apply_effect(
-                    conn, change.fulfillment_id, change.effect, order_id, actor, now
-                )
-            status = status_rule(list(statuses.values()))
-            row = (
-                await conn.execute(
-                    sa.update(orders)
-                    .where(orders.c.id == order_id)
-                    .values(status=status.value, updated_at=now)
-                    .returning(*orders.c)
-                )
-            ).one()
+                levels += await apply_effect(conn, change.fulfillment_id, change.effect, order_id, actor, now)
+            status, row = await settle_order_status(conn, order_id, list(statuses.values()), status_rule, now)
             await conn.execute(
                 sa.insert(order_status_changes),
                 [
