@@ -58,6 +58,7 @@ from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.sweeper import sweep_every
+from gateway.text import NulInLiterals, NulInVariables
 from gateway.tracing import Tracing
 from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
@@ -164,6 +165,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses lone surrogates ("\ud800"), which json.loads lets through into
+        # arguments, where no database can store them and no error message can be encoded.
+        return orjson.loads(data)
+
 
 class Gateway:
     """What lives as long as the process: settings, the store, the upstreams, the event bus,
@@ -227,6 +233,7 @@ class Gateway:
         extensions: list[Any] = [
             ContractErrors,
             lambda: DocumentCache(self.documents),
+            NulInVariables,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
         self.schema = build_schema(extensions=extensions)
@@ -240,6 +247,7 @@ class Gateway:
         self.schema.extensions = tuple(extensions)  # the protections needed the built schema
         self.documents = Documents(
             self.schema._schema,
+            rules=[NulInLiterals],
             limit_rules=self.protections.rules(),
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,

@@ -25,6 +25,7 @@ from gateway.documents import Documents
 from gateway.persisted import SEEN_KEY as UNTRUSTED
 from gateway.response_cache import CachedResponse, ResponseCache
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.text import nul_in_variables
 
 if TYPE_CHECKING:
     from gateway.app import GatewayGraphQL, Protections
@@ -258,6 +259,8 @@ class GraphQLEndpoint:
         if not isinstance(query, str | None) or not isinstance(variables, dict | None):
             return None
         if not isinstance(operation_name, str | None) or not isinstance(extensions, dict | None):
+            return None
+        if nul_in_variables(variables) is not None:
             return None
         protections = self.protections
         if protections is not None:

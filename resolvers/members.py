@@ -4,7 +4,7 @@ hold it), and signing in with a password kept at the gateway."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so an answer takes as long either way.
 _DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+# The longest text each profile field takes: what the gateway's members table keeps (a CRM's
+# fields are rarely longer); an address is kept whole, its fields as long as a location's.
+PROFILE_LENGTHS = {"firstName": 120, "lastName": 120, "phone": 40}
+ADDRESS_LENGTHS = {"address1": 255, "address2": 255, "city": 120, "province": 120, "provinceCode": 8,
+                   "zip": 20, "country": 120, "countryCode": 2, "phone": 40}  # fmt: skip
+MAX_ADDRESSES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +74,31 @@ async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResu
     return MemberResult(await member(ctx, found[0]), [])
 
 
+def _too_long(path: list[str], value: str | None, limit: int) -> list[UserError]:
+    if value is None or len(value) <= limit:
+        return []
+    return [UserError(path, f"at most {limit} characters", "INVALID")]
+
+
+def _profile_errors(changes: MemberChanges) -> list[UserError]:
+    given = {"firstName": changes.first_name, "lastName": changes.last_name, "phone": changes.phone}
+    errors = [e for name, v in given.items() for e in _too_long(["input", name], v, PROFILE_LENGTHS[name])]
+    addresses = changes.addresses or ()
+    if len(addresses) > MAX_ADDRESSES:
+        errors.append(UserError(["input", "addresses"], f"at most {MAX_ADDRESSES} addresses", "INVALID"))
+    for index, address in enumerate(addresses):
+        # astuple gives the record's fields in the order ADDRESS_LENGTHS names them
+        for (name, limit), value in zip(ADDRESS_LENGTHS.items(), astuple(address), strict=True):
+            errors += _too_long(["input", "addresses", str(index), name], value, limit)
+    return errors
+
+
 async def update_profile(ctx: ResolverContext, changes: MemberChanges) -> MemberResult:
     member_id = ctx.principal.member_id
     assert member_id is not None, "a member principal (schema/permissions.py)"
+    errors = _profile_errors(changes)
+    if errors:
+        return MemberResult(None, errors)
     if changes.preferred_location_id is not None:
         location = await ctx.loaders.location_by_id.load(changes.preferred_location_id)
         if location is None:

@@ -42,10 +42,13 @@ def need_node_tools() -> None:
 
 
 @contextmanager
-def serving(data_dir: Path, **env: str) -> Iterator[str]:
+def serving(data_dir: Path, database_url: str | None = None, **env: str) -> Iterator[str]:
+    """`omnigate serve` on the embedded SQLite in `data_dir`, or on `database_url`."""
     port = free_port()
     environment = {**os.environ, "GATEWAY_DATA_DIR": str(data_dir), "GATEWAY_LOG_LEVEL": "warning", **env}
     environment.pop("GATEWAY_DATABASE_URL", None)
+    if database_url is not None:
+        environment["GATEWAY_DATABASE_URL"] = database_url
     proc = subprocess.Popen([*OMNIGATE, "serve", "--port", str(port)], env=environment)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -17,6 +17,7 @@ from adapters.records import (
     StockChange,
 )
 from adapters.store.tables import (
+    MAX_QUANTITY,
     inventory_adjustments,
     inventory_levels,
     keys_in_range,
@@ -87,6 +88,10 @@ class StoreInventory:
                 if after < 0:
                     raise StockRejected(
                         index, "NEGATIVE_ON_HAND", f"on hand would be {after}; it has {before}"
+                    )
+                if after > MAX_QUANTITY:
+                    raise StockRejected(
+                        index, "INVALID", f"on hand would be {after}; at most {MAX_QUANTITY} is kept"
                     )
                 on_hand[key] = after
                 ledger.append(

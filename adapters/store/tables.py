@@ -29,6 +29,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 MAX_KEY = 2**31 - 1  # primary keys are 32-bit integers on every backend
+MAX_QUANTITY = 2**31 - 1  # so are stock quantities (PostgreSQL refuses a larger one)
 
 
 def keys_in_range(keys: Any) -> list[int]:
