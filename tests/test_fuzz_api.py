@@ -1,6 +1,7 @@
 """Generated bad input (issue 11): schemathesis sends every query and mutation of the gateway's
 schema, with generated arguments and selections, to a real `omnigate serve` on the embedded demo
-database, as an anonymous caller and as a signed-in member.
+database, as an anonymous caller and as a signed-in member (and, for the operations only they
+may run, as staff and as the stock integration).
 
 schemathesis's default GraphQL check counts every error that is not a validation error as a
 server failure, including the contract's intended `BAD_USER_INPUT` and `NOT_FOUND`; it is
@@ -47,6 +48,15 @@ SEED = 20261130
 EXAMPLES = int(os.environ.get("OMNIGATE_FUZZ_EXAMPLES", "20"))
 ALLOWED_CODES = CODES - {"INTERNAL"}
 MEMBER = {"Authorization": f"Bearer {MEMBER_TOKENS[0]['token']}"}
+# Staff of every demo location, and the integration that posts stock: the back-office callers,
+# for the operations only they get past authorization in.
+STAFF_TOKEN, INTEGRATION_TOKEN = "fuzz-staff", "fuzz-integration"
+STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+INTEGRATION = {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
+STAFF_OPERATIONS = [
+    "Query.order", "Query.node", "Mutation.fulfillmentUpdateStatus", "Mutation.orderCancel",
+    "Mutation.storeSaleRecord", "Mutation.returnCreate", "Mutation.giftCardIssue",
+]  # fmt: skip
 
 # The GraphQL response format (GraphQL spec, "Response"): an object of data / errors /
 # extensions only; errors a non-empty list of {message, locations, path, extensions}; no `data`
@@ -196,7 +206,13 @@ def live_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "postgresql":
         templates = request.getfixturevalue("postgresql_templates")
         database_url = asyncio.run(templates.clone())
-    env = {"GATEWAY_MEMBER_TOKENS": json.dumps(MEMBER_TOKENS), "GATEWAY_DEV": "true"}
+    staff = [{"token": STAFF_TOKEN, "subject": "staff:fuzz", "location_ids": list(range(1, 11))}]
+    env = {
+        "GATEWAY_MEMBER_TOKENS": json.dumps(MEMBER_TOKENS),
+        "GATEWAY_STAFF_TOKENS": json.dumps(staff),
+        "GATEWAY_INTEGRATION_TOKEN": INTEGRATION_TOKEN,
+        "GATEWAY_DEV": "true",
+    }
     with serving(data_dir, database_url, GATEWAY_SEED_DEMO="true", **env) as base:
         harvested = _harvest(base)
         ID_POOL.extend(harvested)
@@ -234,6 +250,16 @@ def test_anonymous_caller_gets_contract_answers(case: Any, live_gateway: Live) -
 @schema.parametrize()
 def test_member_gets_contract_answers(case: Any, live_gateway: Live) -> None:
     call(case, live_gateway, "member", MEMBER)
+
+
+@schema.include(name=STAFF_OPERATIONS).parametrize()
+def test_staff_get_contract_answers(case: Any, live_gateway: Live) -> None:
+    call(case, live_gateway, "staff", STAFF)
+
+
+@schema.include(name=["Mutation.inventoryAdjust"]).parametrize()
+def test_the_stock_integration_gets_contract_answers(case: Any, live_gateway: Live) -> None:
+    call(case, live_gateway, "integration", INTEGRATION)
 
 
 class _Answer:
