@@ -360,6 +360,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--held", type=int, default=100, help="subscriptions held open")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument(
+        "--setting", action="append", default=[], metavar="NAME=VALUE",
+        help="a gateway setting for this run, e.g. response_cache=false (GATEWAY_RESPONSE_CACHE)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     work = ROOT / "bench" / ".work" / "soak"
@@ -367,8 +371,9 @@ def main(argv: list[str] | None = None) -> None:
     prepare_database(data_dir)
     load_before, began, revision = load_average(), datetime.now(UTC), commit()
     with Servers(work / "logs") as servers:
+        settings = dict(s.split("=", 1) for s in args.setting)
         server = servers.gateway(
-            "gateway", data_dir, integration_token=TOKEN, reservation_sweep_seconds="30"
+            "gateway", data_dir, integration_token=TOKEN, reservation_sweep_seconds="30", **settings
         )
         server.wait_ready()
         catalog = load_catalog(server)
@@ -384,7 +389,8 @@ def main(argv: list[str] | None = None) -> None:
         f"`python -m bench.soak --minutes {args.minutes:g}`: one gateway process (one uvicorn worker, "
         f"the embedded SQLite demo), {args.clients} HTTP clients (browse 70%, cart 20%, checkout 5%, "
         f"subscription connect/disconnect 5%, every other one abrupt) and {args.held} subscriptions held "
-        f"open, a tenth replaced every {args.interval:g} s; the client runs on the same 2 cores.",
+        f"open, a tenth replaced every {args.interval:g} s; the client runs on the same 2 cores."
+        + (f" Settings: {', '.join(args.setting)}." if args.setting else ""),
         f"Run {began:%Y-%m-%d %H:%M} UTC, commit {revision}, {machine()}; "
         f"load average {load_before} before, {load_average()} after (a shared machine).",
         "",
