@@ -91,15 +91,27 @@ class CachedCatalog:
         self.products = _Entries(ttl, max_entries)
         self.variants_of = _Entries(ttl, max_entries)
         self.variants = _Entries(ttl, max_entries * 4)
+        # Pages of the listing by (ordering, window, filter): a category page read by every
+        # shopper is one SQL statement per TTL, not one per request. A filter on stock
+        # (`availableAt`) changes with every sale: those pages always go to the source.
+        self.pages = _Entries(ttl, max_entries)
+        self.handles = _Entries(ttl, max_entries)  # a product page is asked for by handle
 
     def forget_all(self) -> None:
-        for entries in (self.products, self.variants_of, self.variants):
+        for entries in (self.products, self.variants_of, self.variants, self.pages, self.handles):
             entries.forget()
 
     async def product_page(
         self, sort_key: ProductSortKey, page: KeysetPage, where: ProductFilter
     ) -> list[ProductRecord]:
-        return await self._inner.product_page(sort_key, page, where)
+        if where.available_at:
+            return await self._inner.product_page(sort_key, page, where)
+
+        async def fetch(keys: list[Any]) -> dict[Any, list[ProductRecord]]:
+            return {keys[0]: await self._inner.product_page(sort_key, page, where)}
+
+        [rows] = await self.pages.read_through([(sort_key, page, where)], fetch, empty=[])
+        return rows
 
     async def products_by_ids(self, ids: Sequence[int]) -> list[ProductRecord]:
         async def fetch(keys: list[int]) -> dict[int, ProductRecord]:
@@ -108,7 +120,10 @@ class CachedCatalog:
         return [p for p in await self.products.read_through(ids, fetch) if p is not None]
 
     async def products_by_handles(self, handles: Sequence[str]) -> list[ProductRecord]:
-        return await self._inner.products_by_handles(handles)
+        async def fetch(keys: list[str]) -> dict[str, ProductRecord]:
+            return {p.handle: p for p in await self._inner.products_by_handles(keys)}
+
+        return [p for p in await self.handles.read_through(handles, fetch) if p is not None]
 
     async def variants_by_product_ids(self, product_ids: Sequence[int]) -> list[VariantRecord]:
         async def fetch(keys: list[int]) -> dict[int, list[VariantRecord]]:
