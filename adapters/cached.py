@@ -41,13 +41,16 @@ _MISSING = object()
 
 
 class _Entries:
-    """An LRU of id -> value with a TTL and a change counter."""
+    """An LRU of id -> value with a TTL and a change counter; simultaneous misses share a read."""
 
     def __init__(self, ttl: float, max_entries: int) -> None:
         self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._ttl = ttl
         self._max = max_entries
         self.changes = 0
+        # key -> the read under way that will bring it: when entries expire under load, the
+        # requests that miss at once wait for one read instead of each reading the same rows.
+        self._reading: dict[Any, asyncio.Future[dict[Any, Any]]] = {}
 
     def get(self, key: Any, now: float) -> Any:
         found = self._data.get(key)
@@ -65,9 +68,11 @@ class _Entries:
         self.changes += 1
         if keys is None:
             self._data.clear()
+            self._reading.clear()  # a read under way may predate the change: nobody joins it now
         else:
             for key in keys:
                 self._data.pop(key, None)
+                self._reading.pop(key, None)
 
     async def read_through(
         self, keys: Sequence[K], fetch: Callable[[list[K]], Awaitable[dict[K, V]]], empty: Any = None
@@ -77,12 +82,56 @@ class _Entries:
         missing = list(dict.fromkeys(k for k, v in zip(keys, values, strict=True) if v is _MISSING))
         if not missing:
             return values
-        changes = self.changes
-        fetched = await fetch(missing)
-        if changes == self.changes:
-            for key in missing:
-                self.put(key, fetched.get(key, empty), now)
+        reading = self._reading
+        joined: dict[asyncio.Future[dict[Any, Any]], list[K]] = {}
+        mine = []
+        for key in missing:
+            under_way = reading.get(key)
+            if under_way is None:
+                mine.append(key)
+            else:
+                joined.setdefault(under_way, []).append(key)
+        fetched: dict[K, V] = {}
+        if mine:
+            fetched.update(await self._read(mine, fetch, now, empty))
+        for under_way, their_keys in joined.items():
+            fetched.update(await _join(under_way, their_keys, fetch))
         return [fetched.get(k, empty) if v is _MISSING else v for k, v in zip(keys, values, strict=True)]
+
+    async def _read(
+        self, keys: list[K], fetch: Callable[[list[K]], Awaitable[dict[K, V]]], now: float, empty: Any
+    ) -> dict[K, V]:
+        future: asyncio.Future[dict[Any, Any]] = asyncio.get_running_loop().create_future()
+        for key in keys:
+            self._reading[key] = future
+        changes = self.changes
+        try:
+            fetched = await fetch(keys)
+        except BaseException:
+            future.cancel()  # those who joined read for themselves
+            raise
+        finally:
+            for key in keys:
+                if self._reading.get(key) is future:
+                    del self._reading[key]
+        future.set_result(fetched)
+        if changes == self.changes:
+            for key in keys:
+                self.put(key, fetched.get(key, empty), now)
+        return fetched
+
+
+Fetch = Callable[[list[K]], Awaitable[dict[K, V]]]
+
+
+async def _join(under_way: asyncio.Future[dict[Any, Any]], keys: list[K], fetch: Fetch[K, V]) -> dict[K, V]:
+    """The values of `keys` from a read another request started; if that read failed, our own."""
+    try:
+        return await asyncio.shield(under_way)
+    except asyncio.CancelledError:
+        if not under_way.cancelled():
+            raise  # this request was cancelled, not the read
+    return await fetch(keys)
 
 
 class CachedCatalog:

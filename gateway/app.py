@@ -50,6 +50,7 @@ from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.freshness import Freshness
+from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.protections import Protections
@@ -417,6 +418,8 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        if settings.gc_freeze:
+            freeze_startup_heap()
         try:
             yield
         finally:

@@ -17,6 +17,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from gateway.app import create_app
 
+    if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
+        settings = settings.model_copy(update={"gc_freeze": True})
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,

@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.compiled._codegen import Fallback
 from gateway.compiled._plan import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
+from resolvers.loaders import WHOLE_LEVELS
 
 __all__ = ["Fallback", "Runner"]
 
@@ -37,7 +38,12 @@ class Runner:
 
     async def run(self, plan: SelectionPlan) -> dict[str, Any]:
         data = plan.make(None)
-        await self.fill(plan, [None], [data])
+        # Each batch call asks for a whole level: the loaders need not wait for more keys.
+        whole_levels = WHOLE_LEVELS.set(True)
+        try:
+            await self.fill(plan, [None], [data])
+        finally:
+            WHOLE_LEVELS.reset(whole_levels)
         return data
 
     async def fill(self, plan: SelectionPlan, parents: list[Any], out: list[dict[str, Any]]) -> None:
