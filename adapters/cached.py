@@ -175,14 +175,18 @@ class CachedCatalog:
         return [p for p in await self.handles.read_through(handles, fetch) if p is not None]
 
     async def variants_by_product_ids(self, product_ids: Sequence[int]) -> list[VariantRecord]:
+        return [v for variants in await self.variants_per_product(product_ids) for v in variants]
+
+    async def variants_per_product(self, product_ids: Sequence[int]) -> list[list[VariantRecord]]:
+        """The variants of each product, in the order of `product_ids` (shared lists: read only)."""
+
         async def fetch(keys: list[int]) -> dict[int, list[VariantRecord]]:
             grouped: dict[int, list[VariantRecord]] = {k: [] for k in keys}
             for v in await self._inner.variants_by_product_ids(keys):
                 grouped[v.product_id].append(v)
             return grouped
 
-        lists = await self.variants_of.read_through(product_ids, fetch, empty=[])
-        return [v for variants in lists for v in variants]
+        return await self.variants_of.read_through(product_ids, fetch, empty=[])
 
     async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]:
         async def fetch(keys: list[int]) -> dict[int, VariantRecord]:
@@ -245,14 +249,18 @@ class CachedInventory:
         self.levels.forget()
 
     async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
+        return [level for levels in await self.levels_per_variant(variant_ids) for level in levels]
+
+    async def levels_per_variant(self, variant_ids: Sequence[int]) -> list[list[InventoryLevelRecord]]:
+        """The stock of each variant, in the order of `variant_ids` (shared lists: read only)."""
+
         async def fetch(keys: list[int]) -> dict[int, list[InventoryLevelRecord]]:
             grouped: dict[int, list[InventoryLevelRecord]] = {k: [] for k in keys}
             for level in await self._inner.levels_by_variant_ids(keys):
                 grouped[level.variant_id].append(level)
             return grouped
 
-        lists = await self.levels.read_through(variant_ids, fetch, empty=[])
-        return [level for levels in lists for level in levels]
+        return await self.levels.read_through(variant_ids, fetch, empty=[])
 
     async def adjust(
         self, changes: Sequence[StockChange], reason: InventoryReason, reference: str | None, actor: str

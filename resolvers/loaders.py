@@ -142,8 +142,12 @@ class VariantsByProductIdLoader(Loader[int, list[VariantRecord]]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._catalog = upstreams.catalog
+        # The entity cache keeps variants per product: no flattening and grouping again.
+        self._grouped = getattr(upstreams.catalog, "variants_per_product", None)
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[VariantRecord]]:
+        if self._grouped is not None:
+            return await self._grouped(keys)
         rows = await self._catalog.variants_by_product_ids(keys)
         return many_per_key(keys, rows, lambda v: v.product_id)
 
@@ -161,8 +165,11 @@ class InventoryLevelsByVariantIdLoader(Loader[int, list[InventoryLevelRecord]]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._inventory = upstreams.inventory
+        self._grouped = getattr(upstreams.inventory, "levels_per_variant", None)  # the entity cache
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[InventoryLevelRecord]]:
+        if self._grouped is not None:
+            return await self._grouped(keys)
         rows = await self._inventory.levels_by_variant_ids(keys)
         return many_per_key(keys, rows, lambda level: level.variant_id)
 

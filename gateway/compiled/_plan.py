@@ -109,8 +109,28 @@ def _leaf_serializer(gtype: Any) -> Callable[[Any], Any] | None:
             return _float
         return gtype.serialize
     if isinstance(gtype, GraphQLEnumType):
-        return gtype.serialize
+        return _enum_serializer(gtype)
     return None
+
+
+def _enum_serializer(gtype: GraphQLEnumType) -> Callable[[Any], Any]:
+    """The name of each member of the Python enum behind a strawberry enum, looked up rather
+    than searched for; anything else goes to the type's own serializer."""
+    serialize = gtype.serialize
+    wrapped = getattr(gtype, "wrapped_cls", None)
+    if wrapped is None:
+        return serialize
+    names = {}
+    for member in wrapped:
+        found = [name for name, value in gtype.values.items() if value.value == member.value]
+        if len(found) == 1:
+            names[member] = found[0]
+
+    def enum_name(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return serialize(value) if name is None else name
+
+    return enum_name
 
 
 def _condition_holds(node: Any, variables: dict[str, Any]) -> bool:
