@@ -71,7 +71,7 @@ class PaymentInput:
 
     @property
     def uses_points(self) -> bool:
-        return self.method is PaymentMethod.LOYALTY_POINTS or bool(self.loyalty_points)
+        return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
 
 
 @dataclass(frozen=True, slots=True)

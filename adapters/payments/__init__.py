@@ -34,21 +34,6 @@ class CardProvider(Protocol):
 
     async def charge(self, request: ChargeRequest) -> Charge: ...
 
-    async def spendable(self, request: ChargeRequest) -> int | None:
-        if request.method is PaymentMethod.GIFT_CARD:
-            balance = await self.gift_cards.balance(request.gift_card_code or "")
-            if balance is None:
-                raise PaymentDeclined("unknown_gift_card", "no gift card has this code")
-            taken = await self.gift_cards.charged(request.idempotency_key)
-            return min(balance + taken, request.amount_minor)
-        if request.method is PaymentMethod.LOYALTY_POINTS:
-            if self.loyalty is None or request.member_id is None:
-                return 0
-            balances = dict(await self.loyalty.balances([request.member_id]))
-            taken = await self.loyalty.spent(f"payment:{request.idempotency_key}")
-            return max(min(balances.get(request.member_id, 0) + taken, request.amount_minor), 0)
-        return None
-
     async def void(self, idempotency_key: str) -> None: ...
 
     async def refund(self, request: RefundRequest) -> str: ...
@@ -96,6 +81,21 @@ class Payments:
             request.currency_code,
             PaymentStatus.PENDING,
         )
+
+    async def spendable(self, request: ChargeRequest) -> int | None:
+        if request.method is PaymentMethod.GIFT_CARD:
+            balance = await self.gift_cards.balance(request.gift_card_code or "")
+            if balance is None:
+                raise PaymentDeclined("unknown_gift_card", "no gift card has this code")
+            taken = await self.gift_cards.charged(request.idempotency_key)
+            return min(balance + taken, request.amount_minor)
+        if request.method is PaymentMethod.LOYALTY_POINTS:
+            if self.loyalty is None or request.member_id is None:
+                return 0
+            balances = dict(await self.loyalty.balances([request.member_id]))
+            taken = await self.loyalty.spent(f"payment:{request.idempotency_key}")
+            return max(min(balances.get(request.member_id, 0) + taken, request.amount_minor), 0)
+        return None
 
     async def void(self, idempotency_key: str) -> None:
         await self.cards.void(idempotency_key)
