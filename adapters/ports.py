@@ -6,7 +6,7 @@ resolver's DataLoader maps one GraphQL level to one upstream round trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -538,6 +538,17 @@ class MemberDirectory(Protocol):
     async def update_member(self, key: str, changes: MemberChanges, now: datetime) -> MemberRecord | None:
         """The member's profile edited (None: no such member)."""
         ...
+
+
+class GatewayProfiles(Protocol):
+    """Profile fields the gateway keeps for members a CRM holds (adapters/profiles.py)."""
+
+    async def profiles_of(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Member key -> the gateway-kept fields (`phone`, `preferred_location_id`,
+        `marketing_consent`) of the members that have a row."""
+        ...
+
+    async def save_profile(self, key: str, values: Mapping[str, Any], now: datetime) -> None: ...
 
 
 class LoyaltyLedger(Protocol):
