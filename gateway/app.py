@@ -32,6 +32,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
+from adapters.profiles import ProfileOwners
 from adapters.store import Store, open_store
 from gateway import graphiql
 from gateway.auth import (
@@ -212,7 +213,7 @@ class Gateway:
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
-            members=members.members if members else self.store.members,
+            members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
