@@ -10,6 +10,8 @@ does for JavaScript: no per-field dispatch where a field is a plain read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
 
 class Fallback(Exception):
     """The compiled path cannot produce this response; the standard executor must."""
+
+
+def has_none(values: Any) -> bool:
+    """`None in values` by identity: `in` calls each record's dataclass __eq__ (Python code)."""
+    return any(map(is_, values, repeat(None)))
 
 
 def _leaf_list(values: Any, leaf: Callable[[Any], Any] | None, item_non_null: bool, key: str) -> list[Any]:
@@ -31,7 +38,7 @@ def _leaf_list(values: Any, leaf: Callable[[Any], Any] | None, item_non_null: bo
 def _object_list(
     values: Any, make: Callable[[Any], dict[str, Any]], item_non_null: bool, key: str
 ) -> list[Any]:
-    if None in values:
+    if has_none(values):
         if item_non_null:
             raise Fallback(key)
         return [None if x is None else make(x) for x in values]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.compiled._codegen import Fallback
+from gateway.compiled._codegen import Fallback, has_none
 from gateway.compiled._plan import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
 from resolvers.loaders import WHOLE_LEVELS
 
@@ -109,7 +109,7 @@ class Runner:
                     self.branches.append(_PRIVATE)
                 d[key] = None
             elif f.is_list:
-                if single is not None and None not in v:  # the usual list: each item built, no lookups
+                if single is not None and not has_none(v):  # the usual list: each item built, no lookups
                     d[key] = items = [make(item) for item in v]
                     children += v
                     child_out += items
