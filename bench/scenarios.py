@@ -9,6 +9,7 @@ the rest of the run goes on.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ class Scenario:
     quick: tuple[str, ...]  # arguments for --quick
     full: tuple[str, ...]
     timeout_s: float
+    headline: str = ""  # a regular expression for the lines of the output the targets table shows
+    label: str = ""  # what the columns of those lines are
 
 
 SCENARIOS = (
@@ -44,6 +47,8 @@ SCENARIOS = (
         ("--sizes", "1000", "--rounds", "1"),
         ("--sizes", "1000", "5000", "10000", "--rounds", "3"),
         900,
+        r"^\s*\d+\s+\d+\s+[\d.]+",
+        "subscribers, reached, delivery p50 / p99 / max ms, KiB per subscriber: ",
     ),
     Scenario(
         "upstream",
@@ -52,6 +57,7 @@ SCENARIOS = (
         (),
         (),
         600,
+        r"^\s*(sync|page):",
     ),
 )
 
@@ -68,6 +74,10 @@ class Outcome:
         lines = [ln.strip() for ln in self.output.strip().splitlines() if ln.strip()]
         if not self.ok:
             return f"did not run to the end: {lines[-1] if lines else '?'}"
+        if self.scenario.headline:
+            chosen = [" ".join(ln.split()) for ln in lines if re.search(self.scenario.headline, ln)]
+            if chosen:
+                return self.scenario.label + "; ".join(chosen)
         return "; ".join(lines[-2:]) if lines else "no output"
 
 
