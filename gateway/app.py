@@ -57,6 +57,7 @@ from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every
 from gateway.tracing import Tracing
 from gateway.upstreams import connect_upstreams
@@ -78,7 +79,7 @@ class TextFrames(ASGIWebSocketAdapter):
     async def send_json(self, message: Any) -> None:
         try:
             await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as exc:
+        except (WebSocketDisconnect, RuntimeError) as exc:  # RuntimeError: we closed it (too slow)
             raise WebSocketDisconnected from exc
 
 
@@ -130,7 +131,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return self.gateway.context(request.user, request_id_of(request), request, response)
+        context = self.gateway.context(request.user, request_id_of(request), request, response)
+        if is_websocket(request):
+            context.too_slow = self.gateway.subscribers.websocket(request)
+        return context
 
     async def on_ws_connect(self, context: Context) -> None:
         """A websocket signs in with its connection_init payload, with the same tokens as HTTP
@@ -191,6 +195,7 @@ class Gateway:
             else InProcessEventBus(queue_size)
         )
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.subscribers = Subscribers()
         # The upstream systems configuration names, and the ports the use cases read through.
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
         self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
