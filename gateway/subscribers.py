@@ -56,16 +56,16 @@ class Subscribers:
     def streams(self) -> int:
         return len(self._streams)
 
-    async def drain(self, timeout: float) -> None:
+    async def drain(self, grace_s: float) -> None:
         """Say goodbye to every subscriber: websockets closed with 1001, SSE streams ended. Waits at
-        most `timeout` seconds for the close frames to go out (a stalled client is not waited for)."""
+        most `grace_s` seconds for the close frames to go out (a stalled client is not waited for)."""
         self.draining = True
         for stop in self._streams:
             stop.set()
         for websocket in list(self._websockets):
             self._close_soon(websocket, GOING_AWAY, "Server shutting down")
         if self._closing:
-            await asyncio.wait(self._closing, timeout=timeout)
+            await asyncio.wait(self._closing, timeout=grace_s)
 
     def _close_soon(self, websocket: WebSocket, code: int, reason: str) -> None:
         # Called synchronously by whoever publishes (or by shutdown): the close goes out on its own.
