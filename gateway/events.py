@@ -61,9 +61,7 @@ class InProcessEventBus:
                 if on_drop is not None:
                     on_drop()
 
-    async def subscribe(
-        self, topic: str, on_drop: Callable[[], None] | None = None
-    ) -> AsyncIterator[Any]:
+    async def subscribe(self, topic: str, on_drop: Callable[[], None] | None = None) -> AsyncIterator[Any]:
         """The topic's events until the subscriber falls `queue_size` events behind; then the
         iterator ends once it has caught up, and `on_drop` (synchronous, called by whoever
         published) has already been told."""

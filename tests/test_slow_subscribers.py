@@ -15,7 +15,7 @@ from tests.commerce import SEATTLE, set_stock
 from tests.conftest import make_settings, serving
 
 QUEUE = 3
-STOCK = "subscription { stockChanged(variantIds: [\"UHJvZHVjdFZhcmlhbnQ6MQ==\"]) { onHand } }"
+STOCK = 'subscription { stockChanged(variantIds: ["UHJvZHVjdFZhcmlhbnQ6MQ=="]) { onHand } }'
 
 
 class Socket:
