@@ -49,6 +49,7 @@ from gateway.documents import DocumentCache, Documents
 from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
+from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
@@ -89,6 +90,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
 
     websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = GroupedTransportWS
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
@@ -249,6 +251,7 @@ class Gateway:
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,
         )
+        self.fanout = Fanout(self.documents, queue_size)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
         self.response_cache: ResponseCache | None = None
         self.shared_cache: SharedResponseCache | None = None
@@ -268,6 +271,10 @@ class Gateway:
     @property
     def active_subscriptions(self) -> int:
         return self.events.subscribers
+
+    @property
+    def subscribers_dropped(self) -> int:
+        return self.events.dropped + self.fanout.dropped
 
     def _changed(self, topic: str, event: Any) -> None:
         """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
@@ -376,7 +383,7 @@ class Gateway:
             ("gauge", "omnigate_active_subscriptions", "Open GraphQL subscriptions",
              self.active_subscriptions),
             ("counter", "omnigate_subscribers_dropped", "Subscriptions ended for falling behind",
-             self.events.dropped),
+             self.subscribers_dropped),
             ("counter", "omnigate_events_received", "Events received from other gateway processes",
              self.events.received),
         ]  # fmt: skip

@@ -31,6 +31,8 @@ class Context:
     # Ends this connection because its client fell too far behind (a websocket's close code, the
     # end of an SSE stream); None where the transport has no such way (the error is pushed instead).
     too_slow: Callable[[], None] | None = None
+    # How many subscriptions this one execution serves (a shared group's, gateway/fanout.py).
+    audience: Callable[[], int] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:

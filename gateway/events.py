@@ -21,8 +21,8 @@ from typing import Any
 class InProcessEventBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self._queue_size = queue_size
-        # topic -> each subscriber's queue and what to call when it is dropped
-        self._subscribers: dict[str, dict[asyncio.Queue[Any], Callable[[], None] | None]] = {}
+        # topic -> each subscriber's queue: what to call when it is dropped, how many it serves
+        self._subscribers: dict[str, dict[asyncio.Queue[Any], _Subscriber]] = {}
         self._listeners: dict[str, list[tuple[Callable[[Any], None], bool, bool]]] = {}
         self.published = 0
         self.received = 0  # events from other processes (the Redis bus)
@@ -31,7 +31,11 @@ class InProcessEventBus:
     @property
     def subscribers(self) -> int:
         """Open `subscribe` iterators: in the served gateway, open GraphQL subscriptions."""
-        return sum(len(queues) for queues in self._subscribers.values())
+        return sum(
+            1 if audience is None else audience()
+            for queues in self._subscribers.values()
+            for _, audience in queues.values()
+        )
 
     def listen(
         self, topic: str, callback: Callable[[Any], None], *, local: bool = True, remote: bool = True
@@ -50,7 +54,7 @@ class InProcessEventBus:
             if remote_ok if remote else local_ok:
                 callback(event)
         subscribers = self._subscribers.get(event.topic, {})
-        for queue, on_drop in list(subscribers.items()):
+        for queue, (on_drop, _) in list(subscribers.items()):
             if queue.qsize() < self._queue_size:
                 queue.put_nowait(event)
             else:
@@ -61,12 +65,18 @@ class InProcessEventBus:
                 if on_drop is not None:
                     on_drop()
 
-    async def subscribe(self, topic: str, on_drop: Callable[[], None] | None = None) -> AsyncIterator[Any]:
+    async def subscribe(
+        self,
+        topic: str,
+        on_drop: Callable[[], None] | None = None,
+        audience: Callable[[], int] | None = None,
+    ) -> AsyncIterator[Any]:
         """The topic's events until the subscriber falls `queue_size` events behind; then the
         iterator ends once it has caught up, and `on_drop` (synchronous, called by whoever
-        published) has already been told."""
+        published) has already been told. `audience`: how many subscriptions this one stands
+        for (a shared group's; one when None), for the `subscribers` count."""
         queue: asyncio.Queue[Any] = asyncio.Queue(self._queue_size + 1)
-        self._subscribers.setdefault(topic, {})[queue] = on_drop
+        self._subscribers.setdefault(topic, {})[queue] = (on_drop, audience)
         try:
             while (event := await queue.get()) is not _END:
                 yield event
@@ -81,3 +91,4 @@ class InProcessEventBus:
 
 
 _END = object()
+_Subscriber = tuple[Callable[[], None] | None, Callable[[], int] | None]

@@ -74,7 +74,7 @@ async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
     The subscribers of one event share its loaders (they hold records by id, nothing of who
     asks), so their reads batch together."""
     context = info.context
-    async for event in context.events.subscribe(topic, context.too_slow):
+    async for event in context.events.subscribe(topic, context.too_slow, context.audience):
         context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
         yield event
     # The bus ends a stream only when its subscriber fell too far behind.

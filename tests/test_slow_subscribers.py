@@ -59,10 +59,10 @@ class Socket:
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["type"] == kind]
 
-    async def subscribe(self) -> None:
-        self.send({"type": "connection_init", "payload": {}})
+    async def subscribe(self, token: str | None = None, query: str = STOCK) -> None:
+        self.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}})
         await self.until(1, "connection_ack")
-        self.send({"id": "1", "type": "subscribe", "payload": {"query": STOCK}})
+        self.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
 
     async def until_closed(self) -> int:
         async with self.arrived:
@@ -95,7 +95,7 @@ async def test_one_stalled_socket_does_not_delay_the_others(database_url: str):
             await set_stock(api, 1, SEATTLE, n)  # its stockChanged pushes the level read after it
             await fast.until(n)  # each one reaches the fast socket while the other is stuck
         assert on_hand(fast) == list(range(1, events + 1))  # every one, in order
-        assert gateway.events.dropped == 1 and gateway.active_subscriptions == 1
+        assert gateway.subscribers_dropped == 1 and gateway.active_subscriptions == 1
         assert stalled.closed is None  # its close frame waits behind what it has not read
 
         # The stalled client reads again: what was already on its way, in order, then the close.
@@ -115,3 +115,39 @@ async def test_one_stalled_socket_does_not_delay_the_others(database_url: str):
 
 def on_hand(socket: Socket) -> list[int]:
     return [m["payload"]["data"]["stockChanged"]["onHand"] for m in socket.of("next")]
+
+
+ORDERS = "subscription { orderStatusChanged { id } }"
+
+
+async def test_subscribers_of_one_scope_share_one_execution_per_event(database_url: str):
+    """Same document, variables and authorization scope: one group, one execution per event, each
+    member its own copy. Another scope (staff of another store) is another group."""
+    async with serving(make_settings(database_url)) as api:
+        gateway = api.gateway
+        anonymous = [Socket(api.app) for _ in range(3)]
+        seattle_staff = [Socket(api.app) for _ in range(2)]
+        other_staff = Socket(api.app)
+        for socket in anonymous:
+            await socket.subscribe()
+        for socket in seattle_staff:
+            await socket.subscribe("test-staff-1", ORDERS)
+        await other_staff.subscribe("test-staff-2", ORDERS)
+        everyone = [*anonymous, *seattle_staff, other_staff]
+        for _ in range(600):
+            if gateway.active_subscriptions == len(everyone):
+                break
+            await asyncio.sleep(0.01)
+        assert gateway.active_subscriptions == len(everyone)
+        assert sorted(len(g.members) for g in gateway.fanout.groups.values()) == [1, 2, 3]
+
+        before = gateway.fanout.executions
+        await set_stock(api, 1, SEATTLE, 7)
+        for socket in anonymous:
+            await socket.until(1)
+            assert on_hand(socket) == [7]
+        assert gateway.fanout.executions == before + 1  # one selection for the three of them
+
+        for socket in everyone:
+            await socket.close()
+        assert gateway.active_subscriptions == 0 and not gateway.fanout.groups
