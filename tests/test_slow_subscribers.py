@@ -60,7 +60,8 @@ class Socket:
         return [m for m in self.messages if m["type"] == kind]
 
     async def subscribe(self, token: str | None = None, query: str = STOCK) -> None:
-        self.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}})
+        payload = {"Authorization": f"Bearer {token}"} if token else {}
+        self.send({"type": "connection_init", "payload": payload})
         await self.until(1, "connection_ack")
         self.send({"id": "1", "type": "subscribe", "payload": {"query": query}})
 
