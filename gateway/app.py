@@ -58,6 +58,7 @@ from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.sse import GraphQLOverSSE
 from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every
 from gateway.tracing import Tracing
@@ -456,6 +457,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             ),
             Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/graphql/stream", GraphQLOverSSE(gateway).endpoint, methods=["POST"]),
             *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
         ],

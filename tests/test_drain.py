@@ -1,5 +1,5 @@
 """SIGTERM on a real `omnigate serve`: requests in flight finish, websocket subscribers are told
-1001 (going away) rather than uvicorn's 1012, and the process exits within
+1001 (going away) rather than uvicorn's 1012, SSE streams end with `complete`, and the process exits within
 GATEWAY_SHUTDOWN_GRACE_SECONDS even when a request never finishes."""
 
 from __future__ import annotations
@@ -54,11 +54,17 @@ async def test_sigterm_lets_requests_finish_and_tells_subscribers_going_away(
 ):
     async with serve(tmp_path, await sqlite_templates.clone()) as served:
         ws = await subscriber(served)
-        await served.until_subscribed(1)
-        reader, writer = await half_sent_request(served)
+        body = {"query": "subscription { stockChanged { onHand } }"}
+        headers = {"accept": "text/event-stream"}
+        async with served.http.stream("POST", "/graphql/stream", json=body, headers=headers) as sse:
+            await served.until_subscribed(2)
+            reader, writer = await half_sent_request(served)
 
-        served.proc.send_signal(signal.SIGTERM)
-        assert await closed_code(ws) == 1001  # going away, not uvicorn's 1012 (service restart)
+            served.proc.send_signal(signal.SIGTERM)
+            assert await closed_code(ws) == 1001  # going away, not uvicorn's 1012 (service restart)
+            # The SSE stream ends cleanly: its last event is `complete`, then the body ends.
+            text = (await asyncio.wait_for(sse.aread(), 30)).decode()
+            assert text.rstrip().endswith("event: complete\ndata:"), text
 
         # The server is shutting down now, and the request that was in flight still gets its answer.
         writer.write(QUERY[10:])
