@@ -464,7 +464,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         middleware=[
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
-            Middleware(CsrfPrevention),
+            Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(
                 AuthenticationMiddleware,
                 backend=gateway.auth,
