@@ -108,3 +108,8 @@ async def test_authorization_and_bad_documents_answer_in_the_stream(served: Serv
     )
     not_sse = await served.http.post("/graphql/stream", json={"query": STOCK})
     assert not_sse.status_code == 406
+    # A cross-site form or no-cors fetch cannot open a stream: text/plain needs a preflight header.
+    form = await served.http.post(
+        "/graphql/stream", content=json.dumps({"query": STOCK}), headers={**SSE, "content-type": "text/plain"}
+    )
+    assert form.status_code == 400 and "preflight" in form.json()["errors"][0]["message"].lower()
