@@ -33,6 +33,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from gateway.errors import contract_error
+from gateway.rate_limit import rate_limited
+
 if TYPE_CHECKING:
     from gateway.context import Context
     from gateway.documents import Documents
@@ -177,6 +180,8 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler):
         if key is None:
             await super().run_operation(operation)
             return
+        if await self._refused(operation):
+            return
         member = fanout.join(key, lambda g: asyncio.ensure_future(run_group(fanout, g, self, operation)))
         member.too_slow = self.context.too_slow
         prefix = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
@@ -197,3 +202,19 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler):
             return  # the client left, or we closed its socket (too slow, shutting down)
         finally:
             fanout.leave(key, member)
+
+    async def _refused(self, operation: Operation[Any, Any]) -> bool:
+        """Each subscription is charged to its own caller, as strawberry's path charges it (the
+        group's one execution runs on no request, so nothing is charged twice)."""
+        protections = self.view.gateway.protections  # type: ignore[attr-defined]
+        document = self.view.gateway.documents.get(operation.query)  # type: ignore[attr-defined]
+        cost = protections.cost.cost(document.node, operation.operation_name, operation.variables or {})
+        client = self.context.request.scope.get("client")
+        decision = await protections.limiter.charge(
+            self.context.principal, client[0] if client else None, cost
+        )
+        if decision is None or decision.allowed:
+            return False
+        refusal = contract_error(rate_limited(decision), self.context.request_id)
+        await operation.send_initial_errors([refusal])
+        return True

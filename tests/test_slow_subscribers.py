@@ -152,3 +152,24 @@ async def test_subscribers_of_one_scope_share_one_execution_per_event(database_u
         for socket in everyone:
             await socket.close()
         assert gateway.active_subscriptions == 0 and not gateway.fanout.groups
+
+
+async def test_each_member_of_a_group_is_charged_to_its_own_rate_limit(database_url: str):
+    """Joining a group that is already running is not a way around the rate limit: a caller over
+    its limit is refused RATE_LIMITED while the group goes on for the others."""
+    settings = make_settings(database_url, rate_limit_anonymous=3, dev=False)
+    async with serving(settings) as api:
+        sockets = [Socket(api.app) for _ in range(5)]
+        for socket in sockets:
+            await socket.subscribe()
+        refused = [s for s in sockets if s.of("error")]
+        for _ in range(600):
+            refused = [s for s in sockets if s.of("error")]
+            if len(refused) + api.gateway.active_subscriptions == len(sockets):
+                break
+            await asyncio.sleep(0.01)
+        assert 0 < len(refused) < len(sockets)  # the same client address, a bucket of 3 points
+        codes = {e["extensions"]["code"] for s in refused for e in s.of("error")[0]["payload"]}
+        assert codes == {"RATE_LIMITED"}
+        for socket in sockets:
+            await socket.close()
