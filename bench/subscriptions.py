@@ -196,12 +196,13 @@ def start_gateway(servers: Servers, name: str, data_dir: Path, redis: str | None
     return server
 
 
-HEADS = ("subscribers", "reached", "p50 ms", "p99 ms", "max ms", "CPU ms/event", "KiB/sub")
+HEADS = ("subscribers", "reached", "p50 ms", "p99 ms", "max ms", "KiB/sub", "CPU ms/event")
 
 
-def _row(r: dict[str, Any]) -> tuple[str, ...]:
-    return (f"{r['size']:,}", f"{r['reached']:,}", f"{r['p50']:.0f}", f"{r['p99']:.0f}", f"{r['max']:.0f}",
-            f"{r['cpu_ms']:.0f}", f"{r['kib']:.1f}")  # fmt: skip
+def _row(r: dict[str, Any], thousands: str = "") -> tuple[str, ...]:
+    """The printed row: plain numbers, in the order `python -m bench` reads them."""
+    return (f"{r['size']:{thousands}d}", f"{r['reached']:{thousands}d}", f"{r['p50']:.1f}", f"{r['p99']:.1f}",
+            f"{r['max']:.1f}", f"{r['kib']:.1f}", f"{r['cpu_ms']:.0f}")  # fmt: skip
 
 
 async def collect(sizes: list[int], rounds: int, redis: str | None = None) -> dict[str, Any]:
@@ -241,7 +242,7 @@ def markdown(figures: dict[str, Any]) -> str:
     for setup in figures["setups"]:
         lines += ["", f"**{setup['title']}**", "", "| " + " | ".join(HEADS) + " |",
                   "|" + "---:|" * len(HEADS)]  # fmt: skip
-        lines += ["| " + " | ".join(_row(r)) + " |" for r in setup["rows"]]
+        lines += ["| " + " | ".join(_row(r, ",")) + " |" for r in setup["rows"]]
     return "\n".join(lines) + "\n"
 
 
