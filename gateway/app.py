@@ -32,6 +32,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
+from adapters.profiles import ProfileOwners
 from adapters.store import Store, open_store
 from gateway import graphiql
 from gateway.auth import (
@@ -51,6 +52,7 @@ from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
+from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.protections import Protections
@@ -219,7 +221,7 @@ class Gateway:
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
-            members=members.members if members else self.store.members,
+            members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
@@ -430,6 +432,8 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        if settings.gc_freeze:
+            freeze_startup_heap()
         try:
             yield
         finally:

@@ -18,6 +18,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from gateway.app import create_app
     from gateway.draining import DrainingServer
 
+    if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
+        settings = settings.model_copy(update={"gc_freeze": True})
     app = create_app(settings)
     config = uvicorn.Config(
         app,

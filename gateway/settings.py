@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     entity_cache_stock_ttl_seconds: float = Field(default=5.0, gt=0)
     entity_cache_max_entries: int = Field(default=100_000, ge=100)
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
+    gc_freeze: bool | None = Field(
+        default=None,
+        description="after start, freeze the heap out of the cyclic GC and collect less often "
+        "(None: on under `omnigate serve`, off when the app is embedded)",
+    )
     log_level: str = "info"
     subscription_queue_size: int = Field(
         default=100, ge=1, description="events a subscriber may fall behind before it is dropped"
