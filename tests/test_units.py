@@ -189,4 +189,3 @@ async def test_bus_tells_the_transport_at_once_when_it_drops_a_subscriber():
     assert dropped == ["stalled"] and bus.dropped == 1 and bus.subscribers == 0
     assert (await first).n == 0
     assert [e.n async for e in stalled] == [1]  # what it had queued, then the end
-
