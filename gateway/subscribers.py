@@ -52,10 +52,6 @@ class Subscribers:
     def stream_ended(self, stop: asyncio.Event) -> None:
         self._streams.discard(stop)
 
-    @property
-    def streams(self) -> int:
-        return len(self._streams)
-
     async def drain(self, grace_s: float) -> None:
         """Say goodbye to every subscriber: websockets closed with 1001, SSE streams ended. Waits at
         most `grace_s` seconds for the close frames to go out (a stalled client is not waited for)."""
