@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     subscription_queue_size: int = Field(
         default=100, ge=1, description="events a subscriber may fall behind before it is dropped"
     )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="on SIGTERM, how long requests in flight may take to finish before they are cut",
+    )
+    websocket_compression: bool = Field(
+        default=False, description="permessage-deflate on websockets (costs CPU and ~64 KiB per socket)"
+    )
     # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
     staff_tokens: list[StaffToken] = Field(default_factory=list)
     member_tokens: list[MemberToken] = Field(default_factory=list)
