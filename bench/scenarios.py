@@ -48,7 +48,7 @@ SCENARIOS = (
         ("--sizes", "1000", "5000", "10000", "--rounds", "3"),
         900,
         r"^\s*\d+\s+\d+\s+[\d.]+",
-        "subscribers, reached, delivery p50 / p99 / max ms, KiB per subscriber: ",
+        "subscribers, reached, delivery p50 / p99 / max ms, KiB per subscriber, server CPU ms per event: ",
     ),
     Scenario(
         "upstream",
