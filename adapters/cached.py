@@ -41,13 +41,16 @@ _MISSING = object()
 
 
 class _Entries:
-    """An LRU of id -> value with a TTL and a change counter."""
+    """An LRU of id -> value with a TTL and a change counter; simultaneous misses share a read."""
 
     def __init__(self, ttl: float, max_entries: int) -> None:
         self._data: OrderedDict[Any, tuple[float, Any]] = OrderedDict()
         self._ttl = ttl
         self._max = max_entries
         self.changes = 0
+        # key -> the read under way that will bring it: when entries expire under load, the
+        # requests that miss at once wait for one read instead of each reading the same rows.
+        self._reading: dict[Any, asyncio.Future[dict[Any, Any]]] = {}
 
     def get(self, key: Any, now: float) -> Any:
         found = self._data.get(key)
@@ -65,9 +68,11 @@ class _Entries:
         self.changes += 1
         if keys is None:
             self._data.clear()
+            self._reading.clear()  # a read under way may predate the change: nobody joins it now
         else:
             for key in keys:
                 self._data.pop(key, None)
+                self._reading.pop(key, None)
 
     async def read_through(
         self, keys: Sequence[K], fetch: Callable[[list[K]], Awaitable[dict[K, V]]], empty: Any = None
@@ -77,12 +82,56 @@ class _Entries:
         missing = list(dict.fromkeys(k for k, v in zip(keys, values, strict=True) if v is _MISSING))
         if not missing:
             return values
-        changes = self.changes
-        fetched = await fetch(missing)
-        if changes == self.changes:
-            for key in missing:
-                self.put(key, fetched.get(key, empty), now)
+        reading = self._reading
+        joined: dict[asyncio.Future[dict[Any, Any]], list[K]] = {}
+        mine = []
+        for key in missing:
+            under_way = reading.get(key)
+            if under_way is None:
+                mine.append(key)
+            else:
+                joined.setdefault(under_way, []).append(key)
+        fetched: dict[K, V] = {}
+        if mine:
+            fetched.update(await self._read(mine, fetch, now, empty))
+        for under_way, their_keys in joined.items():
+            fetched.update(await _join(under_way, their_keys, fetch))
         return [fetched.get(k, empty) if v is _MISSING else v for k, v in zip(keys, values, strict=True)]
+
+    async def _read(
+        self, keys: list[K], fetch: Callable[[list[K]], Awaitable[dict[K, V]]], now: float, empty: Any
+    ) -> dict[K, V]:
+        future: asyncio.Future[dict[Any, Any]] = asyncio.get_running_loop().create_future()
+        for key in keys:
+            self._reading[key] = future
+        changes = self.changes
+        try:
+            fetched = await fetch(keys)
+        except BaseException:
+            future.cancel()  # those who joined read for themselves
+            raise
+        finally:
+            for key in keys:
+                if self._reading.get(key) is future:
+                    del self._reading[key]
+        future.set_result(fetched)
+        if changes == self.changes:
+            for key in keys:
+                self.put(key, fetched.get(key, empty), now)
+        return fetched
+
+
+Fetch = Callable[[list[K]], Awaitable[dict[K, V]]]
+
+
+async def _join(under_way: asyncio.Future[dict[Any, Any]], keys: list[K], fetch: Fetch[K, V]) -> dict[K, V]:
+    """The values of `keys` from a read another request started; if that read failed, our own."""
+    try:
+        return await asyncio.shield(under_way)
+    except asyncio.CancelledError:
+        if not under_way.cancelled():
+            raise  # this request was cancelled, not the read
+    return await fetch(keys)
 
 
 class CachedCatalog:
@@ -91,15 +140,27 @@ class CachedCatalog:
         self.products = _Entries(ttl, max_entries)
         self.variants_of = _Entries(ttl, max_entries)
         self.variants = _Entries(ttl, max_entries * 4)
+        # Pages of the listing by (ordering, window, filter): a category page read by every
+        # shopper is one SQL statement per TTL, not one per request. A filter on stock
+        # (`availableAt`) changes with every sale: those pages always go to the source.
+        self.pages = _Entries(ttl, max_entries)
+        self.handles = _Entries(ttl, max_entries)  # a product page is asked for by handle
 
     def forget_all(self) -> None:
-        for entries in (self.products, self.variants_of, self.variants):
+        for entries in (self.products, self.variants_of, self.variants, self.pages, self.handles):
             entries.forget()
 
     async def product_page(
         self, sort_key: ProductSortKey, page: KeysetPage, where: ProductFilter
     ) -> list[ProductRecord]:
-        return await self._inner.product_page(sort_key, page, where)
+        if where.available_at:
+            return await self._inner.product_page(sort_key, page, where)
+
+        async def fetch(keys: list[Any]) -> dict[Any, list[ProductRecord]]:
+            return {keys[0]: await self._inner.product_page(sort_key, page, where)}
+
+        [rows] = await self.pages.read_through([(sort_key, page, where)], fetch, empty=[])
+        return rows
 
     async def products_by_ids(self, ids: Sequence[int]) -> list[ProductRecord]:
         async def fetch(keys: list[int]) -> dict[int, ProductRecord]:
@@ -108,17 +169,24 @@ class CachedCatalog:
         return [p for p in await self.products.read_through(ids, fetch) if p is not None]
 
     async def products_by_handles(self, handles: Sequence[str]) -> list[ProductRecord]:
-        return await self._inner.products_by_handles(handles)
+        async def fetch(keys: list[str]) -> dict[str, ProductRecord]:
+            return {p.handle: p for p in await self._inner.products_by_handles(keys)}
+
+        return [p for p in await self.handles.read_through(handles, fetch) if p is not None]
 
     async def variants_by_product_ids(self, product_ids: Sequence[int]) -> list[VariantRecord]:
+        return [v for variants in await self.variants_per_product(product_ids) for v in variants]
+
+    async def variants_per_product(self, product_ids: Sequence[int]) -> list[list[VariantRecord]]:
+        """The variants of each product, in the order of `product_ids` (shared lists: read only)."""
+
         async def fetch(keys: list[int]) -> dict[int, list[VariantRecord]]:
             grouped: dict[int, list[VariantRecord]] = {k: [] for k in keys}
             for v in await self._inner.variants_by_product_ids(keys):
                 grouped[v.product_id].append(v)
             return grouped
 
-        lists = await self.variants_of.read_through(product_ids, fetch, empty=[])
-        return [v for variants in lists for v in variants]
+        return await self.variants_of.read_through(product_ids, fetch, empty=[])
 
     async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]:
         async def fetch(keys: list[int]) -> dict[int, VariantRecord]:
@@ -181,14 +249,18 @@ class CachedInventory:
         self.levels.forget()
 
     async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
+        return [level for levels in await self.levels_per_variant(variant_ids) for level in levels]
+
+    async def levels_per_variant(self, variant_ids: Sequence[int]) -> list[list[InventoryLevelRecord]]:
+        """The stock of each variant, in the order of `variant_ids` (shared lists: read only)."""
+
         async def fetch(keys: list[int]) -> dict[int, list[InventoryLevelRecord]]:
             grouped: dict[int, list[InventoryLevelRecord]] = {k: [] for k in keys}
             for level in await self._inner.levels_by_variant_ids(keys):
                 grouped[level.variant_id].append(level)
             return grouped
 
-        lists = await self.levels.read_through(variant_ids, fetch, empty=[])
-        return [level for levels in lists for level in levels]
+        return await self.levels.read_through(variant_ids, fetch, empty=[])
 
     async def adjust(
         self, changes: Sequence[StockChange], reason: InventoryReason, reference: str | None, actor: str

@@ -6,7 +6,7 @@ resolver's DataLoader maps one GraphQL level to one upstream round trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -374,13 +374,14 @@ class OrderSource(Protocol):
     async def confirm_order(
         self,
         order_id: int,
-        payment: PaymentDraft | None,
+        payments: Sequence[PaymentDraft],
         initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
     ) -> Placed:
-        """Payment taken: PLACED, then the status of its fulfillments; the cart completes."""
+        """Payments taken (one per tender, none for a free or till-collected order): PLACED,
+        then the status of its fulfillments; the cart completes."""
         ...
 
     async def abandon_order(
@@ -495,6 +496,13 @@ class PaymentGateway(Protocol):
         """Give money back against a charge, once per idempotency key; the refund's reference."""
         ...
 
+    async def spendable(self, request: ChargeRequest) -> int | None:
+        """How much of `request.amount_minor` a stored-value tender (loyalty points, a gift
+        card) can pay: its balance plus what a charge under the request's key already took, so
+        a resumed checkout plans the same split. None for tenders without a balance (cards,
+        pay at store). Raise `PaymentDeclined` for a gift card code nobody issued."""
+        ...
+
 
 class GiftCardSource(Protocol):
     async def issue(self, amount_minor: int, currency_code: str, now: datetime) -> tuple[str, int]:
@@ -506,6 +514,14 @@ class GiftCardSource(Protocol):
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str: ...
 
     async def reverse(self, key: str, now: datetime) -> None: ...
+
+    async def balance(self, code: str) -> int | None:
+        """What is left on the card with this code (None: no such card)."""
+        ...
+
+    async def charged(self, key: str) -> int:
+        """What the charge made with `key` took (0: none was made)."""
+        ...
 
 
 class MemberDirectory(Protocol):
@@ -524,6 +540,17 @@ class MemberDirectory(Protocol):
         ...
 
 
+class GatewayProfiles(Protocol):
+    """Profile fields the gateway keeps for members a CRM holds (adapters/profiles.py)."""
+
+    async def profiles_of(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Member key -> the gateway-kept fields (`phone`, `preferred_location_id`,
+        `marketing_consent`) of the members that have a row."""
+        ...
+
+    async def save_profile(self, key: str, values: Mapping[str, Any], now: datetime) -> None: ...
+
+
 class LoyaltyLedger(Protocol):
     """Members' points as a ledger: every change an entry, the balance their sum."""
 
@@ -536,6 +563,10 @@ class LoyaltyLedger(Protocol):
 
     async def spend(self, member_id: str, points: int, key: str, now: datetime) -> str:
         """Take points for a payment, once per key; raise PaymentDeclined when they fall short."""
+        ...
+
+    async def spent(self, key: str) -> int:
+        """Points the spend with this key took (0: no such spend)."""
         ...
 
     async def give_back(self, reference: str, points: int, key: str, now: datetime) -> str:

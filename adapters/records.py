@@ -6,7 +6,7 @@ adapter never builds GraphQL objects and a compiled executor can walk the same o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -136,11 +136,12 @@ class InventoryLevelRecord:
     on_hand: int
     reserved: int
     updated_at: datetime
+    # A count below what is promised shows as none left, not as a negative stock. Kept, not
+    # computed on each read: a listing reads it thousands of times from cached records.
+    available: int = field(init=False, compare=False)
 
-    @property
-    def available(self) -> int:
-        # A count below what is promised shows as none left, not as a negative stock.
-        return max(self.on_hand - self.reserved, 0)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "available", max(self.on_hand - self.reserved, 0))
 
 
 class InventoryReason(Enum):

@@ -13,7 +13,18 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bench import inprocess, load, machine, node_peers, productpage, report, servers, targets, verify
+from bench import (
+    inprocess,
+    load,
+    machine,
+    node_peers,
+    productpage,
+    report,
+    scenarios,
+    servers,
+    targets,
+    verify,
+)
 from bench.listing import RESULTS, WORK, gateway_variants, listing_body
 
 
@@ -30,6 +41,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--no-peers", action="store_true", help="skip the Node peers")
     parser.add_argument("--output", type=Path, help="where to write the results (default bench/RESULTS.md)")
+    parser.add_argument(
+        "--no-scenarios", action="store_true", help="skip bench/scenarios.py"
+    )
+    parser.add_argument("--redis", help="a Redis URL: subscription fan-out across two processes too")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.page_seconds, args.rounds, args.runs = 2.0, 2.0, 1, 5
@@ -140,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.rounds} rounds, interleaved"
         )
 
+    if not args.no_scenarios:
+        extra = {"subscriptions": ("--redis", args.redis)} if args.redis else None
+        run.scenarios = scenarios.run_all(args.quick, extra)
     run.load_after = machine.load_average()
     run.duration_s = time.monotonic() - started
     run.targets = targets.rows(run)

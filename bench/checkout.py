@@ -1,4 +1,5 @@
-"""Checkout throughput under contention: N clients race for a few units of one SKU at one store.
+"""Cart add + read, then checkout throughput under contention (N clients race for a few units of
+one SKU at one store).
 
     python -m bench.checkout                       # embedded SQLite in a temporary directory
     python -m bench.checkout --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
@@ -9,6 +10,8 @@ with a ship-from-store line for it, and has `--clients` concurrent clients check
 through the gateway's ASGI app in this process (GraphQL parsing, validation, auth, the
 allocation transactions and the payment port's test provider, no network). It prints:
 
+- cart add + read: each client adds a line to a cart of its own and reads the cart back, over and
+  over; p50/p99 of the pair and pairs/s,
 - orders/s: units sold divided by the time until the last unit sold (the contended phase),
 - checkouts/s: all checkout calls (sold or refused INSUFFICIENT_STOCK) divided by the run time,
 - and whether exactly `--units` orders were made (it exits non-zero if not).
@@ -42,6 +45,12 @@ mutation ($cart: ID!, $key: String!) {
   checkoutComplete(cartId: $cart, payment: {method: CARD, cardToken: "tok_visa"},
                    idempotencyKey: $key) { order { id } userErrors { code } }
 }"""
+ADD_AND_READ = (
+    """mutation ($cart: ID!, $line: CartLineInput!) { cartLinesAdd(cartId: $cart, lines: [$line]) {
+  userErrors { code } } }""",
+    """query ($cart: ID!) { cart(id: $cart) { id totalQuantity lines { id quantity available
+  variant { id sku } unitPrice { amount currencyCode } total { amount } } subtotal { amount } } }""",
+)
 ADJUST = """
 mutation ($input: InventoryAdjustInput!) { inventoryAdjust(input: $input) { userErrors { code } } }
 """
@@ -100,6 +109,8 @@ async def run(url: str, clients: int, units: int, carts: int, latency: float) ->
                 data = await _post(client, CART, {"input": {"lines": [line]}})
                 queue.put_nowait(data["cartCreate"]["cart"]["id"])
 
+            cart_pairs = await _cart_add_and_read(client, line, clients, seconds=3.0)
+
             sold: list[float] = []
             refused = 0
 
@@ -126,6 +137,39 @@ async def run(url: str, clients: int, units: int, carts: int, latency: float) ->
         "elapsed": elapsed,
         "orders_per_s": len(sold) / sell_out,
         "checkouts_per_s": (len(sold) + refused) / elapsed,
+        **cart_pairs,
+    }
+
+
+async def _cart_add_and_read(
+    client: httpx.AsyncClient, line: dict[str, Any], clients: int, seconds: float
+) -> dict[str, float]:
+    """Each client: its own cart, then add a line and read the cart back until time is up."""
+    add, read = ADD_AND_READ
+    other = {**line, "fulfillment": {"mode": "SHIP"}}
+    carts = []
+    for _ in range(clients):
+        carts.append((await _post(client, CART, {"input": {"lines": []}}))["cartCreate"]["cart"]["id"])
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def shopper(cart: str) -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            data = await _post(client, add, {"cart": cart, "line": other})
+            if data["cartLinesAdd"]["userErrors"]:
+                raise RuntimeError(data["cartLinesAdd"]["userErrors"])
+            await _post(client, read, {"cart": cart})
+            times.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(shopper(c) for c in carts))
+    elapsed = time.perf_counter() - started
+    times.sort()
+    return {
+        "cart_pairs_per_s": len(times) / elapsed,
+        "cart_p50_ms": times[len(times) // 2] * 1000,
+        "cart_p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] * 1000,
     }
 
 
@@ -155,6 +199,10 @@ async def main(argv: list[str] | None = None) -> int:
     finally:
         if scratch is not None:
             await _admin(args.database_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    print(
+        f"{backend}: cart add + read, {args.clients} clients: {result['cart_pairs_per_s']:.1f} pairs/s, "
+        f"p50 {result['cart_p50_ms']:.1f} ms, p99 {result['cart_p99_ms']:.1f} ms"
+    )
     print(
         f"{backend}: {args.clients} clients, {args.units} units, {args.carts} carts, "
         f"provider latency {args.latency * 1000:.0f} ms: "

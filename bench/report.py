@@ -6,7 +6,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from bench import scenarios
 from bench.inprocess import InProcess
 from bench.load import LoadResult
 from bench.machine import machine
@@ -73,6 +75,7 @@ class Run:
     notes: list[str] = field(default_factory=list)  # peers skipped and the like
     targets: list[list[str]] = field(default_factory=list)  # bench.targets fills these
     duration_s: float = 0.0
+    scenarios: list[Any] = field(default_factory=list)  # bench.scenarios.Outcome, in run order
 
     def server(self, name: str) -> Measured | None:
         return next((s for s in self.servers if s.name == name), None)
@@ -190,5 +193,20 @@ def write_markdown(path: Path, run: Run) -> None:
     lines += [f"\n{note}" for note in run.warnings()]
     for title, columns, rows in tables(run):
         lines += ["", f"### {title}", "", *_markdown_table(columns, rows)]
+    lines += scenarios.markdown(run.scenarios)
+    # The soak (python -m bench.soak, ten minutes, not part of this run) keeps its block.
+    soak = kept_block(path, "soak")
+    lines += ["", soak] if soak else []
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*lines, ""]))
+
+
+def kept_block(path: Path, name: str) -> str:
+    """The `<!-- name:start -->` ... `<!-- name:end -->` block of an earlier RESULTS file, if any."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        return ""
+    return text[text.index(start) : text.index(end) + len(end)]

@@ -32,6 +32,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
+from adapters.profiles import ProfileOwners
 from adapters.store import Store, open_store
 from gateway import graphiql
 from gateway.auth import (
@@ -49,7 +50,9 @@ from gateway.documents import DocumentCache, Documents
 from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
+from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
+from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.protections import Protections
@@ -57,6 +60,8 @@ from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.sse import GraphQLOverSSE
+from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every
 from gateway.text import NulInLiterals, NulInVariables
 from gateway.tracing import Tracing
@@ -79,7 +84,7 @@ class TextFrames(ASGIWebSocketAdapter):
     async def send_json(self, message: Any) -> None:
         try:
             await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as exc:
+        except (WebSocketDisconnect, RuntimeError) as exc:  # RuntimeError: we closed it (too slow)
             raise WebSocketDisconnected from exc
 
 
@@ -89,6 +94,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
 
     websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = GroupedTransportWS
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
@@ -131,7 +137,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return self.gateway.context(request.user, request_id_of(request), request, response)
+        context = self.gateway.context(request.user, request_id_of(request), request, response)
+        if is_websocket(request):
+            context.too_slow = self.gateway.subscribers.websocket(request)
+        return context
 
     async def on_ws_connect(self, context: Context) -> None:
         """A websocket signs in with its connection_init payload, with the same tokens as HTTP
@@ -197,6 +206,7 @@ class Gateway:
             else InProcessEventBus(queue_size)
         )
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.subscribers = Subscribers()
         # The upstream systems configuration names, and the ports the use cases read through.
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
         self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
@@ -217,7 +227,7 @@ class Gateway:
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
-            members=members.members if members else self.store.members,
+            members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
@@ -252,6 +262,7 @@ class Gateway:
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,
         )
+        self.fanout = Fanout(self.documents, queue_size)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
         self.response_cache: ResponseCache | None = None
         self.shared_cache: SharedResponseCache | None = None
@@ -271,6 +282,10 @@ class Gateway:
     @property
     def active_subscriptions(self) -> int:
         return self.events.subscribers
+
+    @property
+    def subscribers_dropped(self) -> int:
+        return self.events.dropped + self.fanout.dropped
 
     def _changed(self, topic: str, event: Any) -> None:
         """An event of this process: caches of this topic forget, here and (through Redis) elsewhere."""
@@ -379,7 +394,7 @@ class Gateway:
             ("gauge", "omnigate_active_subscriptions", "Open GraphQL subscriptions",
              self.active_subscriptions),
             ("counter", "omnigate_subscribers_dropped", "Subscriptions ended for falling behind",
-             self.events.dropped),
+             self.subscribers_dropped),
             ("counter", "omnigate_events_received", "Events received from other gateway processes",
              self.events.received),
         ]  # fmt: skip
@@ -425,6 +440,8 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await gateway.start()
+        if settings.gc_freeze:
+            freeze_startup_heap()
         try:
             yield
         finally:
@@ -452,13 +469,14 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             ),
             Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/graphql/stream", GraphQLOverSSE(gateway).endpoint, methods=["POST"]),
             *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
         ],
         middleware=[
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
-            Middleware(CsrfPrevention),
+            Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(
                 AuthenticationMiddleware,
                 backend=gateway.auth,

@@ -16,16 +16,23 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.draining import DrainingServer
 
-    uvicorn.run(
-        create_app(settings),
+    if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
+        settings = settings.model_copy(update={"gc_freeze": True})
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
         log_config=None,  # our JSON (or text) logging, configured in main()
         loop="auto",
         http="auto",
+        ws_per_message_deflate=settings.websocket_compression,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
     )
+    DrainingServer(config, app.state.gateway).run()
 
 
 async def _with_store(settings: Settings, reseed: bool) -> None:

@@ -28,6 +28,11 @@ class Context:
     # Signs a member's token (memberLogin); None when the gateway holds no JWT secret.
     issue_member_token: Callable[[str], str] | None = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
+    # Ends this connection because its client fell too far behind (a websocket's close code, the
+    # end of an SSE stream); None where the transport has no such way (the error is pushed instead).
+    too_slow: Callable[[], None] | None = None
+    # How many subscriptions this one execution serves (a shared group's, gateway/fanout.py).
+    audience: Callable[[], int] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def now(self) -> datetime:

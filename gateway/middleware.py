@@ -36,7 +36,9 @@ class RequestId:
 
         token = REQUEST_ID.set(request_id)  # every log line of this request carries it
         try:
-            await self.app(scope, receive, send_with_id)
+            # A websocket's frames go straight out: they carry no headers, and a subscription's
+            # fan-out writes thousands of them at once.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             REQUEST_ID.reset(token)
 

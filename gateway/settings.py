@@ -72,9 +72,22 @@ class Settings(BaseSettings):
     entity_cache_stock_ttl_seconds: float = Field(default=5.0, gt=0)
     entity_cache_max_entries: int = Field(default=100_000, ge=100)
     response_cache_ttl_seconds: int = Field(default=60, ge=1)
+    gc_freeze: bool | None = Field(
+        default=None,
+        description="after start, freeze the heap out of the cyclic GC and collect less often "
+        "(None: on under `omnigate serve`, off when the app is embedded)",
+    )
     log_level: str = "info"
     subscription_queue_size: int = Field(
         default=100, ge=1, description="events a subscriber may fall behind before it is dropped"
+    )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="on SIGTERM, how long requests in flight may take to finish before they are cut",
+    )
+    websocket_compression: bool = Field(
+        default=False, description="permessage-deflate on websockets (costs CPU and ~64 KiB per socket)"
     )
     # JSON lists, e.g. [{"token": "...", "subject": "staff:ana", "location_ids": [1, 2]}]
     staff_tokens: list[StaffToken] = Field(default_factory=list)

@@ -31,7 +31,6 @@ from adapters.commerce import (
 from adapters.ports import (
     AttemptKey,
     AttemptTaken,
-    ChargeRequest,
     OrderDraft,
     PaymentDeclined,
     PaymentDraft,
@@ -39,7 +38,7 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from resolvers import lifecycle
+from resolvers import lifecycle, tenders
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
@@ -61,11 +60,18 @@ class PaymentInput:
     method: PaymentMethod
     card_token: str | None = None
     gift_card_code: str | None = None
+    loyalty_points: int | None = None  # points paying part, the rest on `method` (tenders.py)
 
     def fingerprint(self, *more: object) -> str:
         """What a request with this key did: a key reused for another request is refused."""
         text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}|{more!r}"
+        if self.loyalty_points:
+            text += f"|points:{self.loyalty_points}"
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def uses_points(self) -> bool:
+        return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +89,23 @@ def payment_errors(payment: PaymentInput) -> list[UserError]:
         return [UserError(["payment", "cardToken"], "a card payment needs a cardToken", "INVALID")]
     if payment.method is PaymentMethod.GIFT_CARD and not payment.gift_card_code:
         return [UserError(["payment", "giftCardCode"], "give the gift card's code", "INVALID")]
+    if payment.loyalty_points is not None and payment.loyalty_points < 0:
+        return [UserError(["payment", "loyaltyPoints"], "points cannot be negative", "INVALID")]
+    if payment.loyalty_points and payment.method is PaymentMethod.LOYALTY_POINTS:
+        message = "loyaltyPoints pay part next to another method; LOYALTY_POINTS pays it all"
+        return [UserError(["payment", "loyaltyPoints"], message, "INVALID")]
     return []
 
 
 def loyalty_errors(ctx: ResolverContext, payment: PaymentInput, member_id: str | None) -> list[UserError]:
     """Points pay only for the member who owns them, signed in."""
-    if payment.method is not PaymentMethod.LOYALTY_POINTS:
+    if not payment.uses_points:
         return []
     if ctx.principal.kind is PrincipalKind.MEMBER and member_id in (None, ctx.principal.member_id):
         return []
     message = "loyalty points pay only for the signed-in member's own cart"
-    return [UserError(["payment", "method"], message, "PAYMENT_METHOD_NOT_ALLOWED")]
+    field = "method" if payment.method is PaymentMethod.LOYALTY_POINTS else "loyaltyPoints"
+    return [UserError(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")]
 
 
 async def complete_checkout(
@@ -210,39 +222,31 @@ async def charge_and_confirm(
     till: bool = False,
 ) -> CheckoutResult:
     orders = ctx.upstreams.orders
-    taken: PaymentDraft | None = None
+    taken: list[PaymentDraft] = []
     if till and payment.method not in (PaymentMethod.GIFT_CARD, PaymentMethod.LOYALTY_POINTS):
         # A till sale: the register took cash or card itself; the gateway records it.
-        taken = PaymentDraft(
-            payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED
+        taken.append(
+            PaymentDraft(payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED)
         )
     elif due > 0:
-        request = ChargeRequest(
-            method=payment.method,
-            amount_minor=due,
-            currency_code=order.currency_code,
-            idempotency_key=order.payment_key,  # one order is charged once, whoever asks
-            card_token=payment.card_token,
-            gift_card_code=payment.gift_card_code,
-            description=f"Order {order.number}",
-            member_id=order.member_id,
-        )
         try:
-            charge = await ctx.upstreams.payments.charge(request)
+            # Points, then a gift card, then the method for the rest: several payments.
+            charges = await tenders.take(ctx, await tenders.plan(ctx, order, payment, due))
         except PaymentDeclined as declined:
             await _abandon(ctx, order, "PAYMENT_DECLINED", declined.message)
             return failed(["payment"], declined.message, "PAYMENT_DECLINED")
         except PaymentUnavailable as exc:
-            await ctx.upstreams.payments.void(order.payment_key)
+            await tenders.void_all(ctx, order.payment_key)
             await _abandon(ctx, order, "PAYMENT_UNAVAILABLE", str(exc))
             if attempt is not None:
                 await orders.forget_attempt(*attempt)  # nothing happened: the key may be retried
             raise UpstreamUnavailable(
                 "the payment provider did not answer; nothing was charged, try again"
             ) from exc
-        taken = PaymentDraft(
-            charge.method, charge.provider, charge.reference, charge.amount_minor, charge.status
-        )
+        taken = [
+            PaymentDraft(c.method, c.provider, c.reference, c.amount_minor, c.status)
+            for c in charges
+        ]
     confirmed = await orders.confirm_order(
         order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()
     )
@@ -250,7 +254,7 @@ async def charge_and_confirm(
     if confirmed.order.cart_id is not None:
         await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", ctx.now()))
     await order_changed(ctx, confirmed.order, None)
-    if taken is not None and taken.method is PaymentMethod.LOYALTY_POINTS and order.member_id:
+    if any(p.method is PaymentMethod.LOYALTY_POINTS for p in taken) and order.member_id:
         await ctx.events.publish(LoyaltyChanged(order.member_id, "SPEND", ctx.now()))
     return CheckoutResult(confirmed.order, [])
 

@@ -5,9 +5,10 @@ Names follow `<Result>By<Key>Loader`; keys are ids only (compose with `await`, n
 
 from __future__ import annotations
 
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -40,6 +41,73 @@ K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
 
+# Set while the compiled executor runs: each `load_many` call then asks for every key its level
+# needs (nothing else of the request will join the batch), so it goes straight to the batch
+# function instead of waiting a turn of the event loop for other loads to gather.
+WHOLE_LEVELS: ContextVar[bool] = ContextVar("omnigate_whole_levels", default=False)
+_MISSING: Any = object()
+
+
+class Loader(DataLoader[K, R]):
+    """aiodataloader's DataLoader, with `load_many` made cheap for whole batches.
+
+    The compiled executor asks for a whole level at once (1,500 stock rows' locations in one
+    call): the stock `load_many` gathers one future per key. Here values are kept as values;
+    under WHOLE_LEVELS the keys not yet known go to the batch function in one direct call (with
+    a warm entity cache, a listing then runs without yielding to the event loop); otherwise
+    they go through `load`, coalescing with the standard executor's per-object loads.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._values: dict[Any, Any] = {}
+
+    async def load_many(self, keys: Iterable[K]) -> list[R]:  # type: ignore[override]
+        keys = list(keys)
+        values = self._values
+        missing = [k for k in dict.fromkeys(keys) if k not in values]
+        if missing:
+            cache = self._cache
+            if WHOLE_LEVELS.get():
+                fresh = [k for k in missing if k not in cache]
+                if fresh:
+                    found = await self.batch_load_fn(fresh)
+                    if len(found) != len(fresh):
+                        raise ValueError(f"{type(self).__name__} answered {len(found)} of {len(fresh)} keys")
+                    values.update(zip(fresh, found, strict=True))
+                missing = [k for k in missing if k not in values]
+            futures = [cache.get(k) or self.load(k) for k in missing]
+            for future in futures:
+                if not future.done():
+                    await future
+            for key, future in zip(missing, futures, strict=True):
+                values[key] = future.result()
+        return [values[k] for k in keys]
+
+    def load(self, key: K) -> Future[R]:
+        value = self._values.get(key, _MISSING)
+        if value is _MISSING:
+            return super().load(key)
+        future = self.loop.create_future()
+        future.set_result(value)
+        return future
+
+    def prime(self, key: K, value: R) -> Loader[K, R]:
+        if key not in self._cache:
+            self._values.setdefault(key, value)
+        return self
+
+    def clear(self, key: K) -> Loader[K, R]:
+        self._values.pop(key, None)
+        super().clear(key)
+        return self
+
+    def clear_all(self) -> Loader[K, R]:
+        self._values.clear()
+        super().clear_all()
+        return self
+
+
 def one_per_key(keys: Sequence[K], records: Iterable[R], key: Callable[[R], K]) -> list[R | None]:
     found = {key(r): r for r in records}
     return [found.get(k) for k in keys]
@@ -52,7 +120,7 @@ def many_per_key(keys: Sequence[K], records: Iterable[R], key: Callable[[R], K])
     return [groups.get(k, []) for k in keys]
 
 
-class ProductByIdLoader(DataLoader[int, ProductRecord | None]):
+class ProductByIdLoader(Loader[int, ProductRecord | None]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._catalog = upstreams.catalog
@@ -61,7 +129,7 @@ class ProductByIdLoader(DataLoader[int, ProductRecord | None]):
         return one_per_key(keys, await self._catalog.products_by_ids(keys), lambda p: p.id)
 
 
-class ProductByHandleLoader(DataLoader[str, ProductRecord | None]):
+class ProductByHandleLoader(Loader[str, ProductRecord | None]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._catalog = upstreams.catalog
@@ -70,17 +138,21 @@ class ProductByHandleLoader(DataLoader[str, ProductRecord | None]):
         return one_per_key(keys, await self._catalog.products_by_handles(keys), lambda p: p.handle)
 
 
-class VariantsByProductIdLoader(DataLoader[int, list[VariantRecord]]):
+class VariantsByProductIdLoader(Loader[int, list[VariantRecord]]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._catalog = upstreams.catalog
+        # The entity cache keeps variants per product: no flattening and grouping again.
+        self._grouped = getattr(upstreams.catalog, "variants_per_product", None)
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[VariantRecord]]:
+        if self._grouped is not None:
+            return await self._grouped(keys)
         rows = await self._catalog.variants_by_product_ids(keys)
         return many_per_key(keys, rows, lambda v: v.product_id)
 
 
-class VariantByIdLoader(DataLoader[int, VariantRecord | None]):
+class VariantByIdLoader(Loader[int, VariantRecord | None]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._catalog = upstreams.catalog
@@ -89,17 +161,20 @@ class VariantByIdLoader(DataLoader[int, VariantRecord | None]):
         return one_per_key(keys, await self._catalog.variants_by_ids(keys), lambda v: v.id)
 
 
-class InventoryLevelsByVariantIdLoader(DataLoader[int, list[InventoryLevelRecord]]):
+class InventoryLevelsByVariantIdLoader(Loader[int, list[InventoryLevelRecord]]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._inventory = upstreams.inventory
+        self._grouped = getattr(upstreams.inventory, "levels_per_variant", None)  # the entity cache
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[InventoryLevelRecord]]:
+        if self._grouped is not None:
+            return await self._grouped(keys)
         rows = await self._inventory.levels_by_variant_ids(keys)
         return many_per_key(keys, rows, lambda level: level.variant_id)
 
 
-class LocationByIdLoader(DataLoader[int, LocationRecord | None]):
+class LocationByIdLoader(Loader[int, LocationRecord | None]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._locations = upstreams.locations
@@ -108,7 +183,7 @@ class LocationByIdLoader(DataLoader[int, LocationRecord | None]):
         return one_per_key(keys, await self._locations.locations_by_ids(keys), lambda loc: loc.id)
 
 
-class MemberByKeyLoader(DataLoader[str, MemberRecord | None]):
+class MemberByKeyLoader(Loader[str, MemberRecord | None]):
     def __init__(self, upstreams: Upstreams) -> None:
         super().__init__()
         self._members = upstreams.members
@@ -119,7 +194,7 @@ class MemberByKeyLoader(DataLoader[str, MemberRecord | None]):
         return one_per_key(keys, await self._members.members_by_keys(keys), lambda m: m.key)
 
 
-class BoughtTogetherByProductIdLoader(DataLoader[int, list[tuple[int, int]]]):
+class BoughtTogetherByProductIdLoader(Loader[int, list[tuple[int, int]]]):
     """(other product, orders with both) per product: one query for a whole page of products."""
 
     def __init__(self, upstreams: Upstreams) -> None:
@@ -150,8 +225,9 @@ class AllLocations:
         return await self._task
 
 
-@dataclass(slots=True)
 class Loaders:
+    """The request's loaders, each built on first use (most requests need two or three)."""
+
     product_by_id: ProductByIdLoader
     product_by_handle: ProductByHandleLoader
     variants_by_product_id: VariantsByProductIdLoader
@@ -173,31 +249,56 @@ class Loaders:
     member_by_key: MemberByKeyLoader
     bought_together_by_product_id: BoughtTogetherByProductIdLoader
 
+    def __init__(self, upstreams: Upstreams) -> None:
+        self._upstreams = upstreams
+
     @classmethod
     def for_request(cls, upstreams: Upstreams) -> Loaders:
-        from resolvers import order_loaders as o  # it builds on this module's helpers
+        return cls(upstreams)
 
-        location_by_id = LocationByIdLoader(upstreams)
-        carts, orders = upstreams.carts, upstreams.orders
-        return cls(
-            product_by_id=ProductByIdLoader(upstreams),
-            product_by_handle=ProductByHandleLoader(upstreams),
-            variants_by_product_id=VariantsByProductIdLoader(upstreams),
-            variant_by_id=VariantByIdLoader(upstreams),
-            inventory_levels_by_variant_id=InventoryLevelsByVariantIdLoader(upstreams),
-            location_by_id=location_by_id,
-            all_locations=AllLocations(upstreams, location_by_id),
-            cart_by_token=o.CartByTokenLoader(carts),
-            cart_lines_by_cart_id=o.CartLinesByCartIdLoader(carts),
-            order_by_id=o.OrderByIdLoader(orders),
-            order_by_cart_id=o.OrderByCartIdLoader(orders),
-            fulfillments_by_order_id=o.FulfillmentsByOrderIdLoader(orders),
-            fulfillment_by_id=o.FulfillmentByIdLoader(orders),
-            order_lines_by_order_id=o.OrderLinesByOrderIdLoader(orders),
-            status_changes_by_order_id=o.StatusChangesByOrderIdLoader(orders),
-            payments_by_order_id=o.PaymentsByOrderIdLoader(orders),
-            returns_by_order_id=o.ReturnsByOrderIdLoader(orders),
-            return_lines_by_return_id=o.ReturnLinesByReturnIdLoader(orders),
-            member_by_key=MemberByKeyLoader(upstreams),
-            bought_together_by_product_id=BoughtTogetherByProductIdLoader(upstreams),
-        )
+    def __getattr__(self, name: str) -> Any:  # only for a loader not built yet
+        build = _BUILDERS.get(name)
+        if build is None:
+            raise AttributeError(name)
+        loader = build(self, self._upstreams)
+        setattr(self, name, loader)
+        return loader
+
+
+def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
+    from resolvers import order_loaders as o  # it builds on this module's helpers
+
+    return {
+        "product_by_id": lambda _, u: ProductByIdLoader(u),
+        "product_by_handle": lambda _, u: ProductByHandleLoader(u),
+        "variants_by_product_id": lambda _, u: VariantsByProductIdLoader(u),
+        "variant_by_id": lambda _, u: VariantByIdLoader(u),
+        "inventory_levels_by_variant_id": lambda _, u: InventoryLevelsByVariantIdLoader(u),
+        "location_by_id": lambda _, u: LocationByIdLoader(u),
+        "all_locations": lambda loaders, u: AllLocations(u, loaders.location_by_id),
+        "cart_by_token": lambda _, u: o.CartByTokenLoader(u.carts),
+        "cart_lines_by_cart_id": lambda _, u: o.CartLinesByCartIdLoader(u.carts),
+        "order_by_id": lambda _, u: o.OrderByIdLoader(u.orders),
+        "order_by_cart_id": lambda _, u: o.OrderByCartIdLoader(u.orders),
+        "fulfillments_by_order_id": lambda _, u: o.FulfillmentsByOrderIdLoader(u.orders),
+        "fulfillment_by_id": lambda _, u: o.FulfillmentByIdLoader(u.orders),
+        "order_lines_by_order_id": lambda _, u: o.OrderLinesByOrderIdLoader(u.orders),
+        "status_changes_by_order_id": lambda _, u: o.StatusChangesByOrderIdLoader(u.orders),
+        "payments_by_order_id": lambda _, u: o.PaymentsByOrderIdLoader(u.orders),
+        "returns_by_order_id": lambda _, u: o.ReturnsByOrderIdLoader(u.orders),
+        "return_lines_by_return_id": lambda _, u: o.ReturnLinesByReturnIdLoader(u.orders),
+        "member_by_key": lambda _, u: MemberByKeyLoader(u),
+        "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
+    }
+
+
+class _Builders(dict[str, Callable[[Loaders, Upstreams], Any]]):
+    """Filled on first use: order_loaders imports this module."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if not self:
+            self.update(_builders())
+        return super().get(name, default)
+
+
+_BUILDERS = _Builders()

@@ -4,6 +4,7 @@ hold it), and signing in with a password kept at the gateway."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,16 @@ from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
+
+# `MemberChanges` fields by their names in `MemberUpdateInput`.
+_INPUT_NAMES = {
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone": "phone",
+    "addresses": "addresses",
+    "preferred_location_id": "preferredStoreId",
+    "marketing_consent": "marketingConsent",
+}
 
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so an answer takes as long either way.
@@ -110,6 +121,16 @@ async def update_profile(ctx: ResolverContext, changes: MemberChanges) -> Member
         # A CRM adapter that only reads and upserts by email (the adapters issue's ports).
         message = "the member directory does not take profile edits"
         return MemberResult(None, [UserError(None, message, "PROFILE_READ_ONLY")])
+    writable = getattr(directory, "writable_fields", None)  # None: the directory keeps them all
+    if writable is not None:
+        fixed = [f.name for f in dataclasses.fields(changes) if getattr(changes, f.name) is not None]
+        fixed = [name for name in fixed if name not in writable]
+        if fixed:
+            message = "the member directory has no place for this field"
+            return MemberResult(
+                None,
+                [UserError(["input", _INPUT_NAMES[n]], message, "PROFILE_READ_ONLY") for n in fixed],
+            )
     updated = await directory.update_member(member_id, changes, ctx.now())
     if updated is None:
         return MemberResult(None, [UserError(None, "no member profile to update", "MEMBER_NOT_FOUND")])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiodataloader import DataLoader
-
 from adapters.commerce import (
     CartLineRecord,
     CartRecord,
@@ -18,10 +16,10 @@ from adapters.commerce import (
     StatusChangeRecord,
 )
 from adapters.ports import CartSource, OrderSource
-from resolvers.loaders import many_per_key, one_per_key
+from resolvers.loaders import Loader, many_per_key, one_per_key
 
 
-class CartByTokenLoader(DataLoader[str, CartRecord | None]):
+class CartByTokenLoader(Loader[str, CartRecord | None]):
     def __init__(self, carts: CartSource) -> None:
         super().__init__()
         self._carts = carts
@@ -30,7 +28,7 @@ class CartByTokenLoader(DataLoader[str, CartRecord | None]):
         return one_per_key(keys, await self._carts.carts_by_tokens(keys), lambda c: c.token)
 
 
-class CartLinesByCartIdLoader(DataLoader[int, list[CartLineRecord]]):
+class CartLinesByCartIdLoader(Loader[int, list[CartLineRecord]]):
     def __init__(self, carts: CartSource) -> None:
         super().__init__()
         self._carts = carts
@@ -39,7 +37,7 @@ class CartLinesByCartIdLoader(DataLoader[int, list[CartLineRecord]]):
         return many_per_key(keys, await self._carts.lines_by_cart_ids(keys), lambda ln: ln.cart_id)
 
 
-class OrderByIdLoader(DataLoader[int, OrderRecord | None]):
+class OrderByIdLoader(Loader[int, OrderRecord | None]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -48,7 +46,7 @@ class OrderByIdLoader(DataLoader[int, OrderRecord | None]):
         return one_per_key(keys, await self._orders.orders_by_ids(keys), lambda o: o.id)
 
 
-class OrderByCartIdLoader(DataLoader[int, OrderRecord | None]):
+class OrderByCartIdLoader(Loader[int, OrderRecord | None]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -57,7 +55,7 @@ class OrderByCartIdLoader(DataLoader[int, OrderRecord | None]):
         return one_per_key(keys, await self._orders.orders_by_cart_ids(keys), lambda o: o.cart_id)
 
 
-class FulfillmentsByOrderIdLoader(DataLoader[int, list[FulfillmentRecord]]):
+class FulfillmentsByOrderIdLoader(Loader[int, list[FulfillmentRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -67,7 +65,7 @@ class FulfillmentsByOrderIdLoader(DataLoader[int, list[FulfillmentRecord]]):
         return many_per_key(keys, rows, lambda f: f.order_id)
 
 
-class FulfillmentByIdLoader(DataLoader[int, FulfillmentRecord | None]):
+class FulfillmentByIdLoader(Loader[int, FulfillmentRecord | None]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -76,7 +74,7 @@ class FulfillmentByIdLoader(DataLoader[int, FulfillmentRecord | None]):
         return one_per_key(keys, await self._orders.fulfillments_by_ids(keys), lambda f: f.id)
 
 
-class OrderLinesByOrderIdLoader(DataLoader[int, list[OrderLineRecord]]):
+class OrderLinesByOrderIdLoader(Loader[int, list[OrderLineRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -87,7 +85,7 @@ class OrderLinesByOrderIdLoader(DataLoader[int, list[OrderLineRecord]]):
         )
 
 
-class StatusChangesByOrderIdLoader(DataLoader[int, list[StatusChangeRecord]]):
+class StatusChangesByOrderIdLoader(Loader[int, list[StatusChangeRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -97,7 +95,7 @@ class StatusChangesByOrderIdLoader(DataLoader[int, list[StatusChangeRecord]]):
         return many_per_key(keys, rows, lambda c: c.order_id)
 
 
-class PaymentsByOrderIdLoader(DataLoader[int, list[PaymentRecord]]):
+class PaymentsByOrderIdLoader(Loader[int, list[PaymentRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -107,7 +105,7 @@ class PaymentsByOrderIdLoader(DataLoader[int, list[PaymentRecord]]):
         return many_per_key(keys, rows, lambda p: p.order_id)
 
 
-class ReturnsByOrderIdLoader(DataLoader[int, list[ReturnRecord]]):
+class ReturnsByOrderIdLoader(Loader[int, list[ReturnRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders
@@ -117,7 +115,7 @@ class ReturnsByOrderIdLoader(DataLoader[int, list[ReturnRecord]]):
         return many_per_key(keys, rows, lambda r: r.order_id)
 
 
-class ReturnLinesByReturnIdLoader(DataLoader[int, list[ReturnLineRecord]]):
+class ReturnLinesByReturnIdLoader(Loader[int, list[ReturnLineRecord]]):
     def __init__(self, orders: OrderSource) -> None:
         super().__init__()
         self._orders = orders

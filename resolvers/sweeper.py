@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvers import loyalty
+from resolvers import loyalty, tenders
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
 from resolvers.orders import expire_hold
@@ -49,10 +49,10 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     await stock_moved(ctx, levels, "RELEASE")
 
     # A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
-    # Whatever the provider did under the order's key is voided, then the stock is released.
+    # Whatever each tender did under the order's keys is voided, then the stock is released.
     stale = await orders.stale_checkouts(now - ctx.policy.checkout_stale)
     for order in stale:
-        await ctx.upstreams.payments.void(order.payment_key)
+        await tenders.void_all(ctx, order.payment_key)
         levels = await orders.abandon_order(
             order.id, "CHECKOUT_EXPIRED", "the checkout did not finish; start again", now, now
         )

@@ -56,6 +56,8 @@ class CurrencyCode(Enum):
     MXN = "MXN"
 
 
+_CURRENCIES = {c.value: c for c in CurrencyCode}  # every Money of a listing asks: a lookup, not a call
+
 Channel = strawberry.enum(commerce.Channel)
 
 
@@ -67,7 +69,7 @@ class Money:
 
     @strawberry.field
     def currency_code(root: records.Money) -> CurrencyCode:
-        return CurrencyCode(root.currency_code)
+        return _CURRENCIES.get(root.currency_code) or CurrencyCode(root.currency_code)
 
 
 @strawberry.type

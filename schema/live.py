@@ -2,7 +2,9 @@
 current record (read fresh for each event, never from a cache), over graphql-transport-ws.
 
 Delivery is at-most-once: a client that reconnects reads the current state by query first.
-A subscriber too slow to keep up is ended with SUBSCRIBER_TOO_SLOW rather than slowing the rest.
+A subscriber too slow to keep up is ended rather than slowing the rest: its connection is closed
+by the transport (`context.too_slow`: websocket close code 4503, end of an SSE stream), or where
+there is none, its subscription ends with SUBSCRIBER_TOO_SLOW.
 `loyaltyChanged` is the signed-in member's own account, nobody else's.
 """
 
@@ -72,10 +74,12 @@ async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
     The subscribers of one event share its loaders (they hold records by id, nothing of who
     asks), so their reads batch together."""
     context = info.context
-    async for event in context.events.subscribe(topic):
+    async for event in context.events.subscribe(topic, context.too_slow, context.audience):
         context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
         yield event
     # The bus ends a stream only when its subscriber fell too far behind.
+    if context.too_slow is not None:
+        return  # the transport is closing the connection, with its own code
     raise SubscriberTooSlow("this subscription fell too far behind and was ended; read the "
                             "current state by query, then subscribe again")  # fmt: skip
 

@@ -192,7 +192,7 @@ class Order(Node):
     async def returns(root: OrderRecord, info: Info) -> list[Return]:
         return await info.context.loaders.returns_by_order_id.load(root.id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(description="Every tender that paid it, in the order they were taken.")
     async def payments(root: OrderRecord, info: Info) -> list[Payment]:
         return await info.context.loaders.payments_by_order_id.load(root.id)  # type: ignore[return-value]
 
@@ -207,15 +207,30 @@ class Order(Node):
 
 @strawberry.input(
     description="CARD needs `cardToken` (the built-in test provider documents its tokens); "
-    "GIFT_CARD needs `giftCardCode`; PAY_AT_STORE is for orders collected in store."
+    "GIFT_CARD needs `giftCardCode`; PAY_AT_STORE is for orders collected in store. "
+    "Split tender: `loyaltyPoints` pay part first, then a `giftCardCode` given with another "
+    "method pays what its balance covers, and `method` pays the rest; the order then has "
+    "several `payments`."
 )
 class PaymentInput:
     method: PaymentMethod  # type: ignore[valid-type]
     card_token: str | None = None
-    gift_card_code: str | None = None
+    gift_card_code: str | None = strawberry.field(
+        default=None,
+        description="GIFT_CARD: the card that pays. With CARD or PAY_AT_STORE: a gift card "
+        "that pays what its balance covers first; `method` pays the rest.",
+    )
+    loyalty_points: int | None = strawberry.field(
+        default=None,
+        description="Points (one per minor currency unit) that pay part of the order before "
+        "`method` pays the rest: at most the member's balance and what is due. Signed-in "
+        "members only, on their own cart.",
+    )
 
     def to_record(self) -> PaymentInputRecord:
-        return PaymentInputRecord(self.method, self.card_token, self.gift_card_code)
+        return PaymentInputRecord(
+            self.method, self.card_token, self.gift_card_code, self.loyalty_points
+        )
 
 
 @strawberry.type

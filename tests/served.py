@@ -96,6 +96,7 @@ async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[
         yield served
     finally:
         await served.http.aclose()
-        proc.send_signal(signal.SIGTERM)
+        if proc.returncode is None:  # a test may have stopped it already
+            proc.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
         assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)

@@ -34,14 +34,45 @@ async def test_page_of_5_and_page_of_50_cost_the_same(uncached_api):
     assert counts == [4, 4, 4]
 
 
-async def test_a_warm_entity_cache_reads_only_the_page(api):
+def _tables(api) -> list[str]:
+    return [s.split("FROM", 1)[1].split()[0] for s in api.store.trace]
+
+
+async def test_a_warm_entity_cache_reads_nothing(api):
     api.gateway.response_cache = None  # measure the entity cache alone
     endpoint = next(r for r in api.app.routes if getattr(r, "path", "") == "/graphql").app
     endpoint.cache = None
     await api.data(LISTING, {"n": 50})
     api.store.trace = []
     await api.data(LISTING, {"n": 50})
-    assert [s.split("FROM", 1)[1].split()[0] for s in api.store.trace] == ["products"]
+    assert api.store.trace == []
+    # Another window of the listing is another page: read once, then kept.
+    await api.data(LISTING, {"n": 49})
+    await api.data(LISTING, {"n": 49})
+    assert _tables(api) == ["products"]
+
+
+async def test_pages_filtered_by_stock_are_never_kept(api):
+    endpoint = next(r for r in api.app.routes if getattr(r, "path", "") == "/graphql").app
+    endpoint.cache = None
+    api.gateway.response_cache = None
+    query = """query ($at: [ID!]) { products(first: 5, availableAt: $at) { edges { node { id } } } }"""
+    at = [to_global_id("Location", 1)]
+    await api.data(query, {"at": at})
+    api.store.trace = []
+    await api.data(query, {"at": at})
+    assert "products" in _tables(api)
+
+
+async def test_a_catalog_event_drops_the_kept_pages(api):
+    endpoint = next(r for r in api.app.routes if getattr(r, "path", "") == "/graphql").app
+    endpoint.cache = None
+    api.gateway.response_cache = None
+    await api.data(LISTING, {"n": 5})
+    api.gateway.entity_cache.forget("catalog")
+    api.store.trace = []
+    await api.data(LISTING, {"n": 5})
+    assert _tables(api)[0] == "products"
 
 
 async def test_a_stock_event_refetches_only_that_variants_stock(api):
@@ -58,7 +89,7 @@ async def test_a_stock_event_refetches_only_that_variants_stock(api):
     await api.data(adjust, {"input": {"reason": "RECEIPT", "changes": [change]}}, **api.as_integration())
     api.store.trace = []
     data = await api.data(LISTING, {"n": 5})
-    assert [s.split("FROM", 1)[1].split()[0] for s in api.store.trace] == ["products", "inventory_levels"]
+    assert _tables(api) == ["inventory_levels"]
     first = data["products"]["edges"][0]["node"]["variants"][0]["inventory"]
     assert first[1]["available"] >= 1
 

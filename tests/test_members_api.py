@@ -121,3 +121,31 @@ async def test_personal_answers_are_never_shared_between_members(api: Api):
         for member, headers in (("m1", api.as_member("m1")), ("m2", api.as_member("m2")), ("m3", chloe)):
             assert (await api.data(document, **headers))["me"]["id"] == gid("Member", member)
     assert (await api.data(document))["me"] is None
+
+
+async def test_a_crm_without_profile_edits_still_takes_the_fields_the_gateway_owns(make_api):
+    """A CRM adapter that only reads (the memory upstream here): the names it holds are
+    read-only, field by field; the consent and preferred store are the gateway's to keep."""
+    from adapters import memory
+    from adapters.records import MemberRecord
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    data = memory.MemoryData()
+    data.members["7"] = MemberRecord("7", "gus@example.com", "Gus", "Grey", None, ())
+    api = await make_api(seeded=True, upstreams={"memory": memory.connect(data)}, customers="memory")
+    as_gus = bearer(hs256({"sub": "7"}))
+    names = {"input": {"firstName": "Augustus", "marketingConsent": True}}
+    payload = (await api.data(UPDATE, names, **as_gus))["memberUpdate"]
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "firstName"], "PROFILE_READ_ONLY")
+    ]
+    mine = {"input": {"marketingConsent": True, "preferredStoreId": location_id(SEATTLE)}}
+    payload = (await api.data(UPDATE, mine, **as_gus))["memberUpdate"]
+    assert payload["userErrors"] == []
+    assert payload["member"]["firstName"] == "Gus"
+    me = (await api.data(ME, **as_gus))["me"]
+    assert (me["firstName"], me["marketingConsent"], me["preferredStore"]["id"]) == (
+        "Gus", True, location_id(SEATTLE),
+    )  # fmt: skip
+    assert data.members["7"].marketing_consent is False  # nothing was copied into the CRM

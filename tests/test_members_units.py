@@ -58,3 +58,30 @@ async def test_a_read_only_member_directory_refuses_profile_edits_as_a_user_erro
     )
     result = await members.update_profile(ctx, MemberChanges(first_name="Anna"))  # type: ignore[arg-type]
     assert [e.code for e in result.user_errors] == ["PROFILE_READ_ONLY"]
+
+
+def test_a_refund_goes_back_card_first_then_gift_card_then_points():
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from adapters.commerce import PaymentMethod, PaymentRecord, PaymentStatus
+    from resolvers.refunds import split_refund
+
+    def paid(id: int, method: PaymentMethod, amount: int, refunded: int = 0) -> PaymentRecord:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        return PaymentRecord(id, 1, method, "p", "r", amount, refunded, "USD", PaymentStatus.CAPTURED, now)
+
+    points = paid(1, PaymentMethod.LOYALTY_POINTS, 300)
+    gift = paid(2, PaymentMethod.GIFT_CARD, 200)
+    card = paid(3, PaymentMethod.CARD, 500, refunded=100)
+    taken = [points, gift, card]
+
+    def split(amount: int | None) -> list[tuple[int, int]]:
+        return [(p.id, a) for p, a in split_refund(taken, amount)]
+
+    assert split(300) == [(3, 300)]
+    assert split(450) == [(3, 400), (2, 50)]
+    assert split(10_000) == [(3, 400), (2, 200), (1, 300)]
+    assert split(None) == split(10_000)
+    voided = dataclasses.replace(paid(4, PaymentMethod.CARD, 50), status=PaymentStatus.VOIDED)
+    assert [(p.id, a) for p, a in split_refund([voided, points], 100)] == [(1, 100)]

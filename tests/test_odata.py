@@ -257,3 +257,62 @@ async def test_v4_envelopes_and_next_links_are_followed():
     rows = await upstream.client.get_all("API_PRODUCT", "A_Product", select=["Product"])
     assert [r["Product"] for r in rows] == ["A", "B", "C"]
     await upstream.aclose()
+
+
+ME = """{ me { email firstName lastName phone marketingConsent preferredStore { id }
+              addresses { address1 city zip countryCode } } }"""
+MEMBER_UPDATE = """
+mutation ($input: MemberUpdateInput!) {
+  memberUpdate(input: $input) { member { firstName lastName } userErrors { field code } }
+}"""
+
+
+def an_address(street: str, city: str, zip_code: str) -> dict:
+    return {"address1": street, "city": city, "zip": zip_code,
+            "country": "United States", "countryCode": "US"}  # fmt: skip
+
+
+async def test_member_update_patches_the_business_partner_and_keeps_the_rest_at_the_gateway(odata, make_api):
+    from adapters.store.tables import member_profiles
+    from tests.commerce import PORTLAND, location_id
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    upstream = odata_upstream(odata.url)
+    api = await make_api(seeded=True, upstreams={"odata": upstream}, customers="odata")
+    as_ada = bearer(hs256({"sub": "1000001"}))
+    changes = {
+        "firstName": "Augusta", "lastName": "King", "phone": "+1 503 555 0101",
+        "marketingConsent": True, "preferredStoreId": location_id(PORTLAND),
+        "addresses": [an_address("2 Pine St", "Seattle", "98101"),
+                      an_address("9 Oak Ave", "Portland", "97209")],
+    }  # fmt: skip
+    payload = (await api.data(MEMBER_UPDATE, {"input": changes}, **as_ada))["memberUpdate"]
+    assert payload["userErrors"] == []
+    # In SAP: the partner's names and both addresses (the first rewritten, one created)...
+    [partner] = await upstream.client.get_by_keys("API_BUSINESS_PARTNER", "A_BusinessPartner",
+                                                  "BusinessPartner", ["1000001"])  # fmt: skip
+    assert (partner["FirstName"], partner["LastName"]) == ("Augusta", "King")
+    rows = await upstream.client.get_by_keys("API_BUSINESS_PARTNER", "A_BusinessPartnerAddress",
+                                             "BusinessPartner", ["1000001"])  # fmt: skip
+    assert sorted((r["AddressID"], r["StreetName"]) for r in rows)[0] == ("2001", "2 Pine St")
+    assert sorted(r["CityName"] for r in rows) == ["Portland", "Seattle"]
+    # ...and at the gateway what the partner has no place for here: phone, consent, store.
+    async with api.store.engine.connect() as conn:
+        [row] = list(await conn.execute(sa.select(member_profiles)))
+    assert (row.member_key, row.phone, row.marketing_consent) == ("1000001", "+1 503 555 0101", True)
+    me = (await api.data(ME, **as_ada))["me"]
+    assert me == {
+        "email": "ada@example.com", "firstName": "Augusta", "lastName": "King", "phone": "+1 503 555 0101",
+        "marketingConsent": True, "preferredStore": {"id": location_id(PORTLAND)},
+        "addresses": [{"address1": "2 Pine St", "city": "Seattle", "zip": "98101", "countryCode": "US"},
+                      {"address1": "9 Oak Ave", "city": "Portland", "zip": "97209", "countryCode": "US"}],
+    }  # fmt: skip
+    # Down to one address: the extra one is deleted in SAP; the email stays where it was.
+    fewer = {"addresses": [an_address("9 Oak Ave", "Portland", "97209")]}
+    assert (await api.data(MEMBER_UPDATE, {"input": fewer}, **as_ada))["memberUpdate"]["userErrors"] == []
+    me = (await api.data(ME, **as_ada))["me"]
+    assert (me["email"], [a["city"] for a in me["addresses"]]) == ("ada@example.com", ["Portland"])
+    rows = await upstream.client.get_by_keys("API_BUSINESS_PARTNER", "A_BusinessPartnerAddress",
+                                             "BusinessPartner", ["1000001"])  # fmt: skip
+    assert [r["AddressID"] for r in rows] == ["2001"]

@@ -163,3 +163,74 @@ async def test_an_order_is_pushed_once_and_its_state_comes_back(erp_api):
     _, jacket = by_sku(await erp_api.data(PRODUCTS))["TR-JKT-M"]
     seattle = next(lv for lv in jacket["inventory"] if lv["location"]["name"] == "Seattle Pike Place")
     assert (seattle["onHand"], seattle["reserved"], seattle["available"]) == (6, 2, 4)
+
+
+ME = """{ me { firstName lastName phone marketingConsent preferredStore { id }
+              addresses { address1 address2 city zip } } }"""
+MEMBER_UPDATE = """
+mutation ($input: MemberUpdateInput!) {
+  memberUpdate(input: $input) { member { firstName lastName phone } userErrors { field code } }
+}"""
+
+
+def an_address(street: str, city: str, zip_code: str, address2: str | None = None) -> dict:
+    return {"address1": street, "address2": address2, "city": city, "zip": zip_code,
+            "country": "United States", "countryCode": "US"}  # fmt: skip
+
+
+async def test_member_update_writes_the_party_and_keeps_what_a_party_has_no_place_for(tryton, make_api):
+    import sqlalchemy as sa
+
+    from adapters.store.tables import member_profiles
+    from tests.commerce import SEATTLE, location_id
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    upstream = tryton_upstream(tryton)
+    api = await make_api(seeded=True, upstreams={"tryton": upstream}, customers="tryton")
+    [ada] = await upstream.members.members_by_emails(["ada@example.com"])
+    as_ada = bearer(hs256({"sub": ada.key}))
+    changes = {
+        "firstName": "Augusta", "lastName": "King", "phone": "+12065550100",
+        "marketingConsent": True, "preferredStoreId": location_id(SEATTLE),
+        "addresses": [an_address("2 Pine St", "Seattle", "98101", "Apt 4"),
+                      an_address("9 Oak Ave", "Portland", "97209")],
+    }  # fmt: skip
+    payload = (await api.data(MEMBER_UPDATE, {"input": changes}, **as_ada))["memberUpdate"]
+    assert payload["userErrors"] == []
+    # Written through to the party: the ERP holds the names, the phone and the addresses...
+    rpc = tryton.rpc()
+    [party] = rpc("party.party", "read", [int(ada.key)], ["name", "phone", "addresses"])
+    assert (party["name"], party["phone"]) == ("Augusta King", "+12065550100")
+    streets = rpc("party.address", "read", party["addresses"], ["street", "city", "postal_code"])
+    assert sorted((a["street"], a["city"], a["postal_code"]) for a in streets) == [
+        ("2 Pine St\nApt 4", "Seattle", "98101"), ("9 Oak Ave", "Portland", "97209"),
+    ]  # fmt: skip
+    # ...and the gateway only what a party has no place for, under the party's key.
+    async with api.store.engine.connect() as conn:
+        [row] = list(await conn.execute(sa.select(member_profiles)))
+    assert (row.member_key, row.phone, row.marketing_consent) == (ada.key, None, True)
+    me = (await api.data(ME, **as_ada))["me"]
+    assert me == {
+        "firstName": "Augusta", "lastName": "King", "phone": "+12065550100", "marketingConsent": True,
+        "preferredStore": {"id": location_id(SEATTLE)},
+        "addresses": [{"address1": "2 Pine St", "address2": "Apt 4", "city": "Seattle", "zip": "98101"},
+                      {"address1": "9 Oak Ave", "address2": None, "city": "Portland", "zip": "97209"}],
+    }  # fmt: skip
+    # One source per field, no copy: a change made in the ERP is what every channel reads next.
+    rpc("party.party", "write", [int(ada.key)], {"name": "Ada King"})
+    rpc.close()
+    me = (await api.data(ME, **as_ada))["me"]
+    assert (me["firstName"], me["lastName"], me["marketingConsent"]) == ("Ada", "King", True)
+    # Fewer addresses: the rest are deactivated in the ERP (sales may point at them).
+    fewer = {"addresses": [an_address("2 Pine St", "Seattle", "98101")], "phone": ""}
+    payload = (await api.data(MEMBER_UPDATE, {"input": fewer}, **as_ada))["memberUpdate"]
+    assert payload["userErrors"] == [] and payload["member"]["phone"] is None
+    me = (await api.data(ME, **as_ada))["me"]
+    assert [a["city"] for a in me["addresses"]] == ["Seattle"]
+    # A party the ERP does not know: nothing is written anywhere.
+    stranger = bearer(hs256({"sub": "999999"}))
+    payload = (await api.data(MEMBER_UPDATE, {"input": {"marketingConsent": True}}, **stranger))
+    assert [e["code"] for e in payload["memberUpdate"]["userErrors"]] == ["MEMBER_NOT_FOUND"]
+    async with api.store.engine.connect() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(member_profiles)) == 1

@@ -173,3 +173,19 @@ async def test_bus_delivers_in_order_and_drops_a_subscriber_that_falls_behind():
     assert seen == list(range(1, 8))
     # The slow one got its three, then its stream ended rather than holding the publisher back.
     assert [e.n async for e in slow] == [1, 2, 3]
+
+
+async def test_bus_tells_the_transport_at_once_when_it_drops_a_subscriber():
+    """`on_drop` is called when the queue overflows, not when the subscriber next reads: the
+    transport closes a stalled client's connection without waiting for it."""
+    bus = InProcessEventBus(queue_size=2)
+    dropped: list[str] = []
+    stalled = bus.subscribe("stock", lambda: dropped.append("stalled"), audience=lambda: 5)
+    first = asyncio.ensure_future(anext(stalled))
+    await asyncio.sleep(0)
+    assert bus.subscribers == 5  # a shared execution counts for everyone it serves
+    for n in range(4):
+        await bus.publish(Event(n))
+    assert dropped == ["stalled"] and bus.dropped == 1 and bus.subscribers == 0
+    assert (await first).n == 0
+    assert [e.n async for e in stalled] == [1]  # what it had queued, then the end

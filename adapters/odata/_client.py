@@ -159,6 +159,10 @@ class ODataClient:
         headers = {"If-Match": etag} if etag else {}
         await self._send("PATCH", service, entity_path, json=body, headers=headers, idempotent=False)
 
+    async def delete(self, service: str, entity_path: str, etag: str | None) -> None:
+        headers = {"If-Match": etag or "*"}
+        await self._send("DELETE", service, entity_path, headers=headers, idempotent=True)
+
     async def _get_json(self, service: str, path: str) -> dict[str, Any]:
         response = await self._send("GET", service, path, idempotent=True)
         return response.json()  # type: ignore[no-any-return]

@@ -1,6 +1,7 @@
 """Payments behind one port: cards through a provider adapter, gift cards and loyalty points
 held in the gateway's database, and pay-at-store (the till collects it at pickup). A loyalty
-point is worth one minor unit of the order's currency.
+point is worth one minor unit of the order's currency. `spendable` tells how much of a split
+payment a stored-value tender can take (resolvers/tenders.py plans the split).
 
 `open_payments` is the one factory: a real card processor is one more module with the shape of
 `TestCardProvider` (`charge`, `void`, `refund`, idempotent per key) and one more `provider` name.
@@ -80,6 +81,21 @@ class Payments:
             request.currency_code,
             PaymentStatus.PENDING,
         )
+
+    async def spendable(self, request: ChargeRequest) -> int | None:
+        if request.method is PaymentMethod.GIFT_CARD:
+            balance = await self.gift_cards.balance(request.gift_card_code or "")
+            if balance is None:
+                raise PaymentDeclined("unknown_gift_card", "no gift card has this code")
+            taken = await self.gift_cards.charged(request.idempotency_key)
+            return min(balance + taken, request.amount_minor)
+        if request.method is PaymentMethod.LOYALTY_POINTS:
+            if self.loyalty is None or request.member_id is None:
+                return 0
+            balances = dict(await self.loyalty.balances([request.member_id]))
+            taken = await self.loyalty.spent(f"payment:{request.idempotency_key}")
+            return max(min(balances.get(request.member_id, 0) + taken, request.amount_minor), 0)
+        return None
 
     async def void(self, idempotency_key: str) -> None:
         await self.cards.void(idempotency_key)

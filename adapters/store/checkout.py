@@ -11,6 +11,7 @@ gives that stock back and deletes the order in one transaction.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -306,7 +307,7 @@ class _LineWriter:
 async def confirm(
     conn: Any,
     order_id: int,
-    payment: PaymentDraft | None,
+    taken: Sequence[PaymentDraft],
     initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
     status_rule: OrderStatusRule,
     actor: str,
@@ -338,20 +339,16 @@ async def confirm(
             for s in history
         ],
     )  # fmt: skip
-    if payment is not None:
+    if taken:  # one row per tender of a split payment
         await conn.execute(
-            sa.insert(payments).values(
-                order_id=order_id,
-                method=payment.method.value,
-                provider=payment.provider,
-                reference=payment.reference,
-                amount_minor=payment.amount_minor,
-                refunded_minor=0,
-                currency_code=row.currency_code,
-                status=payment.status.value,
-                created_at=now,
-            )
-        )
+            sa.insert(payments),
+            [
+                {"order_id": order_id, "method": p.method.value, "provider": p.provider,
+                 "reference": p.reference, "amount_minor": p.amount_minor, "refunded_minor": 0,
+                 "currency_code": row.currency_code, "status": p.status.value, "created_at": now}
+                for p in taken
+            ],
+        )  # fmt: skip
     if row.cart_id is not None:
         await conn.execute(
             sa.update(carts)

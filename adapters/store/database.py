@@ -39,6 +39,7 @@ class Store:
         from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
+        from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
 
         self.engine = engine
@@ -54,6 +55,7 @@ class Store:
         self.gift_cards = StoreGiftCards(self)
         self.members = StoreMembers(self)
         self.loyalty = StoreLoyalty(self)
+        self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -136,6 +136,15 @@ class StoreGiftCards:
             )
         await self.credit(done, -amount, f"{key}:void", now)
 
+    async def charged(self, key: str) -> int:
+        async with self._store.reading() as conn:
+            amount = await conn.scalar(
+                sa.select(gift_card_transactions.c.amount_minor).where(
+                    gift_card_transactions.c.idempotency_key == key
+                )
+            )
+        return max(-(amount or 0), 0)
+
     async def balance(self, code: str) -> int | None:
         async with self._store.reading() as conn:
             return await conn.scalar(

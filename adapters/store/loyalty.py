@@ -76,6 +76,13 @@ class StoreLoyalty:
 
         return await self._store.write(work)
 
+    async def spent(self, key: str) -> int:
+        stmt = sa.select(loyalty_entries.c.points).where(
+            loyalty_entries.c.key == key, loyalty_entries.c.kind == "SPEND"
+        )
+        async with self._store.reading() as conn:
+            return -int(await conn.scalar(stmt) or 0)
+
     async def give_back(self, reference: str, points: int, key: str, now: datetime) -> str:
         """Points back against an earlier spend (a refund, or a void with the spend's own points)."""
 

@@ -157,14 +157,14 @@ class StoreOrders:
     async def confirm_order(
         self,
         order_id: int,
-        payment: PaymentDraft | None,
+        payments: Sequence[PaymentDraft],
         initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
     ) -> Placed:
         return await self._store.write(
-            lambda conn: checkout.confirm(conn, order_id, payment, initial, status_rule, actor, now)
+            lambda conn: checkout.confirm(conn, order_id, payments, initial, status_rule, actor, now)
         )
 
     async def abandon_order(

@@ -397,6 +397,19 @@ members = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The profile fields a CRM behind the member directory has no place for (the marketing consent,
+# the preferred store; any field its adapter does not list in `profile_fields`), kept by the
+# gateway under the CRM's member key: one owner per field (adapters/profiles.py).
+member_profiles = sa.Table(
+    "member_profiles",
+    metadata,
+    sa.Column("member_key", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("preferred_location_id", sa.ForeignKey("locations.id", ondelete="SET NULL")),
+    sa.Column("marketing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # Every change of a member's points; the balance is their sum. `key` names the event that made
 # the entry ("order:12:earn", "return:3:reverse", "payment:<key>:spend"): one entry per event,
 # so a retried event never credits twice.

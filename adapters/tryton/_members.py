@@ -1,11 +1,18 @@
-"""Customers as Tryton parties: email from the contact mechanisms, addresses from the party."""
+"""Customers as Tryton parties: email from the contact mechanisms, addresses from the party.
+
+A profile edit writes the party itself: its name ("first last"), its phone contact mechanism,
+its addresses. The preferred store and marketing consent have no place on a party; the gateway
+keeps those (adapters/profiles.py). Addresses and contact mechanisms that are no longer wanted
+are deactivated, not deleted: sales and invoices may point at them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from adapters.records import Address, MemberDraft, MemberRecord
+from adapters.records import Address, MemberChanges, MemberDraft, MemberRecord
 from adapters.tryton._client import TrytonClient
 
 _FIELDS = [
@@ -28,8 +35,8 @@ def _member(row: dict[str, Any]) -> MemberRecord:
         phone=row.get("phone") or None,
         addresses=tuple(
             Address(
-                address1=a.get("street") or "",
-                address2=None,
+                address1=(a.get("street") or "").partition("\n")[0],
+                address2=(a.get("street") or "").partition("\n")[2] or None,
                 city=a.get("city") or "",
                 province=None,
                 province_code=None,
@@ -43,7 +50,15 @@ def _member(row: dict[str, Any]) -> MemberRecord:
     )
 
 
+def _address_values(address: Address) -> dict[str, Any]:
+    street = "\n".join(part for part in (address.address1, address.address2) if part)
+    return {"street": street, "city": address.city, "postal_code": address.zip or ""}
+
+
 class TrytonMembers:
+    # The `MemberChanges` fields a party has a place for.
+    profile_fields = frozenset({"first_name", "last_name", "phone", "addresses"})
+
     def __init__(self, client: TrytonClient) -> None:
         self._client = client
 
@@ -97,4 +112,57 @@ class TrytonMembers:
                 ],
             )
         [record] = await self.members_by_keys([str(party_id)])
+        return record
+
+    async def update_member(self, key: str, changes: MemberChanges, now: datetime) -> MemberRecord | None:
+        """Write the party's name, phone and addresses in one `write` call."""
+        found = await self.members_by_keys([key])
+        if not found:
+            return None
+        current, party_id = found[0], int(key)
+        values: dict[str, Any] = {}
+        if changes.first_name is not None or changes.last_name is not None:
+            first = current.first_name if changes.first_name is None else changes.first_name
+            last = current.last_name if changes.last_name is None else changes.last_name
+            values["name"] = f"{first} {last}".strip() or current.email or key
+        if changes.phone is not None:
+            phones = await self._client.search_read(
+                "party.contact_mechanism",
+                [["party", "=", party_id], ["type", "=", "phone"]],
+                ["id"],
+                order=[["sequence", "ASC"], ["id", "ASC"]],
+            )
+            ids = [p["id"] for p in phones]
+            actions: list[list[Any]] = []
+            if changes.phone and ids:
+                actions.append(["write", ids[:1], {"value": changes.phone}])
+            elif changes.phone:
+                actions.append(["create", [{"type": "phone", "value": changes.phone}]])
+            gone = ids[1:] if changes.phone else ids
+            if gone:
+                actions.append(["write", gone, {"active": False}])
+            if actions:
+                values["contact_mechanisms"] = actions
+        if changes.addresses is not None:
+            rows = await self._client.search_read(
+                "party.address",
+                [["party", "=", party_id]],
+                ["id"],
+                order=[["sequence", "ASC"], ["id", "ASC"]],
+            )
+            ids = [r["id"] for r in rows]
+            wanted = list(changes.addresses)
+            actions = [
+                ["write", [address_id], _address_values(address)]
+                for address_id, address in zip(ids, wanted, strict=False)
+            ]
+            if len(wanted) > len(ids):
+                actions.append(["create", [_address_values(a) for a in wanted[len(ids) :]]])
+            if len(ids) > len(wanted):
+                actions.append(["write", ids[len(wanted) :], {"active": False}])
+            if actions:
+                values["addresses"] = actions
+        if values:
+            await self._client.model("party.party", "write", [party_id], values)
+        [record] = await self.members_by_keys([key])
         return record

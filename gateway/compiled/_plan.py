@@ -38,6 +38,8 @@ from graphql import (
 )
 from strawberry.types.field import StrawberryField
 
+from gateway.compiled._codegen import compile_selection
+
 ATTR, SYNC, BATCH, TYPENAME, ROOT = range(5)
 
 
@@ -50,6 +52,7 @@ class FieldPlan:
     key: str
     kind: int
     getter: Callable[[Any], Any] | None = None
+    attr: str | None = None  # ATTR: the record attribute the value is
     batch: Callable[..., Any] | None = None
     strawberry_field: StrawberryField | None = None
     field_def: GraphQLField | None = None
@@ -74,6 +77,10 @@ class SelectionPlan:
     # branch depends on (None: not public). Known only at run time, when the type is.
     branch_topics: frozenset[str] | None = None
     is_branch: bool = False
+    # Set by gateway.compiled._codegen: builds one output object with every field that is a
+    # plain read filled in (None in the place of the others), and the others, in order.
+    make: Callable[[Any], dict[str, Any]] = lambda _record: {}
+    deferred: list[FieldPlan] = field(default_factory=list)
 
 
 class _Topics:
@@ -102,8 +109,28 @@ def _leaf_serializer(gtype: Any) -> Callable[[Any], Any] | None:
             return _float
         return gtype.serialize
     if isinstance(gtype, GraphQLEnumType):
-        return gtype.serialize
+        return _enum_serializer(gtype)
     return None
+
+
+def _enum_serializer(gtype: GraphQLEnumType) -> Callable[[Any], Any]:
+    """The name of each member of the Python enum behind a strawberry enum, looked up rather
+    than searched for; anything else goes to the type's own serializer."""
+    serialize = gtype.serialize
+    wrapped = getattr(gtype, "wrapped_cls", None)
+    if wrapped is None:
+        return serialize
+    names = {}
+    for member in wrapped:
+        found = [name for name, value in gtype.values.items() if value.value == member.value]
+        if len(found) == 1:
+            names[member] = found[0]
+
+    def enum_name(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return serialize(value) if name is None else name
+
+    return enum_name
 
 
 def _condition_holds(node: Any, variables: dict[str, Any]) -> bool:
@@ -216,7 +243,9 @@ class Planner:
     def selection(self, runtime: GraphQLObjectType, sets: list[SelectionSetNode]) -> SelectionPlan:
         self._note_type(runtime)
         plans = [self._field(runtime, key, nodes) for key, nodes in self._collect(runtime, sets).items()]
-        return SelectionPlan(runtime.name, plans)
+        plan = SelectionPlan(runtime.name, plans)
+        compile_selection(plan)
+        return plan
 
     def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldPlan:
         name = nodes[0].name.value
@@ -236,6 +265,7 @@ class Planner:
                 plan.static_args = self.convert_args(strawberry_field, self.coerce_args(field_def, nodes[0]))
         elif resolver is None:
             plan.getter = attrgetter(strawberry_field.python_name)
+            plan.attr = strawberry_field.python_name
         elif not resolver.is_async and not resolver.arguments and resolver.info_parameter is None:
             plan.kind, plan.getter = SYNC, resolver._unbound_wrapped_func
         elif parent is self.schema.query_type:

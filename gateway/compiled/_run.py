@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gateway.compiled._codegen import Fallback, has_none
 from gateway.compiled._plan import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
+from resolvers.loaders import WHOLE_LEVELS
+
+__all__ = ["Fallback", "Runner"]
 
 
-class Fallback(Exception):
-    """The compiled path cannot produce this response; the standard executor must."""
-
+def _empty(_record: Any) -> dict[str, Any]:
+    return {}
 
 _PRIVATE = SelectionPlan("", [], branch_topics=None, is_branch=True)
 
@@ -34,12 +37,18 @@ class Runner:
         self.branches: list[SelectionPlan] = []  # branches of abstract fields the answer took
 
     async def run(self, plan: SelectionPlan) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        await self.fill(plan, [None], [data])
+        data = plan.make(None)
+        # Each batch call asks for a whole level: the loaders need not wait for more keys.
+        whole_levels = WHOLE_LEVELS.set(True)
+        try:
+            await self.fill(plan, [None], [data])
+        finally:
+            WHOLE_LEVELS.reset(whole_levels)
         return data
 
     async def fill(self, plan: SelectionPlan, parents: list[Any], out: list[dict[str, Any]]) -> None:
-        for f in plan.fields:
+        """The fields `plan.make` left out, for objects it built."""
+        for f in plan.deferred:
             key = f.key
             kind = f.kind
             if kind in (ATTR, SYNC):
@@ -89,6 +98,9 @@ class Runner:
         # The same record under many parents (a store under each of its stock levels) is
         # answered once: its output object is shared, and serializes to identical JSON.
         answered: dict[int, dict[str, Any]] = {}
+        single = None if len(f.sub) != 1 else next(iter(f.sub.values()))
+        # Objects of one possible type are built as they are met; of several, once the type is known.
+        make = _empty if single is None else single.make
         for d, v in zip(out, values, strict=True):
             if v is None:
                 if f.non_null:
@@ -97,6 +109,11 @@ class Runner:
                     self.branches.append(_PRIVATE)
                 d[key] = None
             elif f.is_list:
+                if single is not None and not has_none(v):  # the usual list: each item built, no lookups
+                    d[key] = items = [make(item) for item in v]
+                    children += v
+                    child_out += items
+                    continue
                 items = []
                 for item in v:
                     if item is None:
@@ -108,7 +125,7 @@ class Runner:
                         continue
                     child = answered.get(id(item))
                     if child is None:
-                        child = answered[id(item)] = {}
+                        child = answered[id(item)] = make(item)
                         children.append(item)
                         child_out.append(child)
                     items.append(child)
@@ -116,17 +133,17 @@ class Runner:
             else:
                 child = answered.get(id(v))
                 if child is None:
-                    child = answered[id(v)] = {}
+                    child = answered[id(v)] = make(v)
                     children.append(v)
                     child_out.append(child)
                 d[key] = child
         if not children:
             return
-        if len(f.sub) == 1:
-            [sub] = f.sub.values()
-            if sub.is_branch:
-                self.branches.append(sub)
-            await self.fill(sub, children, child_out)
+        if single is not None:
+            if single.is_branch:
+                self.branches.append(single)
+            if single.deferred:
+                await self.fill(single, children, child_out)
             return
         await self._by_runtime_type(f, children, child_out)
 
@@ -142,5 +159,9 @@ class Runner:
             objs.append(item)
             outs.append(d)
         for name, (objs, outs) in groups.items():
-            self.branches.append(f.sub[name])
-            await self.fill(f.sub[name], objs, outs)
+            sub = f.sub[name]
+            self.branches.append(sub)
+            make = sub.make
+            for item, d in zip(objs, outs, strict=True):
+                d.update(make(item))
+            await self.fill(sub, objs, outs)

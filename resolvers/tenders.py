@@ -1,0 +1,106 @@
+"""Split tender: one checkout paid by several tenders, taken in a fixed order.
+
+    1. loyalty points (`PaymentInput.loyaltyPoints`): at most the member's balance and what
+       is due
+    2. a gift card next to another method (`giftCardCode` with CARD or PAY_AT_STORE): at most
+       its balance
+    3. `PaymentInput.method` pays the rest; nothing, when the others covered it all
+
+Each tender is charged under its own idempotency key derived from the order's payment key
+(`<key>:points`, `<key>:gift`; the last tender keeps `<key>` itself), so a retried or resumed
+checkout takes each tender once and the sweeper can void every one of them. When a tender is
+declined or its provider fails, the tenders taken before it are voided (points come back as
+a ledger entry keyed by the spend, a gift card is credited) before the order is abandoned.
+
+Refunds (resolvers/refunds.py) go back in `REFUND_ORDER`: card first, then gift card, then
+points, so money paid in money comes back as money and points only once that is all back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from adapters.commerce import OrderRecord, PaymentMethod
+from adapters.ports import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable
+
+if TYPE_CHECKING:
+    from resolvers.checkout import PaymentInput
+    from resolvers.context import ResolverContext
+
+POINTS_KEY, GIFT_KEY = ":points", ":gift"
+SUFFIXES = ("", POINTS_KEY, GIFT_KEY)
+REFUND_ORDER = (
+    PaymentMethod.CARD,
+    PaymentMethod.GIFT_CARD,
+    PaymentMethod.PAY_AT_STORE,
+    PaymentMethod.LOYALTY_POINTS,
+)
+
+
+async def plan(
+    ctx: ResolverContext, order: OrderRecord, payment: PaymentInput, due: int
+) -> list[ChargeRequest]:
+    """The charges that pay `due`, in the order they are taken (empty when nothing is due)."""
+    payments = ctx.upstreams.payments
+    base = ChargeRequest(
+        method=payment.method,
+        amount_minor=due,
+        currency_code=order.currency_code,
+        idempotency_key=order.payment_key,
+        card_token=payment.card_token,
+        description=f"Order {order.number}",
+        member_id=order.member_id,
+    )
+    tenders: list[ChargeRequest] = []
+    left = due
+    if payment.loyalty_points and payment.method is not PaymentMethod.LOYALTY_POINTS and left > 0:
+        wanted = replace(
+            base,
+            method=PaymentMethod.LOYALTY_POINTS,
+            amount_minor=min(payment.loyalty_points, left),
+            idempotency_key=order.payment_key + POINTS_KEY,
+            card_token=None,
+        )
+        points = await payments.spendable(wanted) or 0
+        if points > 0:
+            tenders.append(replace(wanted, amount_minor=points))
+            left -= points
+    if payment.gift_card_code and payment.method is not PaymentMethod.GIFT_CARD and left > 0:
+        wanted = replace(
+            base,
+            method=PaymentMethod.GIFT_CARD,
+            amount_minor=left,
+            idempotency_key=order.payment_key + GIFT_KEY,
+            card_token=None,
+            gift_card_code=payment.gift_card_code,
+        )
+        covered = await payments.spendable(wanted) or 0
+        if covered > 0:
+            tenders.append(replace(wanted, amount_minor=covered))
+            left -= covered
+    if left > 0:
+        own_code = payment.gift_card_code if payment.method is PaymentMethod.GIFT_CARD else None
+        tenders.append(replace(base, amount_minor=left, gift_card_code=own_code))
+    return tenders
+
+
+async def take(ctx: ResolverContext, tenders: list[ChargeRequest]) -> list[Charge]:
+    """Charge each tender in turn; if one is declined or fails, void all of them and re-raise,
+    so no tender stays taken for an order that is not placed."""
+    charges = []
+    try:
+        for request in tenders:
+            charges.append(await ctx.upstreams.payments.charge(request))
+    except (PaymentDeclined, PaymentUnavailable):
+        for request in tenders:
+            await ctx.upstreams.payments.void(request.idempotency_key)
+        raise
+    return charges
+
+
+async def void_all(ctx: ResolverContext, payment_key: str) -> None:
+    """Undo whatever any tender of the order with this payment key took (a checkout that
+    never finished)."""
+    for suffix in SUFFIXES:
+        await ctx.upstreams.payments.void(payment_key + suffix)
