@@ -29,6 +29,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from adapters import faults
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
@@ -62,7 +63,7 @@ from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.sse import GraphQLOverSSE
 from gateway.subscribers import Subscribers, is_websocket
-from gateway.sweeper import sweep_every
+from gateway.sweeper import sweep_every, sweep_once
 from gateway.tracing import Tracing
 from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
@@ -217,7 +218,9 @@ class Gateway:
             card_provider=settings.payment_provider,
             decline_all=settings.payments_test_decline_all,
             loyalty=self.store.loyalty,
+            test_ledger=settings.payments_test_ledger,
         )
+        faults.arm(settings.test_fault)
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
@@ -349,6 +352,7 @@ class Gateway:
         if self.outbox is not None and self.settings.outbox_interval_s > 0:
             self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
         if self.settings.reservation_sweep_seconds > 0:
+            await sweep_once(self.sweep, self.settings.reservation_sweep_seconds)  # what expired while down
             self._spawn(sweep_every(self.sweep, self.settings.reservation_sweep_seconds))
 
     def _spawn(self, work: Any) -> None:
