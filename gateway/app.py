@@ -56,6 +56,7 @@ from gateway.freshness import Freshness
 from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
+from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
@@ -236,6 +237,7 @@ class Gateway:
                 max_entries=settings.entity_cache_max_entries,
             )
             self.ports = self.entity_cache.upstreams
+        self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
         self.metrics = Metrics(self._readings) if settings.metrics else None
         extensions: list[Any] = [
             ContractErrors,
@@ -393,6 +395,7 @@ class Gateway:
              self.subscribers_dropped),
             ("counter", "omnigate_events_received", "Events received from other gateway processes",
              self.events.received),
+            ("counter", "omnigate_requests_shed", "Requests refused at capacity", self.capacity.shed),
         ]  # fmt: skip
 
 
@@ -472,6 +475,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         middleware=[
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            Middleware(LoadShedding, capacity=gateway.capacity),
             Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(
                 AuthenticationMiddleware,
