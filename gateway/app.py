@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -34,7 +34,7 @@ from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
 from adapters.profiles import ProfileOwners
-from adapters.store import Store, open_store
+from adapters.store import Store, backups, open_store
 from gateway import graphiql
 from gateway.auth import (
     TokenBackend,
@@ -212,6 +212,7 @@ class Gateway:
         )
         self.outbox = outbox_worker(self.store, self.upstreams)
         self._tasks: list[asyncio.Task[None]] = []
+        self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.tokens = issuer_from(settings)
         self.payments = open_payments(
@@ -338,6 +339,8 @@ class Gateway:
         return {"warnings": found} if found else {}
 
     async def start(self) -> None:
+        if self.store.sqlite_file is not None:  # `omnigate restore` refuses while this is held
+            self._held.enter_context(backups.running(self.store.sqlite_file))
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
         await self.events.start()
@@ -371,6 +374,7 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+        self._held.close()
 
     def _readings(self) -> list[tuple[str, str, str, float]]:
         cache, compiled = self.response_cache, self.compiled

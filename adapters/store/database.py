@@ -67,6 +67,14 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded database's file (None on PostgreSQL or in memory)."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
+
     def upstreams(self, payments: PaymentGateway) -> Upstreams:
         return Upstreams(
             catalog=self.catalog,
