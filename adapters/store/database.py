@@ -121,10 +121,11 @@ class Store:
         async with self.reading() as conn:
             await conn.execute(select(1))
 
-    async def migrate(self) -> None:
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision` (tests upgrade step by step, with data in between)."""
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(omnigate_writes=True)
-            await conn.run_sync(_upgrade_to_head)
+            await conn.run_sync(_upgrade, revision)
             await conn.commit()
 
     async def is_empty(self) -> bool:
@@ -146,14 +147,14 @@ def _retryable(exc: DBAPIError) -> bool:
     return state in _RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
-def _upgrade_to_head(sync_conn: Any) -> None:
+def _upgrade(sync_conn: Any, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = sync_conn
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
