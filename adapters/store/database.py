@@ -23,6 +23,9 @@ T = TypeVar("T")
 # PostgreSQL's deadlock and serialization failures, SQLite's "database is locked": the
 # transaction did nothing and may simply be run again.
 _RETRYABLE_SQLSTATES = {"40P01", "40001"}
+# PostgreSQL's connection exceptions (08...) and operator intervention: shutting down, starting
+# up, a connection terminated by a restart (57P...).
+_UNREACHABLE_SQLSTATES = ("08", "57P")
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -139,6 +142,24 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def unreachable(exc: BaseException | None) -> bool:
+    """The database could not be reached (down, restarting, the connection lost) rather than a
+    bug or a refused statement: nothing more of the request happened, and it may be tried again.
+    Looks down the chain of causes: drivers wrap socket errors, SQLAlchemy wraps drivers."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError | TimeoutError):  # refused, reset, unreachable, timed out
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
 
 
 def _retryable(exc: DBAPIError) -> bool:
