@@ -155,4 +155,5 @@ def test_what_counts_as_the_database_being_unreachable():
     assert unreachable(DBAPIError("SELECT 1", {}, Driver("08006")))  # connection failure
     assert not unreachable(IntegrityError("INSERT", {}, Driver("23505")))  # a bug or a race, not an outage
     assert not unreachable(wrapped(ValueError("no")))
+    assert not unreachable(wrapped(FileNotFoundError(2, "No such file")))  # an OSError, not an outage
     assert not unreachable(None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -151,7 +153,9 @@ def unreachable(exc: BaseException | None) -> bool:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, OSError | TimeoutError):  # refused, reset, unreachable, timed out
+        if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):  # refused, reset, timed out
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
             return True
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return True
