@@ -4,15 +4,21 @@ done once it is stopped, and the refusals of everything that is not a backup of 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import subprocess
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 
+from adapters.store import backups
+from gateway import cli
+from gateway.settings import Settings
 from tests.commerce import ADJUST, SEATTLE, location_id, variant_id
 from tests.commerce import LEVEL as LEVEL_QUERY
 from tests.conftest import INTEGRATION_TOKEN
@@ -83,28 +89,34 @@ def test_a_backup_taken_while_serving_is_restored_once_stopped(data, tmp_path):
     assert on_hand(made) == 7
 
 
+def refusal(data: Path, command: str, file: Path | None = None, **settings: Any) -> str:
+    """What `omnigate <command> [file]` says when it refuses (in process: the CLI's own
+    functions; the test above runs the real command line)."""
+    run = cli._backup if command == "backup" else cli._restore
+    with pytest.raises(SystemExit) as refused:
+        run(Settings(data_dir=data, **settings), argparse.Namespace(file=str(file) if file else None))
+    return str(refused.value)
+
+
 def test_what_is_not_a_backup_of_the_embedded_database_is_refused(data, tmp_path):
-    postgres = {"GATEWAY_DATABASE_URL": "postgresql+asyncpg://shop@db.internal/shop"}
-    for command in (["backup"], ["restore", "x.db"]):
-        refused = omnigate(data, *command, **postgres)
-        assert refused.returncode != 0
-        assert "is for the embedded SQLite database" in refused.stderr and "pg_dump" in refused.stderr
+    postgres = {"database_url": "postgresql+asyncpg://shop@db.internal/shop"}
+    for command in ("backup", "restore"):
+        why = refusal(data, command, tmp_path / "x.db", **postgres)
+        assert "is for the embedded SQLite database" in why and "pg_dump" in why
 
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database at all" * 100)
     stranger = tmp_path / "stranger.db"
     with closing(sqlite3.connect(stranger)) as db:
         db.execute("CREATE TABLE notes (body TEXT)")
-    for file, why in [
-        (garbage, "is not a usable SQLite database"),
-        (stranger, "not an Omnigate one"),
-        (tmp_path / "missing.db", "there is no backup at"),
-    ]:
-        refused = omnigate(data, "restore", str(file))
-        assert refused.returncode != 0 and why in refused.stderr, refused.stderr
+    assert "is not a usable SQLite database" in refusal(data, "restore", garbage)
+    assert "not an Omnigate one" in refusal(data, "restore", stranger)
+    assert "there is no backup at" in refusal(data, "restore", tmp_path / "missing.db")
     assert on_hand(data / "omnigate.db") > 0  # untouched by the refusals
+    assert list(data.glob("*.before-restore-*")) == []
 
-    existing = omnigate(data, "backup", str(stranger))
-    assert existing.returncode != 0 and "exists already" in existing.stderr
-    empty = omnigate(tmp_path / "nowhere", "backup")
-    assert empty.returncode != 0 and "there is no database at" in empty.stderr
+    assert "exists already" in refusal(data, "backup", stranger)
+    assert "there is no database at" in refusal(tmp_path / "nowhere", "backup")
+    sound = backups.backup(data / "omnigate.db", tmp_path / "sound.db")
+    with backups.running(data / "omnigate.db"):  # what every gateway process holds
+        assert "a gateway is running on" in refusal(data, "restore", sound)
