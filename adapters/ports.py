@@ -492,6 +492,11 @@ class PaymentGateway(Protocol):
         """Cancel whatever a charge with this key did, if anything (recovering a checkout)."""
         ...
 
+    async def charged(self, idempotency_key: str) -> Charge | None:
+        """The card charge taken under this key and not voided, if the provider knows one
+        (finishing a checkout whose process died after charging)."""
+        ...
+
     async def refund(self, request: RefundRequest) -> str:
         """Give money back against a charge, once per idempotency key; the refund's reference."""
         ...

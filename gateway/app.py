@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -29,11 +29,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from adapters import faults
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
 from adapters.profiles import ProfileOwners
-from adapters.store import Store, open_store
+from adapters.store import Store, backups, open_store
 from gateway import graphiql
 from gateway.auth import (
     TokenBackend,
@@ -55,6 +56,7 @@ from gateway.freshness import Freshness
 from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
+from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
@@ -62,7 +64,7 @@ from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.sse import GraphQLOverSSE
 from gateway.subscribers import Subscribers, is_websocket
-from gateway.sweeper import sweep_every
+from gateway.sweeper import sweep_every, sweep_once
 from gateway.text import NulInLiterals, NulInVariables
 from gateway.tracing import Tracing
 from gateway.upstreams import connect_upstreams
@@ -216,6 +218,7 @@ class Gateway:
         )
         self.outbox = outbox_worker(self.store, self.upstreams)
         self._tasks: list[asyncio.Task[None]] = []
+        self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.tokens = issuer_from(settings)
         self.payments = open_payments(
@@ -223,7 +226,9 @@ class Gateway:
             card_provider=settings.payment_provider,
             decline_all=settings.payments_test_decline_all,
             loyalty=self.store.loyalty,
+            test_ledger=settings.payments_test_ledger,
         )
+        faults.arm(settings.test_fault)
         members, orders = self.upstreams.customers, self.upstreams.orders
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
@@ -239,6 +244,7 @@ class Gateway:
                 max_entries=settings.entity_cache_max_entries,
             )
             self.ports = self.entity_cache.upstreams
+        self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
         self.metrics = Metrics(self._readings) if settings.metrics else None
         extensions: list[Any] = [
             ContractErrors,
@@ -341,6 +347,8 @@ class Gateway:
         return {"warnings": found} if found else {}
 
     async def start(self) -> None:
+        if self.store.sqlite_file is not None:  # `omnigate restore` refuses while this is held
+            self._held.enter_context(backups.running(self.store.sqlite_file))
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
         await self.events.start()
@@ -357,6 +365,7 @@ class Gateway:
         if self.outbox is not None and self.settings.outbox_interval_s > 0:
             self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
         if self.settings.reservation_sweep_seconds > 0:
+            await sweep_once(self.sweep, self.settings.reservation_sweep_seconds)  # what expired while down
             self._spawn(sweep_every(self.sweep, self.settings.reservation_sweep_seconds))
 
     def _spawn(self, work: Any) -> None:
@@ -373,6 +382,7 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+        self._held.close()
 
     def _readings(self) -> list[tuple[str, str, str, float]]:
         cache, compiled = self.response_cache, self.compiled
@@ -397,6 +407,7 @@ class Gateway:
              self.subscribers_dropped),
             ("counter", "omnigate_events_received", "Events received from other gateway processes",
              self.events.received),
+            ("counter", "omnigate_requests_shed", "Requests refused at capacity", self.capacity.shed),
         ]  # fmt: skip
 
 
@@ -476,6 +487,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         middleware=[
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            Middleware(LoadShedding, capacity=gateway.capacity),
             Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(
                 AuthenticationMiddleware,

@@ -1,4 +1,4 @@
-"""`omnigate serve | seed | migrate | export-schema | token | apikey`."""
+"""`omnigate serve | seed | migrate | backup | restore | export-schema | token | apikey`."""
 
 from __future__ import annotations
 
@@ -45,6 +45,44 @@ async def _with_store(settings: Settings, reseed: bool) -> None:
             await store.seed_demo()
     finally:
         await store.close()
+
+
+def _sqlite_file(settings: Settings, command: str) -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise SystemExit(
+            f"omnigate {command} is for the embedded SQLite database; GATEWAY_DATABASE_URL names "
+            f"{url.get_backend_name()} (for PostgreSQL use pg_dump and pg_restore)"
+        )
+    return Path(url.database)
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> str:
+    from datetime import UTC, datetime
+
+    from adapters.store.backups import BackupError, backup
+
+    database = _sqlite_file(settings, "backup")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(args.file) if args.file else database.parent / "backups" / f"omnigate-{stamp}.db"
+    try:
+        return f"backup: {backup(database, target)} (integrity checked)"
+    except BackupError as exc:
+        raise SystemExit(f"backup refused: {exc}") from None
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> str:
+    from adapters.store.backups import BackupError, restore
+
+    database = _sqlite_file(settings, "restore")
+    try:
+        kept = restore(Path(args.file), database)
+    except BackupError as exc:
+        raise SystemExit(f"restore refused: {exc}") from None
+    before = f"; the database it replaced is kept as {kept}" if kept else ""
+    return f"restore: {database} is now {args.file} (integrity checked){before}"
 
 
 def _export_schema(args: argparse.Namespace) -> None:
@@ -113,6 +151,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--dev", action="store_true", help="permissive dev mode (see README)")
     commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    backup = commands.add_parser("backup", help="copy the embedded SQLite database (safe while it runs)")
+    backup.add_argument("file", nargs="?", help="default: <data dir>/backups/omnigate-<UTC time>.db")
+    restore = commands.add_parser("restore", help="replace the embedded SQLite database with a backup")
+    restore.add_argument("file", help="a file made by `omnigate backup`")
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     token = commands.add_parser("token", help="print a signed JWT (needs GATEWAY_JWT_SECRET)")
@@ -143,6 +185,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.dev:
             settings = settings.model_copy(update={"dev": True})
         _serve(settings, args)
+    elif args.command in ("backup", "restore"):
+        print((_backup if args.command == "backup" else _restore)(settings, args))
     elif args.command == "token":
         if args.kind == "member":
             print(asyncio.run(_member_token(settings, args.email)))

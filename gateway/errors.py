@@ -3,6 +3,8 @@
 - a use case's GatewayError keeps its message and gets its code (and the argument at fault);
 - an error of the request itself, which has no path (a document that does not parse or
   validate, variables that do not coerce): BAD_USER_INPUT, unless it already carries a code;
+- the gateway's own database could not be reached (down, restarting): UPSTREAM_UNAVAILABLE,
+  logged as a warning, since nothing is wrong with the request;
 - anything else happened while resolving a field and is a bug: logged whole, answered as
   INTERNAL with the request id to quote.
 
@@ -19,6 +21,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from adapters.store.database import unreachable
 from resolvers.errors import GatewayError
 
 log = logging.getLogger("omnigate.errors")
@@ -51,6 +54,10 @@ def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     elif error.path is None:
         extensions = {"code": "BAD_USER_INPUT"}
         message = error.message
+    elif unreachable(original):
+        log.warning("database unreachable (request %s) at %s: %s", request_id, error.path, original)
+        extensions = {"code": "UPSTREAM_UNAVAILABLE"}
+        message = "the gateway's database did not answer; try again (a checkout with the same idempotencyKey)"
     else:
         if original is not None:
             exc_info: Any = (type(original), original, original.__traceback__)

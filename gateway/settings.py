@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
@@ -114,10 +115,23 @@ class Settings(BaseSettings):
         default=30, ge=0, description="how often expired holds are released; 0 turns it off"
     )
     checkout_stale_minutes: float = Field(default=10, gt=0)
+    checkout_wait_seconds: float = Field(
+        default=15, ge=0, description="a retried idempotency key waits this long for the first call"
+    )
     payment_provider: str = Field(default="test", description="the card processor adapter")
     payments_test_decline_all: bool = Field(
         default=False, description="the test card provider declines every charge"
     )
+    payments_test_ledger: Path | None = Field(
+        default=None, description="SQLite file where the test card provider keeps its charges"
+    )
+    # Test mode only (the test card provider): the process SIGKILLs itself at this point of a
+    # checkout (adapters/faults.py); the crash tests use it.
+    test_fault: str | None = Field(default=None, description="a checkout fault point, tests only")
+    # Load shedding: past this many GraphQL requests in flight, a request waits at most
+    # `overload_queue_seconds` for a slot, then gets 503 with Retry-After (0: no limit).
+    max_concurrent_requests: int = Field(default=64, ge=0, description="GraphQL requests in flight")
+    overload_queue_seconds: float = Field(default=2.0, ge=0, description="longest wait for a slot")
 
     # Production protections (issue 6). `dev` unset means: dev mode exactly when the embedded
     # SQLite demo runs (no GATEWAY_DATABASE_URL), so the quick start has an open GraphiQL.
@@ -181,6 +195,15 @@ class Settings(BaseSettings):
             raise ValueError("an ISO 4217 code such as USD")
         return value.upper()
 
+    @model_validator(mode="after")
+    def _faults_only_in_test_mode(self) -> Settings:
+        if self.test_fault is not None:
+            if self.payment_provider != "test":
+                raise ValueError("GATEWAY_TEST_FAULT needs the test card provider (it is for tests only)")
+            if self.test_fault not in POINTS:
+                raise ValueError(f"GATEWAY_TEST_FAULT is one of {', '.join(POINTS)}")
+        return self
+
     @property
     def dev_mode(self) -> bool:
         return self.dev if self.dev is not None else self.database_url is None
@@ -212,6 +235,7 @@ class Settings(BaseSettings):
             reserve_hold=timedelta(hours=self.reserve_hold_hours),
             max_cart_lines=self.max_cart_lines,
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
+            checkout_wait=timedelta(seconds=self.checkout_wait_seconds),
             loyalty=LoyaltyProgram(
                 points_per_unit=self.loyalty_points_per_unit,
                 tiers=tuple(sorted(self.loyalty_tiers.items(), key=lambda t: -t[1])),

@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from adapters import faults
 from adapters.commerce import (
     CartRecord,
     CheckoutAttempt,
@@ -147,6 +148,7 @@ async def complete_checkout(
         field = ["cartId"] if refused.index is None else ["cartId", "lines", str(refused.index)]
         return failed(field, refused.message, refused.code)
     await stock_moved(ctx, placed.levels, "ALLOCATION")
+    faults.reach("after_allocation")
     due = due_now(draft)
     return await charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
 
@@ -247,6 +249,7 @@ async def charge_and_confirm(
             PaymentDraft(c.method, c.provider, c.reference, c.amount_minor, c.status)
             for c in charges
         ]
+        faults.reach("after_charge")
     confirmed = await orders.confirm_order(
         order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()
     )
@@ -256,6 +259,7 @@ async def charge_and_confirm(
     await order_changed(ctx, confirmed.order, None)
     if any(p.method is PaymentMethod.LOYALTY_POINTS for p in taken) and order.member_id:
         await ctx.events.publish(LoyaltyChanged(order.member_id, "SPEND", ctx.now()))
+    faults.reach("before_response")
     return CheckoutResult(confirmed.order, [])
 
 

@@ -11,12 +11,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvers import loyalty, tenders
+from adapters.ports import PaymentDraft
+from resolvers import lifecycle, loyalty, tenders
+from resolvers.checkout import amountdue_now
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
-from resolvers.orders import expire_hold
+from resolvers.orders import expire_hold, order_changed
 
 if TYPE_CHECKING:
+    from adapters.commerce import OrderRecord
     from resolvers.context import ResolverContext
 
 log = logging.getLogger("omnigate.sweeper")
@@ -30,6 +33,7 @@ class SweepReport:
     checkouts_undone: int
     keys_forgotten: int
     points_caught_up: int = 0  # completed orders whose loyalty points were written late
+    checkouts_completed: int = 0  # stuck checkouts the card provider had charged: confirmed
 
 
 async def sweep(ctx: ResolverContext) -> SweepReport:
@@ -48,17 +52,42 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     deleted, levels = await carts.delete_expired_carts(now)
     await stock_moved(ctx, levels, "RELEASE")
 
-    # A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
-    # Whatever each tender did under the order's keys is voided, then the stock is released.
     stale = await orders.stale_checkouts(now - ctx.policy.checkout_stale)
-    for order in stale:
-        await tenders.void_all(ctx, order.payment_key)
-        levels = await orders.abandon_order(
-            order.id, "CHECKOUT_EXPIRED", "the checkout did not finish; start again", now, now
-        )
-        await stock_moved(ctx, levels, "RELEASE")
-        log.warning("undid checkout of order %s, pending since %s", order.id, order.created_at)
+    completed = sum([await finish_checkout(ctx, order) for order in stale])
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
     caught_up = await loyalty.catch_up(ctx)
-    return SweepReport(released, len(holds), deleted, len(stale), forgotten, caught_up)
+    return SweepReport(released, len(holds), deleted, len(stale) - completed, forgotten, caught_up, completed)
+
+
+async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool:
+    """A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
+    If the card provider charged the order's key for all that is due, the customer paid: the
+    order is confirmed with that charge (True). Otherwise whatever any tender took under the
+    order's keys is voided and the stock released. Each step is idempotent, and safe next to
+    the client's own retry of the checkout (`confirm` and `abandon` lock the order and do
+    nothing to one that is no longer pending)."""
+    now = ctx.now()
+    orders = ctx.upstreams.orders
+    charge = await ctx.upstreams.payments.charged(order.payment_key)
+    # Only a card that paid it all: a split payment's other tenders are voided with the rest.
+    if charge is not None and charge.amount_minor == await amountdue_now(ctx, order):
+        taken = PaymentDraft(
+            charge.method, charge.provider, charge.reference, charge.amount_minor, charge.status
+        )
+        confirmed = await orders.confirm_order(
+            order.id, [taken], lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, now
+        )
+        await stock_moved(ctx, confirmed.levels, "SALE")
+        if confirmed.order.cart_id is not None:
+            await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", now))
+        await order_changed(ctx, confirmed.order, None)
+        log.warning("completed checkout of order %s, charged as %s", order.id, charge.reference)
+        return True
+    await tenders.void_all(ctx, order.payment_key)
+    levels = await orders.abandon_order(
+        order.id, "CHECKOUT_EXPIRED", "the checkout did not finish; start again", now, now
+    )
+    await stock_moved(ctx, levels, "RELEASE")
+    log.warning("undid checkout of order %s, pending since %s", order.id, order.created_at)
+    return False

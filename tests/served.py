@@ -96,7 +96,7 @@ async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[
         yield served
     finally:
         await served.http.aclose()
-        if proc.returncode is None:  # a test may have stopped it already
+        if proc.returncode is None:  # a test may have stopped (or killed) it already
             proc.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)
+            # uvicorn shuts down gracefully, then re-raises the signal it caught.
+            assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM)

@@ -249,7 +249,38 @@ async def test_checkout_publishes_stock_cart_and_order_events(api: Api):
     assert gid("Order", event.order_id) == order["id"]
 
 
-async def test_a_checkout_left_charging_is_undone_by_the_sweeper(api: Api):
+async def test_a_checkout_left_before_charging_is_undone_by_the_sweeper(api: Api):
+    await set_stock(api, 1, SEATTLE, 2)
+    cart = await create_cart(api, line(1, 1, "PICKUP", SEATTLE))
+    cards = api.gateway.payments.cards
+
+    class Died:
+        async def charge(self, request):
+            raise RuntimeError("the process died here")
+
+    api.gateway.payments.cards = Died()  # allocated, then gone before the provider heard of it
+    body = await api.gql(CHECKOUT, {"cartId": cart["id"], "payment": VISA, "key": "k"})
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
+    api.gateway.payments.cards = cards
+    assert (await level(api, 1, SEATTLE))["reserved"] == 1
+    async with api.store.engine.connect() as conn:
+        assert await conn.scalar(sa.select(carts.c.status)) == "CHECKING_OUT"
+
+    api.advance(minutes=11)
+    report = await api.gateway.sweep()
+    assert (report.checkouts_undone, report.checkouts_completed) == (1, 0)
+    assert api.gateway.payments.cards.charges == []
+    assert await count(api, orders) == 0
+    assert (await api.data(CART, {"id": cart["id"]}))["cart"]["status"] == "OPEN"
+    await reservations_consistent(api)
+    # The app retries with the old key: told to start again; a new key goes through.
+    assert codes(await checkout(api, cart["id"], key="k")) == ["CHECKOUT_EXPIRED"]
+    assert (await checkout(api, cart["id"], key="k2"))["userErrors"] == []
+
+
+async def test_a_checkout_left_after_charging_is_completed_by_the_sweeper(api: Api):
+    """The customer paid: the order stands with that charge (it used to be voided and the
+    order dropped, leaving the customer without the goods they had paid for until the void)."""
     await set_stock(api, 1, SEATTLE, 2)
     cart = await create_cart(api, line(1, 1, "PICKUP", SEATTLE))
     confirm = api.store.orders.confirm_order
@@ -261,19 +292,20 @@ async def test_a_checkout_left_charging_is_undone_by_the_sweeper(api: Api):
     body = await api.gql(CHECKOUT, {"cartId": cart["id"], "payment": VISA, "key": "k"})
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
     api.store.orders.confirm_order = confirm
-    assert (await level(api, 1, SEATTLE))["reserved"] == 1
-    async with api.store.engine.connect() as conn:
-        assert await conn.scalar(sa.select(carts.c.status)) == "CHECKING_OUT"
 
     api.advance(minutes=11)
-    assert (await api.gateway.sweep()).checkouts_undone == 1
-    assert api.gateway.payments.cards.charges[0].voided
-    assert await count(api, orders) == 0
-    assert (await api.data(CART, {"id": cart["id"]}))["cart"]["status"] == "OPEN"
+    report = await api.gateway.sweep()
+    assert (report.checkouts_undone, report.checkouts_completed) == (0, 1)
+    [charged] = api.gateway.payments.cards.charges
+    assert not charged.voided
+    assert (await api.data(CART, {"id": cart["id"]}))["cart"]["status"] == "COMPLETED"
+    assert (await level(api, 1, SEATTLE))["reserved"] == 1  # the order's now
     await reservations_consistent(api)
-    # The app retries with the old key: told to start again; a new key goes through.
-    assert codes(await checkout(api, cart["id"], key="k")) == ["CHECKOUT_EXPIRED"]
-    assert (await checkout(api, cart["id"], key="k2"))["userErrors"] == []
+    again = await checkout(api, cart["id"], key="k")
+    assert again["order"]["status"] == "ALLOCATED"
+    assert again["order"]["payments"][0]["status"] == "CAPTURED"
+    assert (await api.gateway.sweep()).checkouts_completed == 0  # done once
+    assert len(api.gateway.payments.cards.charges) == 1
 
 
 async def test_a_deadlock_victim_is_run_again(api: Api):

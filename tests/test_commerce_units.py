@@ -6,14 +6,17 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from adapters.commerce import FulfillmentMode as M
 from adapters.commerce import FulfillmentStatus as F
 from adapters.commerce import OrderStatus as O
 from adapters.commerce import PaymentMethod, StockEffect
 from adapters.payments import TestCardProvider
+from adapters.payments.test_cards import ledger_charges
 from adapters.ports import ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
 from adapters.records import InventoryLevelRecord, LocationKind
+from gateway.settings import Settings
 from resolvers import lifecycle
 from resolvers.allocation import MostStockedWarehouseFirst
 from resolvers.carts import fulfillment_problem
@@ -143,6 +146,33 @@ async def test_the_test_provider_refunds_within_the_charge():
     with pytest.raises(PaymentDeclined):
         await provider.refund(refund(500, "r2"))
     assert provider.refunds == [(done.reference, 600)]
+
+
+async def test_with_a_ledger_the_test_provider_remembers_across_processes(tmp_path):
+    """Like a real processor, it outlives the gateway: a new instance (a restarted process)
+    answers a repeated key with the first outcome and knows what was voided."""
+    ledger = tmp_path / "charges.db"
+    first = TestCardProvider(ledger=ledger)
+    taken = await first.charge(charge("tok_visa", "a"))
+    with pytest.raises(PaymentDeclined):
+        await first.charge(charge("tok_chargeDeclined", "d"))
+    second = TestCardProvider(ledger=ledger)
+    assert await second.charged("a") == taken
+    assert (await second.charge(charge("tok_visa", "a"))).reference == taken.reference
+    with pytest.raises(PaymentDeclined):
+        await second.charge(charge("tok_visa", "d"))  # declined stays declined
+    assert await second.charged("nothing") is None
+    await second.void("a")
+    assert await TestCardProvider(ledger=ledger).charged("a") is None
+    assert [(c.idempotency_key, c.voided) for c in ledger_charges(ledger)] == [("a", True)]
+
+
+def test_a_fault_point_needs_the_test_card_provider():
+    assert Settings(test_fault="after_charge").test_fault == "after_charge"
+    with pytest.raises(ValidationError, match="test card provider"):
+        Settings(test_fault="after_charge", payment_provider="acme")
+    with pytest.raises(ValidationError, match="one of"):
+        Settings(test_fault="after_lunch")
 
 
 async def test_the_decline_switch():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from adapters.commerce import PaymentMethod, PaymentStatus
@@ -35,6 +36,8 @@ class CardProvider(Protocol):
     async def charge(self, request: ChargeRequest) -> Charge: ...
 
     async def void(self, idempotency_key: str) -> None: ...
+
+    async def charged(self, idempotency_key: str) -> Charge | None: ...
 
     async def refund(self, request: RefundRequest) -> str: ...
 
@@ -104,6 +107,10 @@ class Payments:
             spent = f"payment:{idempotency_key}"
             await self.loyalty.give_back(spent, 0, f"{spent}:void", _now())
 
+    async def charged(self, idempotency_key: str) -> Charge | None:
+        # Gift cards and points are in the gateway's own database: recovery voids them instead.
+        return await self.cards.charged(idempotency_key)
+
     async def refund(self, request: RefundRequest) -> str:
         if request.method is PaymentMethod.CARD:
             return await self.cards.refund(request)
@@ -132,9 +139,12 @@ def open_payments(
     card_provider: str = "test",
     decline_all: bool = False,
     loyalty: LoyaltyLedger | None = None,
+    test_ledger: Path | None = None,
 ) -> Payments:
     if card_provider != "test":
         raise ValueError(f"unknown card provider {card_provider!r}; the built-in one is 'test'")
     return Payments(
-        cards=TestCardProvider(decline_all=decline_all), gift_cards=gift_cards, loyalty=loyalty
+        cards=TestCardProvider(decline_all=decline_all, ledger=test_ledger),
+        gift_cards=gift_cards,
+        loyalty=loyalty,
     )

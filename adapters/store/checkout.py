@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from adapters import faults
 from adapters.commerce import (
     CartStatus,
     CheckoutAttempt,
@@ -358,6 +359,7 @@ async def confirm(
     await conn.execute(
         sa.update(idempotency_keys).where(idempotency_keys.c.order_id == order_id).values(status=COMPLETED)
     )
+    faults.reach("after_order_insert")
     return Placed(order_from_row(row), stock_moves.latest(levels))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +25,9 @@ T = TypeVar("T")
 # PostgreSQL's deadlock and serialization failures, SQLite's "database is locked": the
 # transaction did nothing and may simply be run again.
 _RETRYABLE_SQLSTATES = {"40P01", "40001"}
+# PostgreSQL's connection exceptions (08...) and operator intervention: shutting down, starting
+# up, a connection terminated by a restart (57P...).
+_UNREACHABLE_SQLSTATES = ("08", "57P")
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,6 +71,14 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded database's file (None on PostgreSQL or in memory)."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
 
     def upstreams(self, payments: PaymentGateway) -> Upstreams:
         return Upstreams(
@@ -113,10 +126,11 @@ class Store:
         async with self.reading() as conn:
             await conn.execute(select(1))
 
-    async def migrate(self) -> None:
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to `revision` (tests upgrade step by step, with data in between)."""
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(omnigate_writes=True)
-            await conn.run_sync(_upgrade_to_head)
+            await conn.run_sync(_upgrade, revision)
             await conn.commit()
 
     async def is_empty(self) -> bool:
@@ -132,20 +146,40 @@ class Store:
         await self.engine.dispose()
 
 
+def unreachable(exc: BaseException | None) -> bool:
+    """The database could not be reached (down, restarting, the connection lost) rather than a
+    bug or a refused statement: nothing more of the request happened, and it may be tried again.
+    Looks down the chain of causes: drivers wrap socket errors, SQLAlchemy wraps drivers."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):  # refused, reset, timed out
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
 def _retryable(exc: DBAPIError) -> bool:
     orig = exc.orig
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     return state in _RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
-def _upgrade_to_head(sync_conn: Any) -> None:
+def _upgrade(sync_conn: Any, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = sync_conn
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def _configure_sqlite(engine: AsyncEngine, database: str | None) -> None:
