@@ -90,24 +90,16 @@ def compile_selection(plan: SelectionPlan) -> None:
             body.append(f"{var} = g{i}(p)")
         if f.non_null:
             body.append(f"if {var} is None: raise Fallback({key})")
-        if f.is_list:
-            if f.is_leaf:
-                names[f"l{i}"] = f.leaf
-                convert = f"_leaf_list({var}, l{i}, {f.item_non_null}, {key})"
-            else:
-                [sub] = f.sub.values()
-                names[f"m{i}"] = sub.make
-                convert = f"_object_list({var}, m{i}, {f.item_non_null}, {key})"
-        elif f.is_leaf:
-            if f.leaf is None:
-                items.append(f"{key}: {var}")
-                continue
-            names[f"l{i}"] = f.leaf
-            convert = f"l{i}({var})"
+        if f.is_leaf:
+            convert_one, list_helper = f.leaf, "_leaf_list"
         else:
             [sub] = f.sub.values()
-            names[f"m{i}"] = sub.make
-            convert = f"m{i}({var})"
+            convert_one, list_helper = sub.make, "_object_list"
+        if convert_one is None and not f.is_list:  # a value JSON takes as it is
+            items.append(f"{key}: {var}")
+            continue
+        names[f"c{i}"] = convert_one
+        convert = f"{list_helper}({var}, c{i}, {f.item_non_null}, {key})" if f.is_list else f"c{i}({var})"
         if f.non_null:
             body.append(f"{var} = {convert}")
         else:
