@@ -257,6 +257,8 @@ class Loaders:
         return cls(upstreams)
 
     def __getattr__(self, name: str) -> Any:  # only for a loader not built yet
+        if not _BUILDERS:  # filled on first use: order_loaders imports this module
+            _BUILDERS.update(_builders())
         build = _BUILDERS.get(name)
         if build is None:
             raise AttributeError(name)
@@ -292,13 +294,4 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
     }
 
 
-class _Builders(dict[str, Callable[[Loaders, Upstreams], Any]]):
-    """Filled on first use: order_loaders imports this module."""
-
-    def get(self, name: str, default: Any = None) -> Any:
-        if not self:
-            self.update(_builders())
-        return super().get(name, default)
-
-
-_BUILDERS = _Builders()
+_BUILDERS: dict[str, Callable[[Loaders, Upstreams], Any]] = {}
