@@ -42,12 +42,12 @@ SCENARIOS = (
     ),
     Scenario(
         "subscriptions",
-        "Subscription fan-out: one stock change to N subscribers of one gateway process",
+        "Subscription fan-out: one stock change to N subscribers (one process; with --redis, two)",
         "bench.subscriptions",
         ("--sizes", "1000", "--rounds", "1"),
         ("--sizes", "1000", "5000", "10000", "--rounds", "3"),
         900,
-        r"^\s*\d+\s+\d+\s+[\d.]+",
+        r"^\s*\d+\s+\d+\s+[\d.]+|^(one process|two processes)",
         "subscribers, reached, delivery p50 / p99 / max ms, KiB per subscriber, server CPU ms per event: ",
     ),
     Scenario(
