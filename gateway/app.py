@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -412,7 +413,8 @@ class Gateway:
 
 
 async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    # Which process answered: behind one port (`omnigate serve --workers N`), each is its own.
+    return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
 async def readyz(request: Request) -> Response:

@@ -66,7 +66,10 @@ class Served(Callers):
 
 
 @asynccontextmanager
-async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[Served]:
+async def serve(
+    tmp_path: Path, database_url: str, *options: str, **env: str
+) -> AsyncIterator[Served]:
+    """`omnigate serve` with these command-line `options` (e.g. `--workers`, "2") and settings."""
     port = free_port()
     environment = {
         **os.environ,
@@ -80,7 +83,9 @@ async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[
         "GATEWAY_RESERVATION_SWEEP_SECONDS": "0",
         **env,
     }
-    proc = await asyncio.create_subprocess_exec(*OMNIGATE, "serve", "--port", str(port), env=environment)
+    proc = await asyncio.create_subprocess_exec(
+        *OMNIGATE, "serve", "--port", str(port), *options, env=environment
+    )
     served = Served(port, proc)
     try:
         for _ in range(600):
