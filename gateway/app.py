@@ -228,6 +228,7 @@ class Gateway:
             decline_all=settings.payments_test_decline_all,
             loyalty=self.store.loyalty,
             test_ledger=settings.payments_test_ledger,
+            test_latency_s=settings.payments_test_latency_ms / 1000,
         )
         faults.arm(settings.test_fault)
         members, orders = self.upstreams.customers, self.upstreams.orders

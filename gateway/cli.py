@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev", action="store_true", help="permissive dev mode (see README)")
     serve.add_argument(
-        "--workers", type=int, default=1, help="processes behind the one port (above 1: needs GATEWAY_REDIS_URL)"
+        "--workers", type=int, default=1, help="processes behind one port (above 1: needs GATEWAY_REDIS_URL)"
     )
     commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     payments_test_ledger: Path | None = Field(
         default=None, description="SQLite file where the test card provider keeps its charges"
     )
+    payments_test_latency_ms: float = Field(
+        default=0, ge=0, description="how long each call to the test card provider takes (benchmarks)"
+    )
     # Test mode only (the test card provider): the process SIGKILLs itself at this point of a
     # checkout (adapters/faults.py); the crash tests use it.
     test_fault: str | None = Field(default=None, description="a checkout fault point, tests only")

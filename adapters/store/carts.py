@@ -154,26 +154,26 @@ class StoreCarts:
         max_lines: int,
     ) -> CartChange:
         async def work(conn: Any) -> CartChange:
-            found = (
-                await conn.execute(
-                    sa.select(carts)
-                    .where(carts.c.token_hash == token_hash(token))
-                    .with_for_update()
-                )
-            ).first()
-            if found is None or found.expires_at <= now:
-                raise Refused("CART_NOT_FOUND", "no open cart has this id")
-            if found.status != CartStatus.OPEN.value:
-                raise Refused("CART_COMPLETED", "this cart has been checked out")
-            levels = await _apply(conn, found.id, ops, holds, now, max_lines)
+            # Touching the open cart first locks it (one round trip, not a locking read and an
+            # update); a change refused later rolls the touch back with the rest.
             row = (
                 await conn.execute(
                     sa.update(carts)
-                    .where(carts.c.id == found.id)
+                    .where(carts.c.token_hash == token_hash(token), carts.c.expires_at > now)
+                    .where(carts.c.status == CartStatus.OPEN.value)
                     .values(updated_at=now, expires_at=expires_at)
                     .returning(*carts.c)
                 )
-            ).one()
+            ).first()
+            if row is None:
+                status = await conn.scalar(
+                    sa.select(carts.c.status)
+                    .where(carts.c.token_hash == token_hash(token), carts.c.expires_at > now)
+                )
+                if status is None:
+                    raise Refused("CART_NOT_FOUND", "no open cart has this id")
+                raise Refused("CART_COMPLETED", "this cart has been checked out")
+            levels = await _apply(conn, row.id, ops, holds, now, max_lines)
             return CartChange(cart_from_row(row, token), levels)
 
         return await self._store.write(work)
@@ -454,9 +454,10 @@ async def _settle_holds(
                         created_at=now,
                     )
                 )
-    # Any change to the cart keeps every hold it still has for another full period.
+    # Any change to the cart keeps every hold it still has for another full period (a cart
+    # with no hold, the common web cart of shipped lines, has none to renew).
     live = [ln.id for ln in lines if not ln.removed]
-    if live:
+    if live and (hold_rows or any(kind == "grow" for _, kind, *_ in moves)):
         await conn.execute(
             sa.update(reservations)
             .where(reservations.c.cart_line_id.in_(live), reservations.c.order_line_id.is_(None))
