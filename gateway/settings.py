@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default=None, description="redis://host:port/db to share caches (and events) between processes"
     )
     redis_prefix: str = Field(default="omnigate:", description="prefix of every key the gateway writes")
+    database_notifications: bool = Field(
+        default=True,
+        description="on PostgreSQL: hear stock and catalog rows written around the gateway (LISTEN/NOTIFY)",
+    )
     integration_token: SecretStr | None = Field(
         default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
     )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from adapters.ports import Upstreams
 from adapters.store import tables
+from adapters.store.notifications import APPLICATION_NAME
 
 if TYPE_CHECKING:
     from adapters.ports import PaymentGateway
@@ -269,6 +270,8 @@ def open_store(url: str, *, currency_code: str = "USD", pool_size: int = 10, ech
         # A fixed pool, most recently used first: no connection opened and closed per burst, and
         # the connections in use stay warm (prepared statements) while the rest rest.
         options.update(pool_size=pool_size, max_overflow=0, pool_use_lifo=True)
+        # The change triggers (migration 0011) skip the gateway's own writes by this name.
+        options["connect_args"] = {"server_settings": {"application_name": APPLICATION_NAME}}
     engine = create_async_engine(url, **options)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, parsed.database)
