@@ -115,8 +115,13 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 @contextmanager
-def _served(setup: Setup, latency_ms: float, work: Path) -> Iterator[tuple[int, int]]:
+def _served(
+    setup: Setup, latency_ms: float, work: Path, redis_prefix: str | None = None
+) -> Iterator[tuple[int, int]]:
+    """A gateway on this setup: (its port, its process group). Gateways given the same
+    `redis_prefix` share events and caches."""
     port = free_port()
+    prefix = redis_prefix or f"bench{uuid.uuid4().hex[:8]}:"
     env = clean_env(
         GATEWAY_DATABASE_URL=setup.database_url,
         GATEWAY_DATA_DIR=str(work / f"data-{port}"),
@@ -126,8 +131,7 @@ def _served(setup: Setup, latency_ms: float, work: Path) -> Iterator[tuple[int, 
         GATEWAY_RESERVATION_SWEEP_SECONDS="0",
         GATEWAY_LOG_LEVEL="warning",
         GATEWAY_PAYMENTS_TEST_LATENCY_MS=str(latency_ms),
-        **({"GATEWAY_REDIS_URL": setup.redis_url, "GATEWAY_REDIS_PREFIX": f"bench{uuid.uuid4().hex[:8]}:"}
-           if setup.redis_url else {}),
+        **({"GATEWAY_REDIS_URL": setup.redis_url, "GATEWAY_REDIS_PREFIX": prefix} if setup.redis_url else {}),
     )  # fmt: skip
     log = (work / f"gateway-{port}.log").open("wb")
     process = subprocess.Popen(
