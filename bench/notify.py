@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=30)
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis:
-        print("notify: skipped (needs --database-url and --redis, or GATEWAY_TEST_DATABASE_URL/_REDIS_URL)")
+        print("notify: skipped (needs --database-url and --redis, or GATEWAY_TEST_DATABASE_URL/REDIS_URL)")
         return 0
     work = Path(tempfile.mkdtemp(prefix="omnigate-notify-"))
     prefix = f"bench{uuid.uuid4().hex[:8]}:"

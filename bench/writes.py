@@ -116,7 +116,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 @contextmanager
 def _served(
-    setup: Setup, latency_ms: float, work: Path, redis_prefix: str | None = None
+    setup: Setup, latency_ms: float, work: Path, redis_prefix: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, int]]:
     """A gateway on this setup: (its port, its process group). Gateways given the same
     `redis_prefix` share events and caches."""
@@ -132,6 +133,7 @@ def _served(
         GATEWAY_LOG_LEVEL="warning",
         GATEWAY_PAYMENTS_TEST_LATENCY_MS=str(latency_ms),
         **({"GATEWAY_REDIS_URL": setup.redis_url, "GATEWAY_REDIS_PREFIX": prefix} if setup.redis_url else {}),
+        **(extra or {}),
     )  # fmt: skip
     log = (work / f"gateway-{port}.log").open("wb")
     process = subprocess.Popen(
