@@ -68,6 +68,15 @@ SCENARIOS = (
         r"->",
     ),
     Scenario(
+        "varied",
+        "A listing whose arguments change on every request (response-cache misses, entity-cache hits)",
+        "bench.varied",
+        ("--seconds", "2"),
+        ("--seconds", "10"),
+        300,
+        r"^(varied|one fixed)",
+    ),
+    Scenario(
         "subscriptions",
         "Subscription fan-out: one stock change to N subscribers (one process; with --redis, two)",
         "bench.subscriptions",
