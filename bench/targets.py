@@ -139,7 +139,7 @@ def _write_path(run: Run) -> list[list[str]]:
         text, r"^postgresql, 1 process: checkout.*?([\d.]+) checkouts/s overall, ([\d.]+) of pgbench"
     )
     tps = _line(text, r"^pgbench \((.*)\): ([\d.]+) tps")
-    name = f"#22 Checkout on PostgreSQL, 50 clients, one process: >= {WRITES_RATIO} of pgbench's tps"
+    name = f"#22 Checkout under contention on PostgreSQL, one process: >= {WRITES_RATIO} of pgbench's tps"
     rows = []
     if checkout and tps:
         figure = f"{checkout.group(1)} checkouts/s over pgbench's {tps.group(2)} tps = {checkout.group(2)}"
@@ -149,7 +149,7 @@ def _write_path(run: Run) -> list[list[str]]:
     pairs = _line(
         text, r"^postgresql, 1 process: cart add \+ read.*?p99 ([\d.]+) ms; gateway CPU ([\d.]+) ms"
     )
-    name = f"#22 Cart add + read p99 < {WRITES_P99_MS:g} ms at 50 clients on PostgreSQL, one process"
+    name = f"#22 Cart add + read p99 < {WRITES_P99_MS:g} ms at 50 clients (full run) on PostgreSQL, one process"
     if pairs:
         figure = f"p99 {pairs.group(1)} ms (gateway CPU {pairs.group(2)} ms per pair)"
         rows.append([name, figure, _status(float(pairs.group(1)) < WRITES_P99_MS)])
