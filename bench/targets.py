@@ -149,7 +149,7 @@ def _write_path(run: Run) -> list[list[str]]:
     pairs = _line(
         text, r"^postgresql, 1 process: cart add \+ read.*?p99 ([\d.]+) ms; gateway CPU ([\d.]+) ms"
     )
-    name = f"#22 Cart add + read p99 < {WRITES_P99_MS:g} ms at 50 clients (full run) on PostgreSQL, one process"
+    name = f"#22 Cart add + read p99 < {WRITES_P99_MS:g} ms, 50 clients (full run), PostgreSQL, one process"
     if pairs:
         figure = f"p99 {pairs.group(1)} ms (gateway CPU {pairs.group(2)} ms per pair)"
         rows.append([name, figure, _status(float(pairs.group(1)) < WRITES_P99_MS)])
