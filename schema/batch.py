@@ -9,6 +9,7 @@ still batch the standard executor's per-object calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,3 +33,16 @@ NO_TOPICS: frozenset[str] = frozenset()
 
 async def one(fn: BatchResolver, info: Info, root: Any, **kwargs: Any) -> Any:
     return (await fn(info.context, [root], **kwargs))[0]
+
+
+def each(fn: Callable[..., Awaitable[Any]]) -> BatchResolver:
+    """A batch resolver made of a per-parent use case `fn(ctx, parent, **kwargs)`: every parent's
+    call starts at once, so the DataLoaders they go through batch them (a round trip per loader
+    for the whole level, whatever the number of parents)."""
+
+    async def resolve(ctx: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
+        if len(parents) == 1:
+            return [await fn(ctx, parents[0], **kwargs)]
+        return list(await asyncio.gather(*(fn(ctx, parent, **kwargs) for parent in parents)))
+
+    return resolve
