@@ -15,6 +15,8 @@ from typing import Any
 
 from strawberry.types import Info
 
+from resolvers.loaders import WHOLE_LEVELS
+
 BatchResolver = Callable[..., Awaitable[list[Any]]]
 
 
@@ -38,11 +40,17 @@ async def one(fn: BatchResolver, info: Info, root: Any, **kwargs: Any) -> Any:
 def each(fn: Callable[..., Awaitable[Any]]) -> BatchResolver:
     """A batch resolver made of a per-parent use case `fn(ctx, parent, **kwargs)`: every parent's
     call starts at once, so the DataLoaders they go through batch them (a round trip per loader
-    for the whole level, whatever the number of parents)."""
+    for the whole level, whatever the number of parents). Each call asks for its own keys only,
+    so the loaders must wait for the others' (WHOLE_LEVELS off) rather than go straight to SQL."""
 
     async def resolve(ctx: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
         if len(parents) == 1:
             return [await fn(ctx, parents[0], **kwargs)]
-        return list(await asyncio.gather(*(fn(ctx, parent, **kwargs) for parent in parents)))
+        whole = WHOLE_LEVELS.set(False)  # the tasks below copy the context as it is now
+        try:
+            calls = [asyncio.ensure_future(fn(ctx, parent, **kwargs)) for parent in parents]
+        finally:
+            WHOLE_LEVELS.reset(whole)
+        return list(await asyncio.gather(*calls))
 
     return resolve
