@@ -77,6 +77,15 @@ SCENARIOS = (
         r"^(varied|one fixed)",
     ),
     Scenario(
+        "commerce",
+        "Carts, orders and me with loyalty: the compiled path against the standard executor, served",
+        "bench.commerce",
+        ("--seconds", "2"),
+        ("--seconds", "8"),
+        600,
+        r"^(cart|member's|me with)",
+    ),
+    Scenario(
         "subscriptions",
         "Subscription fan-out: one stock change to N subscribers (one process; with --redis, two)",
         "bench.subscriptions",
