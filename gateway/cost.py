@@ -1,7 +1,9 @@
 """Operation cost: an estimate of the records an operation makes the gateway fetch, before it runs.
 
 - A field that returns an object costs its type's weight (1, or 0 for value objects computed in
-  process, such as Money); a scalar costs 0; weights are configurable per type or `Type.field`.
+  process, such as Money, and for introspection's `__Type` and the like, which read the schema in
+  memory and have limits of their own); a scalar costs 0; weights are configurable per type or
+  `Type.field`.
 - A list multiplies what is under it by its size: the field's `first`/`last` argument (capped at
   the largest page), `ids` by their count, a connection's `edges`/`nodes` by the connection's
   `first`/`last` or default page size, any other list by an assumed size.
@@ -74,8 +76,8 @@ class CostModel:
         for key in (f"{parent}.{field}", f"{parent}.*"):
             if key in self.weights:
                 return self.weights[key]
-        if not is_composite_type(returns):
-            return 0
+        if not is_composite_type(returns) or returns.name.startswith("__"):
+            return 0  # introspection is read from the schema in memory (limited in gateway/limits.py)
         return self.weights.get(returns.name, 0 if returns.name.endswith("Edge") else 1)
 
     def plan(self, document: DocumentNode) -> dict[str | None, tuple[Term, dict[str, Any]]]:
