@@ -93,3 +93,19 @@ async def test_the_operation_depth_limit_still_holds_outside_introspection(datab
 def test_the_introspection_depth_is_a_setting(tmp_path):
     app = create_app(make_settings(f"sqlite+aiosqlite:///{tmp_path}/x.db", max_introspection_depth=14))
     assert app.state.gateway.protections.limits.max_introspection_depth == 14
+
+
+async def test_custom_scalars_say_their_format_and_specification(api):
+    query = (
+        '{ d: __type(name: "DateTime") { specifiedByURL description }'
+        ' m: __type(name: "Decimal") { specifiedByURL } }'
+    )
+    data = await api.data(query, **api.as_integration())
+    assert data["d"]["specifiedByURL"] == "https://scalars.graphql.org/andimarek/date-time"
+    assert "RFC 3339" in data["d"]["description"]
+    assert data["m"]["specifiedByURL"].startswith("https://speleotrove.com/decimal/")
+    # What the scalars say is what they send: an offset on every DateTime, Decimals as strings.
+    level = await api.data("{ products(first: 1) { nodes { updatedAt variants { price { amount } } } } }")
+    product = level["products"]["nodes"][0]
+    assert product["updatedAt"].endswith("+00:00")
+    assert isinstance(product["variants"][0]["price"]["amount"], str)
