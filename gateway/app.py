@@ -29,7 +29,7 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.http.streaming import HTTPStreamTransport
+from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport, SSETransport
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
@@ -108,9 +108,20 @@ class TransportNotServed(HTTPException):
         super().__init__(406, SERVED)
 
 
+class LineFeedSSE(SSETransport):
+    """strawberry's graphql-sse transport, with lines ended by LF alone (the SSE spec allows CRLF,
+    LF or CR): urql's client splits events on a blank LF line only, and misses CRLF events."""
+
+    def encode_event(self, event: str, data: str | None = None) -> str:
+        return super().encode_event(event, data).replace("\r\n", "\n")
+
+    def encode_comment(self, comment: str) -> str:
+        return f": {comment}\n\n"
+
+
 # What ends each stream transport's response when the gateway ends it (SIGTERM).
 _ENDINGS = {
-    "text/event-stream": "event: complete\r\ndata: \r\n\r\n",
+    "text/event-stream": "event: complete\ndata: \n\n",
     "multipart/mixed": "\r\n--graphql--\r\n",
 }
 
@@ -126,6 +137,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
     websocket_adapter_class = TextFrames  # type: ignore[assignment]
     graphql_transport_ws_handler_class = GroupedTransportWS
+    stream_transport_classes_by_protocol = {
+        GRAPHQL_SSE_PROTOCOL: LineFeedSSE,
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptionTransport,
+    }
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)

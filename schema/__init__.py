@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DirectiveLocation,
+    GraphQLDeprecatedDirective,
+    GraphQLDirective,
+    GraphQLError,
+    GraphQLSchema,
+)
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
 from schema.cart import Cart, CartMutation, CartQuery
@@ -61,8 +67,28 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
+def _without_draft_locations(schema: GraphQLSchema) -> None:
+    """graphql-core 3.3 lets `@deprecated` stand on directive definitions too (a draft of the
+    spec) and says so in introspection; graphql-js 16, which most schema tools run on, cannot
+    parse that location back from SDL (@graphql-codegen/cli failed on it). This schema deprecates
+    no directive, so introspection shows the locations of the released spec."""
+    draft = DirectiveLocation.DIRECTIVE_DEFINITION
+    schema.directives = tuple(
+        GraphQLDirective(
+            d.name,
+            [location for location in d.locations if location is not draft],
+            d.args,
+            d.is_repeatable,
+            d.description,
+        )
+        if d is GraphQLDeprecatedDirective
+        else d
+        for d in schema.directives
+    )
+
+
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    return GatewaySchema(
+    built = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -70,6 +96,8 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
         extensions=list(extensions),
         scalar_overrides=SCALARS,
     )
+    _without_draft_locations(built._schema)
+    return built
 
 
 __all__ = ["build_schema"]

@@ -63,7 +63,7 @@ async def test_sigterm_lets_requests_finish_and_tells_subscribers_going_away(
             served.proc.send_signal(signal.SIGTERM)
             assert await closed_code(ws) == 1001  # going away, not uvicorn's 1012 (service restart)
             # The SSE stream ends cleanly: its last event is `complete`, then the body ends.
-            text = (await asyncio.wait_for(sse.aread(), 30)).decode().replace("\r\n", "\n")
+            text = (await asyncio.wait_for(sse.aread(), 30)).decode()
             assert text.rstrip().endswith("event: complete\ndata:"), text
 
         # The server is shutting down now, and the request that was in flight still gets its answer.
