@@ -63,6 +63,7 @@ from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
 from gateway.heap import freeze_startup_heap
+from gateway.introspection import Selects
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
@@ -351,7 +352,7 @@ class Gateway:
             NulInVariables,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
-        self.schema = build_schema(extensions=extensions)
+        self.schema = build_schema(extensions=extensions, federation=settings.federation)
         self.protections = Protections(settings, self.schema._schema, self.redis)
         extensions += self.protections.extensions()
         if self.metrics is not None:
@@ -561,6 +562,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         metrics=gateway.metrics,
         tracing=gateway.tracing,
         warnings=gateway.warnings,
+        standard_only=Selects(("_entities", "_service")) if settings.federation else None,
     )
     hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)

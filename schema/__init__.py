@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+import strawberry.federation
 from graphql import (
     DirectiveLocation,
     GraphQLDeprecatedDirective,
@@ -21,6 +22,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefi
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
+from schema.federation import entity_keys
 from schema.gift_cards import GiftCardMutation
 from schema.inventory import InventoryMutation
 from schema.live import Subscription
@@ -61,10 +63,18 @@ SCALARS = {
 }
 
 
-class GatewaySchema(strawberry.Schema):
+class QuietErrors:
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Expected errors are answers, not incidents; the gateway logs the unexpected ones.
         return None
+
+
+class GatewaySchema(QuietErrors, strawberry.Schema):
+    pass
+
+
+class FederatedSchema(QuietErrors, strawberry.federation.Schema):
+    """The same schema as an Apollo Federation v2 subgraph (schema/federation.py)."""
 
 
 def _without_draft_locations(schema: GraphQLSchema) -> None:
@@ -87,8 +97,9 @@ def _without_draft_locations(schema: GraphQLSchema) -> None:
     )
 
 
-def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    built = GatewaySchema(
+def build_schema(extensions: Sequence[Any] = (), *, federation: bool = False) -> strawberry.Schema:
+    entity_keys(federation)
+    built = (FederatedSchema if federation else GatewaySchema)(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
