@@ -73,6 +73,11 @@ class GatewaySchema(QuietErrors, strawberry.Schema):
     pass
 
 
+# The newest Federation version the composition tools we test with know (The Guild's composition
+# 0.27 stops at v2.9; strawberry would announce v2.11): the subgraph uses nothing newer than @key.
+FEDERATION_VERSION = "2.9"
+
+
 class FederatedSchema(QuietErrors, strawberry.federation.Schema):
     """The same schema as an Apollo Federation v2 subgraph (schema/federation.py)."""
 
@@ -106,6 +111,7 @@ def build_schema(extensions: Sequence[Any] = (), *, federation: bool = False) ->
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
+        **({"federation_version": FEDERATION_VERSION} if federation else {}),
     )
     _without_draft_locations(built._schema)
     return built
