@@ -209,3 +209,24 @@ async def test_the_stream_route_names_the_transports_it_serves(served: Served):
     plain = await served.http.post("/graphql/stream", json={"query": STOCK})
     assert plain.status_code == 406
     assert plain.json()["errors"][0]["extensions"]["transports"][0] == "graphql-sse"
+
+
+async def test_streams_are_never_shed_and_the_accept_order_decides():
+    from gateway.endpoint import MULTIPART, SSE, stream_protocol
+    from gateway.overload import _shed
+
+    def scope(accept: str, path: str = "/graphql") -> dict:
+        return {"type": "http", "path": path, "headers": [(b"accept", accept.encode())]}
+
+    assert stream_protocol(scope("text/event-stream")) == SSE
+    assert (
+        stream_protocol(scope('multipart/mixed;boundary="graphql";subscriptionSpec="1.0",application/json'))
+        == MULTIPART
+    )
+    assert stream_protocol(scope("application/json, text/event-stream")) is None
+    assert stream_protocol(scope("application/json;q=0.5, text/event-stream")) == SSE
+    assert stream_protocol(scope("text/event-stream;q=0, application/json")) is None
+    assert stream_protocol(scope("multipart/mixed;deferSpec=20220824, application/json")) is None
+    assert stream_protocol(scope("")) is None
+    assert not _shed(scope("text/event-stream")) and not _shed(scope("", "/graphql/stream"))
+    assert _shed(scope("application/json")) and _shed(scope("", "/webhooks/tryton"))
