@@ -174,9 +174,13 @@ class EventStreams:
         return Response(status_code=200)
 
     async def _operation(self, request: Request, reservation: Reservation) -> Response:
+        limit = self.gateway.settings.max_request_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused before it is read
+            return refusal(f"The request body is over {limit} bytes.", 413)
         body = await request.body()
-        if len(body) > self.gateway.settings.max_request_bytes:
-            return refusal(f"The request body is over {self.gateway.settings.max_request_bytes} bytes.", 413)
+        if len(body) > limit:
+            return refusal(f"The request body is over {limit} bytes.", 413)
         try:
             params = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -82,7 +82,7 @@ class FederatedSchema(QuietErrors, strawberry.federation.Schema):
     """The same schema as an Apollo Federation v2 subgraph (schema/federation.py)."""
 
 
-def _without_draft_locations(schema: GraphQLSchema) -> None:
+def without_draft_locations(schema: GraphQLSchema) -> None:
     """graphql-core 3.3 lets `@deprecated` stand on directive definitions too (a draft of the
     spec) and says so in introspection; graphql-js 16, which most schema tools run on, cannot
     parse that location back from SDL (@graphql-codegen/cli failed on it). This schema deprecates
@@ -113,8 +113,8 @@ def build_schema(extensions: Sequence[Any] = (), *, federation: bool = False) ->
         scalar_overrides=SCALARS,
         **({"federation_version": FEDERATION_VERSION} if federation else {}),
     )
-    _without_draft_locations(built._schema)
+    without_draft_locations(built._schema)
     return built
 
 
-__all__ = ["build_schema"]
+__all__ = ["build_schema", "without_draft_locations"]
