@@ -198,6 +198,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "member_tokens": MEMBER_TOKENS,
         "jwt_secret": JWT_SECRET,
         "reservation_sweep_seconds": 0,  # tests sweep when they mean to (statement counts!)
+        # Every compiled answer is checked against strawberry's executor; `serving` fails the
+        # test on any difference (tests/test_differential.py is the systematic version).
+        "compiled_verify": True,
         **overrides,
     }
     return Settings(
@@ -215,6 +218,19 @@ async def serving(settings: Settings) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
+    assert_executors_agreed(app.state.gateway)
+
+
+def assert_executors_agreed(gateway: Any) -> None:
+    """With `compiled_verify`, each compiled answer was also computed by the standard executor."""
+    compiled = gateway.compiled
+    if compiled is not None and compiled.mismatch_count:
+        first = compiled.mismatches[0]
+        raise AssertionError(
+            f"{compiled.mismatch_count} compiled answer(s) differ from the standard executor's; first: "
+            f"{first.query!r} with {first.variables!r}: "
+            f"compiled {first.compiled!r}, standard {first.standard!r}"
+        )
 
 
 @pytest_asyncio.fixture
@@ -226,7 +242,8 @@ async def api(database_url: str) -> AsyncIterator[Api]:
 @pytest_asyncio.fixture
 async def uncached_api(database_url: str) -> AsyncIterator[Api]:
     """The gateway with no cache of any kind: every request reads the database."""
-    settings = make_settings(database_url, entity_cache=False, response_cache=False)
+    # Round trips are counted here: no verification run reading everything a second time.
+    settings = make_settings(database_url, entity_cache=False, response_cache=False, compiled_verify=False)
     async with serving(settings) as api:
         yield api
 
