@@ -12,7 +12,8 @@
   request, like every other transport, so the same per-field and per-event authorization holds.
 
 A reservation belongs to whoever made it: operations of another caller are refused (403), a
-second stream on one token is 409, a reservation left unopened for a minute is forgotten. A
+second stream on one token is 409, a reservation left unopened for a minute is forgotten (with
+any operation it was given). A
 stream whose client stops reading falls behind and is ended; every stream ends, after a
 `complete` for each of its operations, when the process stops. A comment line every 12 seconds
 keeps proxies from closing an idle stream. Errors of a request (a document that does not parse
@@ -71,8 +72,14 @@ class Reservation:
     queue: asyncio.Queue[bytes]
     made: float = field(default_factory=time.monotonic)
     open: bool = False
+    closed: bool = False  # its stream ended: nothing more may start on it
     operations: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)  # set: end the stream now
+
+    def close(self) -> None:
+        self.closed = True
+        for task in self.operations.values():
+            task.cancel()
 
     def push(self, message: bytes) -> None:
         try:
@@ -118,8 +125,9 @@ class EventStreams:
     def _reserve(self, principal: Principal) -> Response:
         now = time.monotonic()
         for token, found in list(self.reservations.items()):
-            if not found.open and not found.operations and now - found.made > UNOPENED_TTL_S:
+            if not found.open and now - found.made > UNOPENED_TTL_S:
                 del self.reservations[token]
+                found.close()
         if len(self.reservations) >= MAX_RESERVATIONS:
             message = "Too many event streams are reserved; try again later."
             return refusal(message, 503, "UPSTREAM_UNAVAILABLE")
@@ -161,8 +169,7 @@ class EventStreams:
             for waiting in (*ends, *([taking] if taking else [])):
                 waiting.cancel()
             self.reservations.pop(token, None)
-            for task in reservation.operations.values():
-                task.cancel()
+            reservation.close()
             await asyncio.gather(*reservation.operations.values(), return_exceptions=True)
 
     def _stop(self, reservation: Reservation, operation_id: str | None) -> Response:
@@ -207,6 +214,9 @@ class EventStreams:
         source = await self.gateway.schema.stream(
             query, variable_values=variables, context_value=context, operation_name=operation_name
         )
+        if reservation.closed or operation_id in reservation.operations:  # while this request was read
+            await source.aclose()
+            return refusal("This stream has ended (or runs this operation id); reserve a new one.", 409)
         task = asyncio.ensure_future(self._run(reservation, operation_id, source))
         reservation.operations[operation_id] = task
         return Response(status_code=202)
