@@ -1,10 +1,13 @@
 """Operation cost: an estimate of the records an operation makes the gateway fetch, before it runs.
 
 - A field that returns an object costs its type's weight (1, or 0 for value objects computed in
-  process, such as Money); a scalar costs 0; weights are configurable per type or `Type.field`.
+  process, such as Money, and for introspection's `__Type` and the like, which read the schema in
+  memory and have limits of their own); a scalar costs 0; weights are configurable per type or
+  `Type.field`.
 - A list multiplies what is under it by its size: the field's `first`/`last` argument (capped at
-  the largest page), `ids` by their count, a connection's `edges`/`nodes` by the connection's
-  `first`/`last` or default page size, any other list by an assumed size.
+  the largest page), `ids` (and a subgraph's `representations`) by their count, a connection's
+  `edges`/`nodes` by the connection's `first`/`last` or default page size, any other list by an
+  assumed size.
 - Variables are read at request time; the document is planned once (cached by its text), and
   every fragment is planned and evaluated once per size it is spread under, so no document
   makes the estimate itself expensive. Abstract selections count every type condition.
@@ -74,8 +77,8 @@ class CostModel:
         for key in (f"{parent}.{field}", f"{parent}.*"):
             if key in self.weights:
                 return self.weights[key]
-        if not is_composite_type(returns):
-            return 0
+        if not is_composite_type(returns) or returns.name.startswith("__"):
+            return 0  # introspection is read from the schema in memory (limited in gateway/limits.py)
         return self.weights.get(returns.name, 0 if returns.name.endswith("Edge") else 1)
 
     def plan(self, document: DocumentNode) -> dict[str | None, tuple[Term, dict[str, Any]]]:
@@ -194,7 +197,7 @@ class _Planner:
         return field
 
     def sizing(self, node: FieldNode, definition: Any) -> Callable[[Mapping[str, Any]], int] | None:
-        names = [n for n in ("first", "last", "ids") if n in definition.args]
+        names = [n for n in ("first", "last", "ids", "representations") if n in definition.args]
         if not names:
             return None
         given = {a.name.value: a.value for a in node.arguments or () if a.name.value in names}
@@ -213,8 +216,9 @@ class _Planner:
             return None
 
         def size(v: Mapping[str, Any]) -> int:
-            if "ids" in names:
-                return model.size(value(v, "ids"), count=True)
+            for counted in ("ids", "representations"):  # `_entities(representations:)` of a subgraph
+                if counted in names:
+                    return model.size(value(v, counted), count=True)
             found = [value(v, n) for n in names]
             numbers = [model.size(x) for x in found if x is not None]
             return max(numbers) if numbers else model.default_page_size

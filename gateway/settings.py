@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=12, ge=1, description="deepest field nesting")
     max_aliases: int = Field(default=50, ge=0, description="most aliases in an operation")
     max_root_fields: int = Field(default=20, ge=1, description="most top-level fields in an operation")
+    federation: bool = Field(
+        default=False, description="serve as an Apollo Federation v2 subgraph (_service, _entities)"
+    )
+    max_introspection_depth: int = Field(
+        default=20, ge=3, description="deepest nesting under __schema/__type (its own limit, not max_depth)"
+    )
     max_cost: int = Field(
         default=100_000, ge=1, description="highest estimated cost (a 250-product page with stock fits)"
     )

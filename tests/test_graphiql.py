@@ -42,7 +42,7 @@ async def test_without_its_files_the_page_says_how_to_get_them(api, monkeypatch,
     assert (await api.post("{ categories }")).status_code == 200  # the API itself is unaffected
 
 
-def test_a_browser_runs_a_catalog_query_offline_with_no_csp_violation(tmp_path):
+def test_a_browser_reads_the_docs_completes_a_field_and_runs_a_query_offline_with_no_csp_violation(tmp_path):
     need_node_tools()
     need(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed (apt-get install chromium)")
     need(graphiql.installed(), "GraphiQL's files are not built: npm ci --prefix gateway/graphiql")
@@ -61,3 +61,9 @@ def test_a_browser_runs_a_catalog_query_offline_with_no_csp_violation(tmp_path):
     assert len(result["data"]["products"]["nodes"]) == 2
     assert result["extensions"]["cost"]["requested"] == 3
     assert any('"Authorization"' in text for text in outcome["headers"])  # the headers editor is open
+    # The documentation pane has the schema (GraphiQL's own introspection query, graphql-js's
+    # standard one, passed) and lists Query.products; typing `{ prod` offers `products`.
+    assert "Error fetching schema" not in outcome["docs"]
+    assert "products" in outcome["queryFields"]
+    assert "fragment TypeRef on __Type" in outcome["introspection"]  # the query GraphiQL really sent
+    assert any(hint.startswith("products") for hint in outcome["hints"]), outcome["hints"]
