@@ -63,7 +63,6 @@ from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
 from gateway.heap import freeze_startup_heap
-from gateway.introspection import Selects
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
@@ -569,7 +568,6 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         metrics=gateway.metrics,
         tracing=gateway.tracing,
         warnings=gateway.warnings,
-        standard_only=Selects(("_entities", "_service")) if settings.federation else None,
     )
     hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)

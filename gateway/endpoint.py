@@ -172,7 +172,6 @@ class GraphQLEndpoint:
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
         warnings: Callable[[], dict[str, Any]] = dict,
-        standard_only: Callable[[Any], bool] | None = None,
     ) -> None:
         self.view = view
         self.documents = documents
@@ -184,10 +183,6 @@ class GraphQLEndpoint:
         self.metrics = metrics
         self.tracing = tracing
         self.warnings = warnings
-        # Documents for strawberry's executor alone: a federated subgraph's `_entities` and
-        # `_service` are strawberry's own resolvers (sync, reading the whole `info`), which the
-        # compiled planner does not refuse at planning time.
-        self.standard_only = standard_only
         self._admitted: OrderedDict[Any, tuple[Any, ...]] = OrderedDict()
         self._max_admitted = 1000
 
@@ -321,8 +316,6 @@ class GraphQLEndpoint:
             return None
         document = self.documents.get(query)
         if document.node is None or document.errors:
-            return None
-        if self.standard_only is not None and self.standard_only(document.node):
             return None
         if protections is None:
             return document, operation_name, variables, None
