@@ -68,6 +68,10 @@ class SqliteTemplates:
             src.backup(dst)
         return f"sqlite+aiosqlite:///{target}"
 
+    async def empty(self) -> str:
+        """A database with nothing in it: not even the schema."""
+        return f"sqlite+aiosqlite:///{self.folder / uuid.uuid4().hex}.db"
+
 
 class PostgresTemplates:
     def __init__(self, admin_url: str) -> None:
@@ -95,6 +99,13 @@ class PostgresTemplates:
     async def clone(self) -> str:
         name = f"omnigate_t_{uuid.uuid4().hex[:12]}"
         await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self._url(name)
+
+    async def empty(self) -> str:
+        """A database with nothing in it: not even the schema."""
+        name = f"omnigate_e_{uuid.uuid4().hex[:12]}"
+        await self._admin(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return self._url(name)
 
@@ -126,6 +137,11 @@ def templates(request: pytest.FixtureRequest) -> SqliteTemplates | PostgresTempl
 @pytest_asyncio.fixture
 async def database_url(templates: SqliteTemplates | PostgresTemplates) -> str:
     return await templates.clone()
+
+
+@pytest_asyncio.fixture
+async def empty_database_url(templates: SqliteTemplates | PostgresTemplates) -> str:
+    return await templates.empty()
 
 
 class Callers:
