@@ -355,9 +355,15 @@ class Gateway:
         if self.shared_cache is not None:
             await self.shared_cache.start()
         await self.store.migrate()
-        if self.settings.seed_demo and await self.store.is_empty():
+        if self.settings.seeds_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.settings.seed_demo and not self.settings.dev_mode:
+            log.warning(
+                "GATEWAY_SEED_DEMO=true in production mode: the demo retailer is seeded into an empty "
+                "database, with demo member accounts whose password is published (omnigate-demo). "
+                "Never do this on a gateway that serves real shoppers."
+            )
         if self.sync is not None:
             await self.sync.load_positions()
             if self.settings.sync_interval_s > 0:

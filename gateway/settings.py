@@ -50,7 +50,11 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg://... for production; SQLite in data_dir if unset",
     )
     database_pool_size: int = 10
-    seed_demo: bool = Field(default=True, description="seed the demo retailer into an empty database")
+    seed_demo: bool | None = Field(
+        default=None,
+        description="seed the demo retailer (and its demo accounts) into an empty database "
+        "(None: in dev mode only; production seeds only when this is true)",
+    )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db to share caches (and events) between processes"
     )
@@ -207,6 +211,11 @@ class Settings(BaseSettings):
     @property
     def dev_mode(self) -> bool:
         return self.dev if self.dev is not None else self.database_url is None
+
+    @property
+    def seeds_demo(self) -> bool:
+        """Demo data (with its published demo passwords) only in dev mode, unless asked for."""
+        return self.seed_demo if self.seed_demo is not None else self.dev_mode
 
     @property
     def resolved_database_url(self) -> str:
