@@ -311,7 +311,8 @@ STOCK_AT = """query ($id: ID!, $l: ID!) {
 async def test_out_of_range_ids_are_refused_not_internal(api: Api, key: str, caplog):
     staff, integration = api.as_staff(SEATTLE), api.as_integration()
     location, variant = gid("Location", key), gid("ProductVariant", key)
-    cart_line = {"variantId": variant, "quantity": 1, "fulfillment": {"mode": "PICKUP", "locationId": location}}
+    pickup = {"mode": "PICKUP", "locationId": location}
+    cart_line = {"variantId": variant, "quantity": 1, "fulfillment": pickup}
     count = {"variantId": variant, "locationId": location, "onHand": 1}
     calls: list[tuple[str, dict, dict]] = [
         ("query ($l: [ID!]) { products(first: 2, availableAt: $l) { nodes { id } } }", {"l": [location]}, {}),
