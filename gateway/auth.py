@@ -51,7 +51,9 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
 def verifier_from(settings: Settings) -> TokenVerifier:
     return TokenVerifier(
         secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
-        jwks=JwksKeys(settings.jwt_jwks) if settings.jwt_jwks else None,
+        jwks=JwksKeys(settings.jwt_jwks, refetch_interval=settings.jwt_jwks_refetch_seconds)
+        if settings.jwt_jwks
+        else None,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # keys of an identity provider as a JWKS file or URL.
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 key of member/staff JWTs")
     jwt_jwks: str | None = Field(default=None, description="JWKS file path or URL for RS256 JWTs")
+    jwt_jwks_refetch_seconds: float = Field(
+        default=60.0, ge=0, description="an unknown `kid` refetches the JWKS at most this often"
+    )
     jwt_issuer: str | None = Field(default=None, description="required `iss` of every JWT")
     jwt_audience: str | None = Field(default=None, description="required `aud` of every JWT")
     jwt_ttl_minutes: int = Field(default=60 * 24, ge=1, description="lifetime of tokens the gateway issues")
