@@ -252,7 +252,7 @@ class Gateway:
             NulInVariables,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
-        self.schema = build_schema(extensions=extensions)
+        self.schema = build_schema(extensions=extensions, hide_suggestions=not settings.dev_mode)
         self.protections = Protections(settings, self.schema._schema, self.redis)
         extensions += self.protections.extensions()
         if self.metrics is not None:
@@ -267,6 +267,7 @@ class Gateway:
             limit_rules=self.protections.rules(),
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,
+            hide_suggestions=not settings.dev_mode,
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None

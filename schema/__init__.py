@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
@@ -39,13 +40,24 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
+class WithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
+    """Leaves "Did you mean ...?" out of the errors of variables and arguments (what validation
+    leaves out is the documents' business: gateway/documents.py)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
+def build_schema(extensions: Sequence[Any] = (), hide_suggestions: bool = False) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
         extensions=list(extensions),
+        execution_context_class=WithoutSuggestions if hide_suggestions else None,
     )
 
 
