@@ -142,6 +142,30 @@ def _api_key(args: argparse.Namespace) -> str:
     )
 
 
+def _where(database_url: str) -> str:
+    """Which database, for people: backend, host and name; never the user, a password or the
+    query string (drivers take passwords there too, `?password=...`)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite {url.database}"
+    port = f":{url.port}" if url.port else ""
+    return f"{url.get_backend_name()} {url.host or 'localhost'}{port}/{url.database or ''}"
+
+
+def _settings() -> Settings:
+    """The settings, or a short message saying which ones are wrong (never their values: they
+    may be tokens or passwords)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise SystemExit(f"omnigate: the GATEWAY_* settings are not valid:\n{exc}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="omnigate", description="GraphQL unified commerce gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(level=logging.INFO)
         _export_schema(args)
         return
-    settings = Settings()
+    settings = _settings()
     configure_logs(settings.log_format, settings.log_level)
     if args.command == "serve":
         if args.dev:
@@ -194,4 +218,4 @@ def main(argv: list[str] | None = None) -> None:
             print(_staff_token(settings, args))
     else:
         asyncio.run(_with_store(settings, reseed=args.command == "seed"))
-        print(f"{args.command}: done ({settings.resolved_database_url.split('@')[-1]})")
+        print(f"{args.command}: done ({_where(settings.resolved_database_url)})")

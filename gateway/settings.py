@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.faults import POINTS
@@ -17,7 +17,13 @@ from resolvers.loyalty_program import LoyaltyProgram
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
 
+# A value that fails validation is not echoed in the error: it may be a token or a password.
+_QUIET = ConfigDict(hide_input_in_errors=True)
+
+
 class PartnerKey(BaseModel):
+    model_config = _QUIET
+
     sha256: str = Field(
         pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the key the partner sends as a bearer token"
     )
@@ -27,6 +33,8 @@ class PartnerKey(BaseModel):
 class StaffToken(BaseModel):
     """A store or warehouse employee's bearer token (a placeholder until staff sign-in)."""
 
+    model_config = _QUIET
+
     token: SecretStr
     subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
     location_ids: list[int] = Field(description="where they work")
@@ -35,12 +43,14 @@ class StaffToken(BaseModel):
 class MemberToken(BaseModel):
     """A member's bearer token (a placeholder until the members issue signs members in)."""
 
+    model_config = _QUIET
+
     token: SecretStr
     member_id: str
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
