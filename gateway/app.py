@@ -54,6 +54,7 @@ from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
 from gateway.heap import freeze_startup_heap
+from gateway.logs import hide_query_strings
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
@@ -446,6 +447,7 @@ def _cors(origins: list[str]) -> dict[str, Any]:
 def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
     """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
+    hide_query_strings()
     gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(
         gateway,
