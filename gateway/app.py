@@ -53,6 +53,7 @@ from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
+from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
 from gateway.logs import hide_query_strings
 from gateway.metrics import Metrics, OperationMetrics
@@ -196,7 +197,9 @@ class Gateway:
             currency_code=settings.currency_code,
             pool_size=settings.database_pool_size,
         )
-        self.auth = TokenBackend(principals_from(settings), verifier_from(settings))
+        self.auth = TokenBackend(
+            principals_from(settings), verifier_from(settings), max_chars=settings.max_credential_chars
+        )
         queue_size = settings.subscription_queue_size
         self.events: InProcessEventBus = (
             RedisEventBus(
@@ -494,6 +497,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
             Middleware(LoadShedding, capacity=gateway.capacity),

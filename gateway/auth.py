@@ -72,14 +72,26 @@ def issuer_from(settings: Settings) -> TokenIssuer | None:
 
 
 class TokenBackend(AuthenticationBackend):
-    def __init__(self, principals: dict[bytes, Principal], verifier: TokenVerifier | None = None) -> None:
+    def __init__(
+        self,
+        principals: dict[bytes, Principal],
+        verifier: TokenVerifier | None = None,
+        max_chars: int = 8192,
+    ) -> None:
         self._principals = principals
         self._verifier = verifier or TokenVerifier()
+        self._max_chars = max_chars  # no credential the gateway knows is longer
+
+    def _check_length(self, credential: str) -> None:
+        # Refused before it is hashed or parsed as a JWT: a long one costs work and names nobody.
+        if len(credential) > self._max_chars:
+            raise AuthenticationError(f"the credential is too long (at most {self._max_chars} characters)")
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
         api_key = conn.headers.get("x-api-key")
         authorization = conn.headers.get("authorization")
         if api_key is not None:
+            self._check_length(api_key)
             principal = self._principals.get(_digest(api_key.strip()))
             if principal is None or principal.kind is not PrincipalKind.PARTNER:
                 raise AuthenticationError("the API key is not valid")
@@ -93,6 +105,7 @@ class TokenBackend(AuthenticationBackend):
         payload as of an HTTP request. AuthenticationError for a malformed or unknown one."""
         if not authorization:
             return ANONYMOUS
+        self._check_length(authorization)
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -102,6 +115,7 @@ class TokenBackend(AuthenticationBackend):
     async def principal_for(self, token: str) -> Principal:
         """Whoever a bearer token names (also for a websocket's `connection_init` payload);
         AuthenticationError when it names nobody or has expired."""
+        self._check_length(token)
         principal = self._principals.get(_digest(token))
         if principal is None and looks_like_jwt(token) and self._verifier.enabled:
             try:

@@ -156,6 +156,13 @@ class Settings(BaseSettings):
         default=None, description="permissive mode: introspection for all, no rate limits"
     )
     max_request_bytes: int = Field(default=256 * 1024, ge=1024, description="larger bodies get 413")
+    max_header_bytes: int = Field(
+        default=32 * 1024, ge=1024, description="a request's headers in all; past it: 431"
+    )
+    max_headers: int = Field(default=100, ge=10, description="headers a request may have; past it: 431")
+    max_credential_chars: int = Field(
+        default=8192, ge=64, description="longest bearer token or API key looked at (longer: UNAUTHENTICATED)"
+    )
     max_document_chars: int = Field(default=50_000, ge=100, description="longest GraphQL document")
     max_tokens: int = Field(default=4000, ge=10, description="most tokens in a document")
     max_depth: int = Field(default=12, ge=1, description="deepest field nesting")

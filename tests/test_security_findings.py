@@ -128,7 +128,7 @@ async def test_a_malformed_webhook_timestamp_is_refused_not_a_500(sqlite_templat
 
 
 async def test_an_overlong_token_is_unauthenticated_before_it_is_looked_at(api: Api):
-    for headers in (bearer("x" * 5000), {"X-API-Key": "k" * 5000}, bearer("a." * 2000 + "b")):
+    for headers in (bearer("x" * 10_000), {"X-API-Key": "k" * 10_000}, bearer("a." * 5000 + "b")):
         response = await api.post("{ __typename }", **headers)
         assert response.status_code == 401
         assert codes(response.json()) == ["UNAUTHENTICATED"]
