@@ -21,10 +21,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
         settings = settings.model_copy(update={"gc_freeze": True})
     app = create_app(settings)
+    # Forwarded headers only from the proxies the operator names (uvicorn on its own trusts
+    # loopback): otherwise a client on the same host could pick its own address, and with it
+    # its own rate-limit bucket.
+    trusted = args.forwarded_allow_ips
+    trusted = (settings.forwarded_allow_ips if trusted is None else trusted).strip()
     config = uvicorn.Config(
         app,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_level=settings.log_level,
         log_config=None,  # our JSON (or text) logging, configured in main()
         loop="auto",
@@ -173,6 +180,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev", action="store_true", help="permissive dev mode (see README)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies trusted for X-Forwarded-For/-Proto, comma-separated (default: "
+        "GATEWAY_FORWARDED_ALLOW_IPS, else none)",
+    )
     commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")
     backup = commands.add_parser("backup", help="copy the embedded SQLite database (safe while it runs)")

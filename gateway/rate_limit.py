@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from gateway.middleware import client_address
 from resolvers.principal import Principal, PrincipalKind
 
 log = logging.getLogger("omnigate.rate_limit")
@@ -155,10 +156,8 @@ class RateLimit(SchemaExtension):
             if scope["type"] == "http" and STATE_KEY in state:
                 decision = state[STATE_KEY]
             else:  # each operation on a websocket is charged on its own
-                client = scope.get("client")
-                decision = await self.limiter.charge(
-                    ec.context.principal, client[0] if client else None, self.cost(ec)
-                )
+                principal, cost = ec.context.principal, self.cost(ec)
+                decision = await self.limiter.charge(principal, client_address(scope), cost)
                 if scope["type"] == "http":
                     state[STATE_KEY] = decision
             response = getattr(ec.context, "response", None)

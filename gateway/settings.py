@@ -54,6 +54,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="proxies whose X-Forwarded-For/-Proto `omnigate serve` trusts: comma-separated "
+        "addresses or networks, `*` for any; empty: none (the client is the TCP peer)",
+    )
     data_dir: Path = Field(default=Path("omnigate-data"), description="where the embedded database lives")
     database_url: str | None = Field(
         default=None,
