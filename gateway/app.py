@@ -56,7 +56,7 @@ from gateway.freshness import Freshness
 from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
 from gateway.logs import hide_query_strings
-from gateway.metrics import Metrics, OperationMetrics
+from gateway.metrics import Metrics, OperationMetrics, Scrapes
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
@@ -249,7 +249,8 @@ class Gateway:
             )
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
-        self.metrics = Metrics(self._readings) if settings.metrics else None
+        self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,
             lambda: DocumentCache(self.documents),
@@ -356,6 +357,11 @@ class Gateway:
             self._held.enter_context(backups.running(self.store.sqlite_file))
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
+        if self.metrics is not None and self.settings.metrics_port is not None:
+            host = self.settings.metrics_host or self.settings.host
+            self._stop_metrics_port = self.metrics.serve_on_port(self.settings.metrics_port, host)
+        elif self.metrics is not None and self.settings.metrics_token is None and not self.settings.dev_mode:
+            log.warning("/metrics is public on the API's port (GATEWAY_METRICS=true without a token or port)")
         await self.events.start()
         if self.shared_cache is not None:
             await self.shared_cache.start()
@@ -393,6 +399,8 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+        if self._stop_metrics_port is not None:
+            self._stop_metrics_port()
         self._held.close()
 
     def _readings(self) -> list[tuple[str, str, str, float]]:
@@ -447,6 +455,10 @@ def _cors(origins: list[str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
 def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
     """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
@@ -454,7 +466,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
     gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(
         gateway,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.serves_graphiql else None,
         allowed_origins=settings.cors_origins,  # cross-origin websockets, like CORS for HTTP
     )
     hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -493,13 +505,17 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/graphql/stream", GraphQLOverSSE(gateway).endpoint, methods=["POST"]),
-            *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
-            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
+            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.serves_graphiql else []),
         ],
         middleware=[
             Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            *(
+                [Middleware(Scrapes, metrics=gateway.metrics, token=_secret(settings.metrics_token))]
+                if gateway.metrics is not None and settings.metrics_port is None
+                else []
+            ),
             Middleware(LoadShedding, capacity=gateway.capacity),
             Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(

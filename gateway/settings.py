@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1)
     pickup_lead_time_minutes: int = Field(default=120, ge=0)
     default_radius_km: float = Field(default=50.0, gt=0)
-    graphiql: bool = True
+    graphiql: bool | None = Field(
+        default=None, description="GraphiQL for browsers at /graphql (None: in dev mode only)"
+    )
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
     )
@@ -194,7 +196,17 @@ class Settings(BaseSettings):
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS, as JSON")
-    metrics: bool = Field(default=True, description="Prometheus metrics at /metrics")
+    metrics: bool | None = Field(
+        default=None,
+        description="Prometheus metrics (None: in dev mode, or when a metrics token or port is set)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token Prometheus must send for /metrics on the API's port"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve /metrics on this port instead of the API's"
+    )
+    metrics_host: str | None = Field(default=None, description="the metrics port's address (default: host)")
     log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
     tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
     # Which system of record plays each role; `store` is the gateway's own database.
@@ -236,6 +248,18 @@ class Settings(BaseSettings):
     @property
     def dev_mode(self) -> bool:
         return self.dev if self.dev is not None else self.database_url is None
+
+    @property
+    def serves_graphiql(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.dev_mode
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Public /metrics is a dev-mode default; production needs a token, a port of their own,
+        or an explicit GATEWAY_METRICS=true."""
+        if self.metrics is not None:
+            return self.metrics
+        return self.dev_mode or self.metrics_token is not None or self.metrics_port is not None
 
     @property
     def seeds_demo(self) -> bool:
