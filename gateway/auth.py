@@ -1,6 +1,7 @@
 """Authentication: one Starlette backend from a request's credentials to a Principal.
 
-It knows the integration token (systems that post stock counts and receipts), partner API keys
+It knows integration tokens (systems of record, each with its scopes; the single
+`GATEWAY_INTEGRATION_TOKEN` posts stock counts and receipts), partner API keys
 (kept as sha256 digests, never in clear, each with a name and scopes; sent as `X-API-Key` or as a
 bearer token), member and staff JWTs (gateway/tokens.py), and configured static bearer tokens for
 staff and members (for kiosks and tests). What a principal may do is decided in
@@ -18,9 +19,11 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.settings import Settings
 from gateway.tokens import InvalidToken, JwksKeys, TokenIssuer, TokenVerifier, looks_like_jwt
-from resolvers.principal import ANONYMOUS, Principal, PrincipalKind
+from resolvers.principal import ANONYMOUS, INTEGRATION_DEFAULT_SCOPES, Principal, PrincipalKind
 
-INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration")
+# GATEWAY_INTEGRATION_TOKEN: stock counts and receipts, nothing else (GATEWAY_INTEGRATIONS
+# configures integrations that need more, each with its scopes).
+INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration", scopes=INTEGRATION_DEFAULT_SCOPES)
 
 
 def _digest(token: str) -> bytes:
@@ -33,6 +36,12 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
     found: dict[bytes, Principal] = {}
     if settings.integration_token:
         found[_digest(settings.integration_token.get_secret_value())] = INTEGRATION
+    for name, integration in settings.integrations.items():
+        found[bytes.fromhex(integration.sha256)] = Principal(
+            PrincipalKind.INTEGRATION,
+            subject=f"integration:{name}",
+            scopes=frozenset(scope.value for scope in integration.scopes),
+        )
     for name, key in settings.partner_keys.items():
         found[bytes.fromhex(key.sha256)] = Principal(
             PrincipalKind.PARTNER, subject=f"partner:{name}", scopes=frozenset(key.scopes)
@@ -97,8 +106,7 @@ class TokenBackend(AuthenticationBackend):
                 raise AuthenticationError("the API key is not valid")
             return AuthCredentials(sorted(principal.scopes)), principal
         principal = await self.principal_for_authorization(authorization)
-        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
-        return AuthCredentials(scopes), principal
+        return AuthCredentials(sorted(principal.scopes)), principal
 
     async def principal_for_authorization(self, authorization: str | None) -> Principal:
         """Who an `Authorization` value names: the same entry of a websocket's connection_init

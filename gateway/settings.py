@@ -13,6 +13,7 @@ from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
+from resolvers.principal import Scope
 
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
@@ -28,6 +29,20 @@ class PartnerKey(BaseModel):
         pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the key the partner sends as a bearer token"
     )
     scopes: list[str] = Field(default_factory=list, description="e.g. schema:read, inventory:write")
+
+
+class IntegrationKey(BaseModel):
+    """A system of record's token (ERP, WMS, CRM, POS), kept as its sha256, with the scopes it
+    needs and no more."""
+
+    model_config = _QUIET
+
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the bearer token the integration sends"
+    )
+    scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.INVENTORY_WRITE], description="default: stock counts and receipts only"
+    )
 
 
 class StaffToken(BaseModel):
@@ -75,7 +90,10 @@ class Settings(BaseSettings):
     )
     redis_prefix: str = Field(default="omnigate:", description="prefix of every key the gateway writes")
     integration_token: SecretStr | None = Field(
-        default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
+        default=None, description="bearer token of one integration that posts stock counts and receipts"
+    )
+    integrations: dict[str, IntegrationKey] = Field(
+        default_factory=dict, description='name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
     currency_code: str = "USD"
     max_page_size: int = Field(default=250, ge=1, le=1000)
