@@ -57,13 +57,14 @@ from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
 from gateway.logs import hide_query_strings
 from gateway.metrics import Metrics, OperationMetrics, Scrapes
-from gateway.middleware import RequestId, request_id_of
+from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.sign_in import SignInThrottle
 from gateway.sse import GraphQLOverSSE
 from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every, sweep_once
@@ -225,6 +226,13 @@ class Gateway:
         self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.tokens = issuer_from(settings)
+        self.sign_in_throttle = SignInThrottle(
+            settings.sign_in_failures_per_account,
+            settings.sign_in_failures_per_address,
+            settings.sign_in_period_seconds,
+            self.redis,
+            settings.redis_prefix,
+        )
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -335,6 +343,8 @@ class Gateway:
             response=response,
             clock=self.clock,
             issue_member_token=self.tokens.member if self.tokens else None,
+            client_address=client_address(request.scope) if request is not None else None,
+            sign_in_throttle=self.sign_in_throttle,
         )
 
     async def sweep(self) -> SweepReport:

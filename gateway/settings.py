@@ -210,6 +210,13 @@ class Settings(BaseSettings):
     rate_limit_member: int = Field(default=2_000_000, ge=0, description="cost points per period per member")
     rate_limit_partner: int = Field(default=5_000_000, ge=0, description="cost points per period per key")
     rate_limit_staff: int = Field(default=0, ge=0, description="0: unlimited")
+    sign_in_failures_per_account: int = Field(
+        default=10, ge=0, description="failed memberLogin attempts per account and period (0: no limit)"
+    )
+    sign_in_failures_per_address: int = Field(
+        default=100, ge=0, description="failed memberLogin attempts per client address and period (0: none)"
+    )
+    sign_in_period_seconds: int = Field(default=900, ge=1, description="the sign-in throttle's window")
     partner_keys: dict[str, PartnerKey] = Field(
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
