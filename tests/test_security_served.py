@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from tests.conftest import SqliteTemplates
 from tests.served import serve
@@ -40,6 +43,15 @@ async def test_oversized_or_too_many_headers_get_431(tmp_path: Path, sqlite_temp
         # Just under both limits is still served.
         fine = await _post(served.base, [(f"X-Header-{n}", "y" * 200) for n in range(40)])
         assert fine.status_code == 200
+        # A websocket upgrade over them is refused before the handshake (a line over 8 KiB, or
+        # over 128 headers, the websockets package refuses itself, with 431).
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(served.ws_url, additional_headers=[(f"X-H-{n}", "1") for n in range(60)]):
+                pass
+        assert refused.value.response.status_code == 403
+        async with connect(served.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            await ws.send('{"type": "connection_init"}')
+            assert "connection_ack" in await ws.recv()
 
 
 # --- 5. Forwarded headers: trusted only from the proxies the operator names ---
