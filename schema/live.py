@@ -28,7 +28,7 @@ from schema.ids import decode_id, decode_ids
 from schema.inventory import InventoryLevel
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
-from schema.permissions import CanFollowOrders, IsMember, may_see_order
+from schema.permissions import CanFollowOrders, CanOpenCart, IsMember, check_cart, may_see_order
 
 
 class SubscriberTooSlow(GatewayError):
@@ -137,7 +137,11 @@ class Subscription:
             if found is not None and await may_see_order(info, found):
                 yield found  # type: ignore[misc]
 
-    @strawberry.subscription(description="A cart as it changes (lines, holds, checkout), by its secret id.")
+    @strawberry.subscription(
+        description="A cart as it changes (lines, holds, checkout), by its secret id; a member's "
+        "cart only for that member, as `cart(id)`.",
+        permission_classes=[CanOpenCart],
+    )
     async def cart_changed(self, info: Info, cart_id: strawberry.ID) -> AsyncGenerator[Cart, None]:
         token = _cart_token(cart_id)
         found = await carts.cart(info.context, token)
@@ -149,6 +153,7 @@ class Subscription:
             current = await carts.cart(info.context, token)
             if current is None:
                 return  # expired: nothing more will change
+            check_cart(info, current)  # attached to a member since: theirs alone from now on
             yield current  # type: ignore[misc]
 
     @strawberry.subscription(
