@@ -62,15 +62,18 @@ from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
+from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
-from gateway.metrics import Metrics, OperationMetrics
-from gateway.middleware import RequestId, request_id_of
+from gateway.logs import hide_query_strings
+from gateway.metrics import Metrics, OperationMetrics, Scrapes
+from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
+from gateway.sign_in import SignInThrottle
 from gateway.sse import SERVED, TRANSPORTS, EventStreams
 from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every, sweep_once
@@ -294,7 +297,9 @@ class Gateway:
             currency_code=settings.currency_code,
             pool_size=settings.database_pool_size,
         )
-        self.auth = TokenBackend(principals_from(settings), verifier_from(settings))
+        self.auth = TokenBackend(
+            principals_from(settings), verifier_from(settings), max_chars=settings.max_credential_chars
+        )
         queue_size = settings.subscription_queue_size
         self.events: InProcessEventBus = (
             RedisEventBus(
@@ -320,6 +325,13 @@ class Gateway:
         self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.tokens = issuer_from(settings)
+        self.sign_in_throttle = SignInThrottle(
+            settings.sign_in_failures_per_account,
+            settings.sign_in_failures_per_address,
+            settings.sign_in_period_seconds,
+            self.redis,
+            settings.redis_prefix,
+        )
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -344,14 +356,17 @@ class Gateway:
             )
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
-        self.metrics = Metrics(self._readings) if settings.metrics else None
+        self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,
             lambda: DocumentCache(self.documents),
             NulInVariables,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
-        self.schema = build_schema(extensions=extensions, federation=settings.federation)
+        self.schema = build_schema(
+            extensions=extensions, federation=settings.federation, hide_suggestions=not settings.dev_mode
+        )
         self.protections = Protections(settings, self.schema._schema, self.redis)
         extensions += self.protections.extensions()
         if self.metrics is not None:
@@ -366,6 +381,7 @@ class Gateway:
             limit_rules=self.protections.rules(),
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,
+            hide_suggestions=not settings.dev_mode,
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
@@ -432,6 +448,8 @@ class Gateway:
             response=response,
             clock=self.clock,
             issue_member_token=self.tokens.member if self.tokens else None,
+            client_address=client_address(request.scope) if request is not None else None,
+            sign_in_throttle=self.sign_in_throttle,
         )
 
     async def sweep(self) -> SweepReport:
@@ -454,13 +472,24 @@ class Gateway:
             self._held.enter_context(backups.running(self.store.sqlite_file))
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
+        if self.metrics is not None and self.settings.metrics_port is not None:
+            host = self.settings.metrics_host or self.settings.host
+            self._stop_metrics_port = self.metrics.serve_on_port(self.settings.metrics_port, host)
+        elif self.metrics is not None and self.settings.metrics_token is None and not self.settings.dev_mode:
+            log.warning("/metrics is public on the API's port (GATEWAY_METRICS=true without a token or port)")
         await self.events.start()
         if self.shared_cache is not None:
             await self.shared_cache.start()
         await self.store.migrate()
-        if self.settings.seed_demo and await self.store.is_empty():
+        if self.settings.seeds_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.settings.seed_demo and not self.settings.dev_mode:
+            log.warning(
+                "GATEWAY_SEED_DEMO=true in production mode: the demo retailer is seeded into an empty "
+                "database, with demo member accounts whose password is published (omnigate-demo). "
+                "Never do this on a gateway that serves real shoppers."
+            )
         if self.sync is not None:
             await self.sync.load_positions()
             if self.settings.sync_interval_s > 0:
@@ -485,6 +514,8 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+        if self._stop_metrics_port is not None:
+            self._stop_metrics_port()
         self._held.close()
 
     def _readings(self) -> list[tuple[str, str, str, float]]:
@@ -542,13 +573,18 @@ def _cors(origins: list[str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
 def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
     """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
+    hide_query_strings()
     gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(
         gateway,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.serves_graphiql else None,
         allowed_origins=settings.cors_origins,  # cross-origin websockets, like CORS for HTTP
         subscription_protocols=(
             GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -592,12 +628,17 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             Route(
                 "/graphql/stream", EventStreams(gateway, endpoint), methods=["GET", "POST", "PUT", "DELETE"]
             ),
-            *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
-            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
+            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.serves_graphiql else []),
         ],
         middleware=[
+            Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            *(
+                [Middleware(Scrapes, metrics=gateway.metrics, token=_secret(settings.metrics_token))]
+                if gateway.metrics is not None and settings.metrics_port is None
+                else []
+            ),
             Middleware(LoadShedding, capacity=gateway.capacity),
             Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(

@@ -44,11 +44,19 @@ from graphql.execution import ExecutionResult as CoreResult
 from strawberry.extensions import SchemaExtension
 
 CEILING = 10**12  # beyond any limit; keeps reported costs inside JSON's safe integers
+# Fields nested deeper than this (fragments expanded) are not walked: far past the depth limits
+# (GATEWAY_MAX_DEPTH, GATEWAY_MAX_INTROSPECTION_DEPTH), such a document costs the ceiling, and
+# pricing it never needs more of the stack than its caller left (a 60-fragment fan-out did).
+PRICED_DEPTH = 64
 # (variables, size inherited from an enclosing connection, memo) -> cost
 Term = Callable[[Mapping[str, Any], int | None, dict[Any, int]], int]
 _SIZED_CHILDREN = ("edges", "nodes")
 FREE_TYPES = ("Money", "PriceRange", "SelectedOption", "Image", "Address", "GeoPoint", "OpeningHours",
               "PageInfo", "UserError")  # fmt: skip
+
+
+def _priced_out(_v: Mapping[str, Any], _s: int | None, _m: dict[Any, int]) -> int:
+    return CEILING
 
 
 def _zero(_v: Mapping[str, Any], _s: int | None, _m: dict[Any, int]) -> int:
@@ -139,6 +147,7 @@ class _Planner:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.terms: dict[str, Term] = {}
+        self.depth = 0  # fields planned inside one another, fragments expanded
 
     def selection_set(self, node: SelectionSetNode | None, parent: Any) -> Term:
         if node is None or not hasattr(parent, "fields"):
@@ -174,6 +183,15 @@ class _Planner:
         return spread
 
     def field(self, node: FieldNode, parent: Any) -> Term:
+        if self.depth >= PRICED_DEPTH:  # past any depth a limit admits: priced out, not walked on
+            return _priced_out
+        self.depth += 1
+        try:
+            return self._field(node, parent)
+        finally:
+            self.depth -= 1
+
+    def _field(self, node: FieldNode, parent: Any) -> Term:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return _zero

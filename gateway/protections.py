@@ -12,6 +12,7 @@ from starlette.types import Scope
 from gateway.cost import CostModel, QueryCost, cost_rule, report
 from gateway.introspection import IntrospectionPolicy, Introspects, may_introspect
 from gateway.limits import IntrospectionListsRule, Limits, limits_rule
+from gateway.middleware import client_address
 from gateway.persisted import PersistedDocument, PersistedDocuments, load_manifest
 from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
 from gateway.settings import Settings
@@ -80,8 +81,7 @@ class Protections:
         return self.introspects(document) and not self.may_introspect(principal)
 
     async def charge(self, scope: Scope, cost: int) -> Decision | None:
-        client = scope.get("client")
-        decision = await self.limiter.charge(scope["user"], client[0] if client else None, cost)
+        decision = await self.limiter.charge(scope["user"], client_address(scope), cost)
         scope.setdefault("state", {})[STATE_KEY] = decision
         return decision
 

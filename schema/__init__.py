@@ -17,6 +17,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
 )
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
 from schema.cart import Cart, CartMutation, CartQuery
@@ -102,7 +103,19 @@ def without_draft_locations(schema: GraphQLSchema) -> None:
     )
 
 
-def build_schema(extensions: Sequence[Any] = (), *, federation: bool = False) -> strawberry.Schema:
+class WithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
+    """Leaves "Did you mean ...?" out of the errors of variables and arguments (what validation
+    leaves out is the documents' business: gateway/documents.py)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
+def build_schema(
+    extensions: Sequence[Any] = (), *, federation: bool = False, hide_suggestions: bool = False
+) -> strawberry.Schema:
     entity_keys(federation)
     built = (FederatedSchema if federation else GatewaySchema)(
         query=Query,
@@ -111,6 +124,7 @@ def build_schema(extensions: Sequence[Any] = (), *, federation: bool = False) ->
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
+        execution_context_class=WithoutSuggestions if hide_suggestions else None,
         **({"federation_version": FEDERATION_VERSION} if federation else {}),
     )
     without_draft_locations(built._schema)

@@ -4,14 +4,24 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from gateway import graphiql
+from tests.conftest import Api, make_settings
+from tests.conftest import serving as serving_app
 from tests.servers import JS, need, need_node_tools, serving
 
 QUERY = "{ products(first: 2) { nodes { title handle } } }"
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """A production gateway whose operator turned GraphiQL on (it is off there by default)."""
+    async with serving_app(make_settings(database_url, graphiql=True)) as api:
+        yield api
 
 
 async def test_the_page_has_a_strict_csp_with_a_fresh_nonce(api):
