@@ -447,6 +447,9 @@ class ChargeRequest:
     gift_card_code: str | None = field(default=None, repr=False)
     description: str = ""
     member_id: str | None = None  # whose loyalty points pay (LOYALTY_POINTS)
+    # A gift card paying part of a split: it takes what its balance covers when charged, at most
+    # `amount_minor` (the Charge says how much), rather than declining for less.
+    partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +518,12 @@ class GiftCardSource(Protocol):
         ...
 
     async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str: ...
+
+    async def charge_up_to(self, code: str, amount_minor: int, key: str, now: datetime) -> tuple[str, int]:
+        """Take what the balance covers, at most `amount_minor`, in one step (checkouts racing for
+        one card each take what is left); the charge's reference and what it took. Once per key:
+        a repeated key answers what the first call took."""
+        ...
 
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str: ...
 

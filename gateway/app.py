@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from cross_web import HTTPException
+from graphql import OperationType, get_operation_ast
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.authentication import AuthenticationError
@@ -28,7 +30,14 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport, SSETransport
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
 from adapters import faults
 from adapters.cached import CachedUpstreams
@@ -51,21 +60,24 @@ from gateway.compiled import CompiledExecutor
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
 from gateway.documents import DocumentCache, Documents
-from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media
+from gateway.endpoint import GRAPHQL_RESPONSE, GraphQLEndpoint, response_media, stream_protocol
 from gateway.errors import ContractErrors, contract_error
 from gateway.events import InProcessEventBus
 from gateway.fanout import Fanout, GroupedTransportWS
 from gateway.freshness import Freshness
+from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
-from gateway.metrics import Metrics, OperationMetrics
-from gateway.middleware import RequestId, request_id_of
+from gateway.logs import hide_query_strings
+from gateway.metrics import Metrics, OperationMetrics, Scrapes
+from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
 from gateway.settings import Settings
 from gateway.shared_cache import TOPICS, SharedResponseCache
-from gateway.sse import GraphQLOverSSE
+from gateway.sign_in import SignInThrottle
+from gateway.sse import SERVED, TRANSPORTS, EventStreams
 from gateway.subscribers import Subscribers, is_websocket
 from gateway.sweeper import sweep_every, sweep_once
 from gateway.text import NulInLiterals, NulInVariables
@@ -94,13 +106,48 @@ class TextFrames(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class TransportNotServed(HTTPException):
+    """A subscription sent as a plain HTTP request: 406, naming the transports that serve it."""
+
+    extensions: ClassVar[dict[str, Any]] = {"transports": TRANSPORTS}
+
+    def __init__(self) -> None:
+        super().__init__(406, SERVED)
+
+
+class LineFeedSSE(SSETransport):
+    """strawberry's graphql-sse transport, with lines ended by LF alone (the SSE spec allows CRLF,
+    LF or CR): urql's client splits events on a blank LF line only, and misses CRLF events."""
+
+    def encode_event(self, event: str, data: str | None = None) -> str:
+        return super().encode_event(event, data).replace("\r\n", "\n")
+
+    def encode_comment(self, comment: str) -> str:
+        return f": {comment}\n\n"
+
+
+# What ends each stream transport's response when the gateway ends it (SIGTERM).
+_ENDINGS = {
+    "text/event-stream": "event: complete\ndata: \n\n",
+    "multipart/mixed": "\r\n--graphql--\r\n",
+}
+
+
 class GatewayGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, orjson on the way out, and GraphQL over HTTP
     as the spec says: application/graphql-response+json when asked for (request errors are 400
-    there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors."""
+    there, with no `data`), mutations over GET refused with 405, HTTP errors as GraphQL errors.
+
+    Subscriptions over HTTP are strawberry's own stream transports: graphql-sse (distinct
+    connections) and Apollo's multipart subscriptions, chosen by the Accept header's preference
+    (`stream_protocol`); a subscription sent as a plain request is a 406 naming them."""
 
     websocket_adapter_class = TextFrames  # type: ignore[assignment]
     graphql_transport_ws_handler_class = GroupedTransportWS
+    stream_transport_classes_by_protocol = {
+        GRAPHQL_SSE_PROTOCOL: LineFeedSSE,
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptionTransport,
+    }
 
     def __init__(self, gateway: Gateway, **options: Any) -> None:
         super().__init__(gateway.schema, **options)
@@ -113,12 +160,26 @@ class GatewayGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as exc:
-            body = {"errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+            extensions = {"code": "BAD_USER_INPUT", **getattr(exc, "extensions", {})}
+            body = {"errors": [{"message": exc.reason, "extensions": extensions}]}
             headers = {"Allow": "POST"} if exc.status_code == 405 else None
             response = Response(orjson.dumps(body), exc.status_code, headers, response_media(scope).decode())
         await response(scope, receive, send)
 
+    def _get_stream_transport_from_headers(self, headers: Mapping[str, str]) -> HTTPStreamTransport | None:
+        # Strawberry takes the first of its transports named anywhere in Accept; we take the
+        # client's preference, so that urql's queries (JSON first, text/event-stream later) get JSON.
+        protocol = stream_protocol({"headers": [(b"accept", headers.get("accept", "").encode())]})
+        return self._get_stream_transport(protocol) if protocol else None
+
     async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        data = kwargs.get("request_data")
+        if isinstance(getattr(data, "query", None), str):
+            document = self.gateway.documents.get(data.query)
+            if not document.errors:
+                operation = get_operation_ast(document.node, data.operation_name)
+                if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+                    raise TransportNotServed
         try:
             return await super().execute_single(request, request_adapter, *args, **kwargs)
         except HTTPException as exc:
@@ -127,6 +188,47 @@ class GatewayGraphQL(GraphQL[Context, None]):
                     405, "Only queries may be sent with GET; send mutations with POST."
                 ) from exc
             raise
+
+    async def create_streaming_response(
+        self,
+        request: Any,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        media = headers.get("Content-Type", "").split(";")[0].strip()
+        ending = _ENDINGS.get(media, "")
+        until_drained = partial(self._until_drained, stream, ending)
+        return await super().create_streaming_response(request, until_drained, sub_response, headers)
+
+    async def _until_drained(
+        self, stream: Callable[[], AsyncIterator[str]], ending: str
+    ) -> AsyncGenerator[str, None]:
+        """The stream, ended with its transport's last words when the process stops (SIGTERM)."""
+        subscribers = self.gateway.subscribers
+        stop = subscribers.stream()
+        source = stream()
+        stopping = asyncio.ensure_future(stop.wait())
+        pending: asyncio.Future[Any] = asyncio.ensure_future(anext(source))
+        try:
+            while True:
+                await asyncio.wait({pending, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not pending.done():
+                    yield ending
+                    break
+                try:
+                    chunk = pending.result()
+                except StopAsyncIteration:
+                    break
+                yield chunk
+                pending = asyncio.ensure_future(anext(source))
+        finally:
+            subscribers.stream_ended(stop)
+            stopping.cancel()
+            pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await source.aclose()  # type: ignore[attr-defined]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql.page(request)
@@ -199,7 +301,9 @@ class Gateway:
             currency_code=settings.currency_code,
             pool_size=settings.database_pool_size,
         )
-        self.auth = TokenBackend(principals_from(settings), verifier_from(settings))
+        self.auth = TokenBackend(
+            principals_from(settings), verifier_from(settings), max_chars=settings.max_credential_chars
+        )
         queue_size = settings.subscription_queue_size
         self.events: InProcessEventBus = (
             RedisEventBus(
@@ -225,6 +329,13 @@ class Gateway:
         self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.tokens = issuer_from(settings)
+        self.sign_in_throttle = SignInThrottle(
+            settings.sign_in_failures_per_account,
+            settings.sign_in_failures_per_address,
+            settings.sign_in_period_seconds,
+            self.redis,
+            settings.redis_prefix,
+        )
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -250,14 +361,17 @@ class Gateway:
             )
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
-        self.metrics = Metrics(self._readings) if settings.metrics else None
+        self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,
             lambda: DocumentCache(self.documents),
             NulInVariables,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
-        self.schema = build_schema(extensions=extensions)
+        self.schema = build_schema(
+            extensions=extensions, federation=settings.federation, hide_suggestions=not settings.dev_mode
+        )
         self.protections = Protections(settings, self.schema._schema, self.redis)
         extensions += self.protections.extensions()
         if self.metrics is not None:
@@ -272,6 +386,7 @@ class Gateway:
             limit_rules=self.protections.rules(),
             max_tokens=settings.max_tokens,
             max_length=settings.max_document_chars,
+            hide_suggestions=not settings.dev_mode,
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
@@ -357,6 +472,8 @@ class Gateway:
             response=response,
             clock=self.clock,
             issue_member_token=self.tokens.member if self.tokens else None,
+            client_address=client_address(request.scope) if request is not None else None,
+            sign_in_throttle=self.sign_in_throttle,
         )
 
     async def sweep(self) -> SweepReport:
@@ -379,13 +496,24 @@ class Gateway:
             self._held.enter_context(backups.running(self.store.sqlite_file))
         if self.settings.dev_mode:
             log.warning("dev mode: introspection is open to every caller and nothing is rate limited")
+        if self.metrics is not None and self.settings.metrics_port is not None:
+            host = self.settings.metrics_host or self.settings.host
+            self._stop_metrics_port = self.metrics.serve_on_port(self.settings.metrics_port, host)
+        elif self.metrics is not None and self.settings.metrics_token is None and not self.settings.dev_mode:
+            log.warning("/metrics is public on the API's port (GATEWAY_METRICS=true without a token or port)")
         await self.events.start()
         if self.shared_cache is not None:
             await self.shared_cache.start()
         await self.store.migrate()
-        if self.settings.seed_demo and await self.store.is_empty():
+        if self.settings.seeds_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
             await self.store.seed_demo()
+        if self.settings.seed_demo and not self.settings.dev_mode:
+            log.warning(
+                "GATEWAY_SEED_DEMO=true in production mode: the demo retailer is seeded into an empty "
+                "database, with demo member accounts whose password is published (omnigate-demo). "
+                "Never do this on a gateway that serves real shoppers."
+            )
         if self.database_changes is not None:
             self._spawn(self.database_changes.run_forever())
             try:  # ready once it listens; a database that refuses it now is retried meanwhile
@@ -416,6 +544,8 @@ class Gateway:
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()
+        if self._stop_metrics_port is not None:
+            self._stop_metrics_port()
         self._held.close()
 
     def _readings(self) -> list[tuple[str, str, str, float]]:
@@ -468,23 +598,46 @@ async def readyz(request: Request) -> Response:
 def _cors(origins: list[str]) -> dict[str, Any]:
     return {
         "allow_origins": origins,
-        "allow_methods": ["GET", "POST"],
+        "allow_methods": ["GET", "POST", "PUT", "DELETE"],  # PUT, DELETE: graphql-sse single connection
         "allow_headers": ["authorization", "x-api-key", "content-type", "graphql-require-preflight",
-                          "x-request-id"],
+                          "x-request-id", "x-graphql-event-stream-token"],
         "expose_headers": ["x-request-id", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset",
                            "ratelimit-policy", "retry-after", "etag"],
         "max_age": 600,
     }  # fmt: skip
 
 
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
 def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | None = None) -> Starlette:
     """`upstreams` hands in already connected upstreams by name (tests, benchmarks)."""
     settings = settings or Settings()
+    hide_query_strings()
     gateway = Gateway(settings, upstreams)
     graphql = GatewayGraphQL(
         gateway,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide="graphiql" if settings.serves_graphiql else None,
         allowed_origins=settings.cors_origins,  # cross-origin websockets, like CORS for HTTP
+        subscription_protocols=(
+            GRAPHQL_TRANSPORT_WS_PROTOCOL,
+            GRAPHQL_WS_PROTOCOL,
+            GRAPHQL_SSE_PROTOCOL,
+            MULTIPART_SUBSCRIPTION_PROTOCOL,
+        ),
+    )
+    endpoint = GraphQLEndpoint(
+        graphql,
+        gateway.documents,
+        gateway.compiled,
+        gateway.response_cache,
+        gateway.shared_cache,
+        max_body_bytes=settings.max_request_bytes,
+        protections=gateway.protections,
+        metrics=gateway.metrics,
+        tracing=gateway.tracing,
+        warnings=gateway.warnings,
     )
     hook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     webhooks = Webhooks(hook_secret, settings.webhook_tolerance_s, gateway.poke)
@@ -503,31 +656,23 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route(
-                "/graphql",
-                GraphQLEndpoint(
-                    graphql,
-                    gateway.documents,
-                    gateway.compiled,
-                    gateway.response_cache,
-                    gateway.shared_cache,
-                    max_body_bytes=settings.max_request_bytes,
-                    protections=gateway.protections,
-                    metrics=gateway.metrics,
-                    tracing=gateway.tracing,
-                    warnings=gateway.warnings,
-                ),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/webhooks/{upstream}", webhooks.endpoint, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/graphql/stream", GraphQLOverSSE(gateway).endpoint, methods=["POST"]),
-            *([Route("/metrics", gateway.metrics.endpoint)] if gateway.metrics else []),
-            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.graphiql else []),
+            Route(
+                "/graphql/stream", EventStreams(gateway, endpoint), methods=["GET", "POST", "PUT", "DELETE"]
+            ),
+            *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.serves_graphiql else []),
         ],
         middleware=[
+            Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
+            *(
+                [Middleware(Scrapes, metrics=gateway.metrics, token=_secret(settings.metrics_token))]
+                if gateway.metrics is not None and settings.metrics_port is None
+                else []
+            ),
             Middleware(LoadShedding, capacity=gateway.capacity),
             Middleware(CsrfPrevention, paths=("/graphql", "/graphql/stream")),
             Middleware(

@@ -1,6 +1,7 @@
 """Authentication: one Starlette backend from a request's credentials to a Principal.
 
-It knows the integration token (systems that post stock counts and receipts), partner API keys
+It knows integration tokens (systems of record, each with its scopes; the single
+`GATEWAY_INTEGRATION_TOKEN` posts stock counts and receipts), partner API keys
 (kept as sha256 digests, never in clear, each with a name and scopes; sent as `X-API-Key` or as a
 bearer token), member and staff JWTs (gateway/tokens.py), and configured static bearer tokens for
 staff and members (for kiosks and tests). What a principal may do is decided in
@@ -18,9 +19,11 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.settings import Settings
 from gateway.tokens import InvalidToken, JwksKeys, TokenIssuer, TokenVerifier, looks_like_jwt
-from resolvers.principal import ANONYMOUS, Principal, PrincipalKind
+from resolvers.principal import ANONYMOUS, INTEGRATION_DEFAULT_SCOPES, Principal, PrincipalKind
 
-INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration")
+# GATEWAY_INTEGRATION_TOKEN: stock counts and receipts, nothing else (GATEWAY_INTEGRATIONS
+# configures integrations that need more, each with its scopes).
+INTEGRATION = Principal(PrincipalKind.INTEGRATION, subject="integration", scopes=INTEGRATION_DEFAULT_SCOPES)
 
 
 def _digest(token: str) -> bytes:
@@ -33,6 +36,12 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
     found: dict[bytes, Principal] = {}
     if settings.integration_token:
         found[_digest(settings.integration_token.get_secret_value())] = INTEGRATION
+    for name, integration in settings.integrations.items():
+        found[bytes.fromhex(integration.sha256)] = Principal(
+            PrincipalKind.INTEGRATION,
+            subject=f"integration:{name}",
+            scopes=frozenset(scope.value for scope in integration.scopes),
+        )
     for name, key in settings.partner_keys.items():
         found[bytes.fromhex(key.sha256)] = Principal(
             PrincipalKind.PARTNER, subject=f"partner:{name}", scopes=frozenset(key.scopes)
@@ -51,7 +60,9 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
 def verifier_from(settings: Settings) -> TokenVerifier:
     return TokenVerifier(
         secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
-        jwks=JwksKeys(settings.jwt_jwks) if settings.jwt_jwks else None,
+        jwks=JwksKeys(settings.jwt_jwks, refetch_interval=settings.jwt_jwks_refetch_seconds)
+        if settings.jwt_jwks
+        else None,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
@@ -70,27 +81,39 @@ def issuer_from(settings: Settings) -> TokenIssuer | None:
 
 
 class TokenBackend(AuthenticationBackend):
-    def __init__(self, principals: dict[bytes, Principal], verifier: TokenVerifier | None = None) -> None:
+    def __init__(
+        self,
+        principals: dict[bytes, Principal],
+        verifier: TokenVerifier | None = None,
+        max_chars: int = 8192,
+    ) -> None:
         self._principals = principals
         self._verifier = verifier or TokenVerifier()
+        self._max_chars = max_chars  # no credential the gateway knows is longer
+
+    def _check_length(self, credential: str) -> None:
+        # Refused before it is hashed or parsed as a JWT: a long one costs work and names nobody.
+        if len(credential) > self._max_chars:
+            raise AuthenticationError(f"the credential is too long (at most {self._max_chars} characters)")
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, Principal]:
         api_key = conn.headers.get("x-api-key")
         authorization = conn.headers.get("authorization")
         if api_key is not None:
+            self._check_length(api_key)
             principal = self._principals.get(_digest(api_key.strip()))
             if principal is None or principal.kind is not PrincipalKind.PARTNER:
                 raise AuthenticationError("the API key is not valid")
             return AuthCredentials(sorted(principal.scopes)), principal
         principal = await self.principal_for_authorization(authorization)
-        scopes = ["inventory:write"] if principal is INTEGRATION else sorted(principal.scopes)
-        return AuthCredentials(scopes), principal
+        return AuthCredentials(sorted(principal.scopes)), principal
 
     async def principal_for_authorization(self, authorization: str | None) -> Principal:
         """Who an `Authorization` value names: the same entry of a websocket's connection_init
         payload as of an HTTP request. AuthenticationError for a malformed or unknown one."""
         if not authorization:
             return ANONYMOUS
+        self._check_length(authorization)
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -100,6 +123,7 @@ class TokenBackend(AuthenticationBackend):
     async def principal_for(self, token: str) -> Principal:
         """Whoever a bearer token names (also for a websocket's `connection_init` payload);
         AuthenticationError when it names nobody or has expired."""
+        self._check_length(token)
         principal = self._principals.get(_digest(token))
         if principal is None and looks_like_jwt(token) and self._verifier.enabled:
             try:

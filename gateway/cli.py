@@ -23,10 +23,16 @@ def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | Non
     if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
         settings = settings.model_copy(update={"gc_freeze": True})
     app = create_app(settings)
+    # Forwarded headers only from the proxies the operator names (uvicorn on its own trusts
+    # loopback): otherwise a client on the same host could pick its own address, and with it
+    # its own rate-limit bucket.
+    trusted = settings.forwarded_allow_ips.strip()
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_level=settings.log_level,
         log_config=None,  # our JSON (or text) logging, configured in main()
         loop="auto",
@@ -39,6 +45,8 @@ def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | Non
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     host, port = args.host or settings.host, args.port or settings.port
+    if args.forwarded_allow_ips is not None:  # the command line over GATEWAY_FORWARDED_ALLOW_IPS
+        settings = settings.model_copy(update={"forwarded_allow_ips": args.forwarded_allow_ips})
     if args.workers == 1:
         serve_one(settings, host, port)
         return
@@ -46,7 +54,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     supervisor.check(settings, args.workers)
     # Once, before the workers: N processes must not race to migrate or seed one database.
-    asyncio.run(_with_store(settings, reseed=False, seed_if_empty=settings.seed_demo))
+    asyncio.run(_with_store(settings, reseed=False, seed_if_empty=settings.seeds_demo))
     supervisor.Supervisor(settings, host, port, args.workers).run()
 
 
@@ -157,6 +165,30 @@ def _api_key(args: argparse.Namespace) -> str:
     )
 
 
+def _where(database_url: str) -> str:
+    """Which database, for people: backend, host and name; never the user, a password or the
+    query string (drivers take passwords there too, `?password=...`)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite {url.database}"
+    port = f":{url.port}" if url.port else ""
+    return f"{url.get_backend_name()} {url.host or 'localhost'}{port}/{url.database or ''}"
+
+
+def _settings() -> Settings:
+    """The settings, or a short message saying which ones are wrong (never their values: they
+    may be tokens or passwords)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise SystemExit(f"omnigate: the GATEWAY_* settings are not valid:\n{exc}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="omnigate", description="GraphQL unified commerce gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--dev", action="store_true", help="permissive dev mode (see README)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies trusted for X-Forwarded-For/-Proto, comma-separated (default: "
+        "GATEWAY_FORWARDED_ALLOW_IPS, else none)",
+    )
     serve.add_argument(
         "--workers", type=int, default=1, help="processes behind one port (above 1: needs GATEWAY_REDIS_URL)"
     )
@@ -197,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(level=logging.INFO)
         _export_schema(args)
         return
-    settings = Settings()
+    settings = _settings()
     configure_logs(settings.log_format, settings.log_level)
     if args.command == "serve":
         if args.dev:
@@ -212,4 +249,4 @@ def main(argv: list[str] | None = None) -> None:
             print(_staff_token(settings, args))
     else:
         asyncio.run(_with_store(settings, reseed=args.command == "seed"))
-        print(f"{args.command}: done ({settings.resolved_database_url.split('@')[-1]})")
+        print(f"{args.command}: done ({_where(settings.resolved_database_url)})")

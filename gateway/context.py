@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.ports import Upstreams
 from gateway.events import InProcessEventBus
-from resolvers.context import CommercePolicy
+from resolvers.context import CommercePolicy, SignInThrottle
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
 
@@ -27,6 +27,8 @@ class Context:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Signs a member's token (memberLogin); None when the gateway holds no JWT secret.
     issue_member_token: Callable[[str], str] | None = None
+    client_address: str | None = None  # as the server resolved it (trusted proxies only)
+    sign_in_throttle: SignInThrottle | None = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     # Ends this connection because its client fell too far behind (a websocket's close code, the
     # end of an SSE stream); None where the transport has no such way (the error is pushed instead).

@@ -1,10 +1,13 @@
 """Operation cost: an estimate of the records an operation makes the gateway fetch, before it runs.
 
 - A field that returns an object costs its type's weight (1, or 0 for value objects computed in
-  process, such as Money); a scalar costs 0; weights are configurable per type or `Type.field`.
+  process, such as Money, and for introspection's `__Type` and the like, which read the schema in
+  memory and have limits of their own); a scalar costs 0; weights are configurable per type or
+  `Type.field`.
 - A list multiplies what is under it by its size: the field's `first`/`last` argument (capped at
-  the largest page), `ids` by their count, a connection's `edges`/`nodes` by the connection's
-  `first`/`last` or default page size, any other list by an assumed size.
+  the largest page), `ids` (and a subgraph's `representations`) by their count, a connection's
+  `edges`/`nodes` by the connection's `first`/`last` or default page size, any other list by an
+  assumed size.
 - Variables are read at request time; the document is planned once (cached by its text), and
   every fragment is planned and evaluated once per size it is spread under, so no document
   makes the estimate itself expensive. Abstract selections count every type condition.
@@ -41,11 +44,19 @@ from graphql.execution import ExecutionResult as CoreResult
 from strawberry.extensions import SchemaExtension
 
 CEILING = 10**12  # beyond any limit; keeps reported costs inside JSON's safe integers
+# Fields nested deeper than this (fragments expanded) are not walked: far past the depth limits
+# (GATEWAY_MAX_DEPTH, GATEWAY_MAX_INTROSPECTION_DEPTH), such a document costs the ceiling, and
+# pricing it never needs more of the stack than its caller left (a 60-fragment fan-out did).
+PRICED_DEPTH = 64
 # (variables, size inherited from an enclosing connection, memo) -> cost
 Term = Callable[[Mapping[str, Any], int | None, dict[Any, int]], int]
 _SIZED_CHILDREN = ("edges", "nodes")
 FREE_TYPES = ("Money", "PriceRange", "SelectedOption", "Image", "Address", "GeoPoint", "OpeningHours",
               "PageInfo", "UserError")  # fmt: skip
+
+
+def _priced_out(_v: Mapping[str, Any], _s: int | None, _m: dict[Any, int]) -> int:
+    return CEILING
 
 
 def _zero(_v: Mapping[str, Any], _s: int | None, _m: dict[Any, int]) -> int:
@@ -74,8 +85,8 @@ class CostModel:
         for key in (f"{parent}.{field}", f"{parent}.*"):
             if key in self.weights:
                 return self.weights[key]
-        if not is_composite_type(returns):
-            return 0
+        if not is_composite_type(returns) or returns.name.startswith("__"):
+            return 0  # introspection is read from the schema in memory (limited in gateway/limits.py)
         return self.weights.get(returns.name, 0 if returns.name.endswith("Edge") else 1)
 
     def plan(self, document: DocumentNode) -> dict[str | None, tuple[Term, dict[str, Any]]]:
@@ -136,6 +147,7 @@ class _Planner:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.terms: dict[str, Term] = {}
+        self.depth = 0  # fields planned inside one another, fragments expanded
 
     def selection_set(self, node: SelectionSetNode | None, parent: Any) -> Term:
         if node is None or not hasattr(parent, "fields"):
@@ -171,6 +183,15 @@ class _Planner:
         return spread
 
     def field(self, node: FieldNode, parent: Any) -> Term:
+        if self.depth >= PRICED_DEPTH:  # past any depth a limit admits: priced out, not walked on
+            return _priced_out
+        self.depth += 1
+        try:
+            return self._field(node, parent)
+        finally:
+            self.depth -= 1
+
+    def _field(self, node: FieldNode, parent: Any) -> Term:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return _zero
@@ -194,7 +215,7 @@ class _Planner:
         return field
 
     def sizing(self, node: FieldNode, definition: Any) -> Callable[[Mapping[str, Any]], int] | None:
-        names = [n for n in ("first", "last", "ids") if n in definition.args]
+        names = [n for n in ("first", "last", "ids", "representations") if n in definition.args]
         if not names:
             return None
         given = {a.name.value: a.value for a in node.arguments or () if a.name.value in names}
@@ -213,8 +234,9 @@ class _Planner:
             return None
 
         def size(v: Mapping[str, Any]) -> int:
-            if "ids" in names:
-                return model.size(value(v, "ids"), count=True)
+            for counted in ("ids", "representations"):  # `_entities(representations:)` of a subgraph
+                if counted in names:
+                    return model.size(value(v, counted), count=True)
             found = [value(v, n) for n in names]
             numbers = [model.size(x) for x in found if x is not None]
             return max(numbers) if numbers else model.default_page_size

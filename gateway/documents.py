@@ -13,9 +13,21 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, specified_rules
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+    validate,
+)
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+# The rules strawberry adds to every validation (strawberry.schema.schema.validate_document).
+_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +49,12 @@ class Documents:
         limit_rules: Sequence[type[ASTValidationRule]] = (),
         max_tokens: int | None = None,
         max_length: int | None = None,
+        hide_suggestions: bool = False,
     ) -> None:
         self._schema = schema
+        # Production leaves "Did you mean ...?" out: it would spell out the schema that
+        # introspection hides (fields, arguments, enum values, type names).
+        self.hide_suggestions = hide_suggestions
         self._rules = (*specified_rules, *rules)
         self._limit_rules = tuple(limit_rules)
         self._entries: OrderedDict[str, Document] = OrderedDict()
@@ -67,10 +83,14 @@ class Documents:
         except RecursionError:
             return _refused("The document nests too deeply to parse.")
         if self._limit_rules:
-            errors = validate_document(self._schema, node, self._limit_rules)
+            errors = self._validate(node, self._limit_rules)
             if errors:  # the specified rules need not run: the document is refused already
                 return Document(node, errors)
-        return Document(node, validate_document(self._schema, node, self._rules))
+        return Document(node, self._validate(node, self._rules))
+
+    def _validate(self, node: DocumentNode, rules: Sequence[type[ASTValidationRule]]) -> list[GraphQLError]:
+        rules = (*rules, *_STRAWBERRY_RULES)
+        return validate(self._schema, node, rules, hide_suggestions=self.hide_suggestions)
 
 
 class DocumentCache(SchemaExtension):

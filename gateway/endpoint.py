@@ -1,5 +1,5 @@
 """The /graphql endpoint: JSON queries over POST take the compiled path when they can;
-everything else (GET, GraphiQL, websockets, mutations, errors) is strawberry's view.
+everything else (GET, GraphiQL, websockets, streams, mutations, errors) is strawberry's view.
 
 Both paths get the same protections. Here, in this order: the body size (413 before reading
 more), the persisted document, the document limits (from the `Documents` cache), the cost with
@@ -55,6 +55,45 @@ def response_media(scope: Scope) -> bytes:
     return b"application/json"
 
 
+SSE, MULTIPART = "sse", "multipart-subscription"  # strawberry's names of its stream transports
+_PLAIN = (b"*/*", b"application/*", b"application/json", GRAPHQL_RESPONSE, b"application/graphql+json")
+
+
+def _quality(params: list[bytes]) -> float:
+    for param in params:
+        name, _, value = param.partition(b"=")
+        if name.strip().lower() == b"q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def stream_protocol(scope: Scope) -> str | None:
+    """The stream transport the client prefers, or None for one JSON answer.
+
+    Its Accept header is read in order of preference (q, then position): `text/event-stream` is
+    graphql-sse, `multipart/mixed` with a `subscriptionSpec` is Apollo's multipart subscriptions,
+    a JSON type means one JSON answer. urql lists `text/event-stream` after the JSON types for
+    queries too, and Apollo Client asks for `multipart/mixed;deferSpec=...` (incremental
+    delivery, not served) ahead of `application/json`: both get JSON."""
+    ranked = []
+    for position, part in enumerate(_header(scope, b"accept").lower().split(b",")):
+        media, *params = part.split(b";")
+        ranked.append((-_quality(params), position, media.strip(), params))
+    for negated_quality, _, media, params in sorted(ranked):
+        if negated_quality >= 0:
+            break  # q=0: not acceptable
+        if media == b"text/event-stream":
+            return SSE
+        if media == b"multipart/mixed" and any(b"subscriptionspec" in p for p in params):
+            return MULTIPART
+        if media in _PLAIN:
+            return None
+    return None
+
+
 def _wants_json(scope: Scope) -> bool:
     content_type = _header(scope, b"content-type").split(b";")[0].strip().lower()
     if content_type != b"application/json":
@@ -79,7 +118,9 @@ async def _read_body(receive: Receive, limit: int) -> Any:
             return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, then: Receive | None = None) -> Receive:
+    """The body again, then the connection's own messages (a stream needs to hear the client
+    go away), or a disconnect when there is no connection behind it."""
     sent = False
 
     async def receive() -> Message:
@@ -87,6 +128,8 @@ def _replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
         return {"type": "http.disconnect"}
 
     return receive
@@ -162,8 +205,8 @@ class GraphQLEndpoint:
             return
         if body is None:  # the client went away
             return
-        if self.compiled is None or not _wants_json(scope):
-            await self.view(scope, _replay(body), send)
+        if self.compiled is None or not _wants_json(scope) or stream_protocol(scope) is not None:
+            await self.view(scope, _replay(body, receive), send)
             return
         await self._fast(scope, body, send)
 

@@ -48,6 +48,7 @@ def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions: dict[str, Any] = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
+        extensions.update(original.details)
         message = original.message
     elif given in CODES or given in PROTOCOL_CODES:
         return error

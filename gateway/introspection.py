@@ -1,5 +1,6 @@
-"""Introspection policy: `__schema` and `__type` are answered only to callers allowed to read the
-schema (everyone in dev mode; partner keys with the `schema:read` scope; integrations)."""
+"""Introspection policy: `__schema` and `__type` (and a federated subgraph's `_service`, its SDL)
+are answered only to callers allowed to read the schema (everyone in dev mode; partner keys with
+the `schema:read` scope, such as a supergraph's router; integrations)."""
 
 from __future__ import annotations
 
@@ -21,33 +22,42 @@ def may_introspect(principal: Principal) -> bool:
 
 
 class _Finder(Visitor):
-    def __init__(self) -> None:
+    def __init__(self, names: frozenset[str]) -> None:
         super().__init__()
+        self.names = names
         self.found = False
 
     def enter_field(self, node: FieldNode, *_: object) -> object:
-        if node.name.value in ("__schema", "__type"):
+        if node.name.value in self.names:
             self.found = True
             return Visitor.BREAK
         return None
 
 
-class Introspects:
-    """Whether a document asks for the schema, remembered per document text."""
+class Selects:
+    """Whether a document selects a field of these names anywhere, remembered per document text."""
 
-    def __init__(self, max_entries: int = 1000) -> None:
+    def __init__(self, names: tuple[str, ...], max_entries: int = 1000) -> None:
+        self.names = frozenset(names)
         self._seen: OrderedDict[str, bool] = OrderedDict()
         self._max = max_entries
 
     def __call__(self, document: DocumentNode) -> bool:
         text = document.loc.source.body if document.loc else ""
         if text not in self._seen:
-            finder = _Finder()
+            finder = _Finder(self.names)
             visit(document, finder)
             self._seen[text] = finder.found
             if len(self._seen) > self._max:
                 self._seen.popitem(last=False)
         return self._seen[text]
+
+
+class Introspects(Selects):
+    """Whether a document asks for the schema."""
+
+    def __init__(self, max_entries: int = 1000) -> None:
+        super().__init__(("__schema", "__type", "_service"), max_entries)
 
 
 def forbidden() -> GraphQLError:

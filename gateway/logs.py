@@ -36,6 +36,20 @@ class _TextFormatter(logging.Formatter):
         return f"{line} [request {request_id}]" if request_id else line
 
 
+class WithoutQueryStrings(logging.Filter):
+    """uvicorn's access log without query strings: a GET request carries its GraphQL document
+    there, with cart ids (a cart's secret), and whatever a client put in it (a password, for a
+    `memberLogin` sent by GET). The path stays, the rest is `?<redacted>`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access records: (client address, method, path with query, HTTP version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            path = args[2].split("?", 1)[0]
+            record.args = (args[0], args[1], f"{path}?<redacted>", args[3], args[4])
+        return True
+
+
 def configure(log_format: str = "json", level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
@@ -48,3 +62,12 @@ def configure(log_format: str = "json", level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # through the root handler, as JSON too
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    hide_query_strings()
+
+
+def hide_query_strings() -> None:
+    """Keep query strings out of uvicorn's access log (once per process; create_app calls it
+    too, for gateways embedded in a server of the operator's own)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, WithoutQueryStrings) for f in access.filters):
+        access.addFilter(WithoutQueryStrings())

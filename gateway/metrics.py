@@ -9,15 +9,16 @@ rate-limit rejections, untrusted documents, active subscriptions.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -76,8 +77,44 @@ class Metrics:
         self.upstream_calls.labels(adapter, "ok" if error is None else type(error).__name__).inc()
         self.upstream_latency.labels(adapter).observe(seconds)
 
-    async def endpoint(self, _request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE)
+    def serve_on_port(self, port: int, host: str) -> Callable[[], None]:
+        """/metrics on a listener of its own (prometheus_client's, in a thread), off the API's
+        port; returns what stops it."""
+        server, thread = start_http_server(port, addr=host, registry=self.registry)
+
+        def stop() -> None:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+        return stop
+
+
+class Scrapes:
+    """`GET /metrics` on the API's port, answered ahead of authentication: Prometheus sends its
+    own bearer token (`GATEWAY_METRICS_TOKEN`), which names no caller of the API. Without a
+    token the endpoint is public (dev mode, or an operator's explicit GATEWAY_METRICS=true)."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, token: str | None = None, path: str = "/metrics"
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.expected = f"Bearer {token}".encode() if token else None
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        if self.expected is not None:
+            given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(given, self.expected):
+                refused = Response("metrics need the scrape token\n", 401, {"WWW-Authenticate": "Bearer"})
+                await refused(scope, receive, send)
+                return
+        answer = Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE)
+        await answer(scope, receive, send)
 
 
 def outcome(errors: list[Any] | None) -> str:

@@ -43,5 +43,13 @@ class RequestId:
             REQUEST_ID.reset(token)
 
 
+def client_address(scope: Scope) -> str | None:
+    """The caller's address, as the server resolved it: the TCP peer, or what a proxy the
+    operator trusts forwarded (`GATEWAY_FORWARDED_ALLOW_IPS`, applied by `omnigate serve`).
+    Rate limits and sign-in throttling key anonymous callers by it."""
+    client = scope.get("client")
+    return client[0] if client else None
+
+
 def request_id_of(conn: Any) -> str:
     return conn.scope.get("state", {}).get("request_id") or uuid.uuid4().hex

@@ -20,12 +20,14 @@ import math
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.endpoint import response_media
+from gateway.endpoint import response_media, stream_protocol
 
 
-def _shed(path: str) -> bool:
-    """GraphQL requests and webhooks; not /graphql/stream, a subscription held open like a websocket."""
-    return path == "/graphql" or path.startswith("/webhooks/")
+def _shed(scope: Scope) -> bool:
+    """GraphQL requests and webhooks; not /graphql/stream nor a stream asked of /graphql (SSE,
+    multipart): a subscription held open like a websocket."""
+    path = scope["path"]
+    return (path == "/graphql" and stream_protocol(scope) is None) or path.startswith("/webhooks/")
 
 
 class Capacity:
@@ -57,7 +59,7 @@ class LoadShedding:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         slots = self.capacity.slots
-        if slots is None or scope["type"] != "http" or not _shed(scope["path"]):
+        if slots is None or scope["type"] != "http" or not _shed(scope):
             await self.app(scope, receive, send)
             return
         if not await self.capacity.acquire():

@@ -11,7 +11,8 @@ from starlette.types import Scope
 
 from gateway.cost import CostModel, QueryCost, cost_rule, report
 from gateway.introspection import IntrospectionPolicy, Introspects, may_introspect
-from gateway.limits import Limits, limits_rule
+from gateway.limits import IntrospectionListsRule, Limits, limits_rule
+from gateway.middleware import client_address
 from gateway.persisted import PersistedDocument, PersistedDocuments, load_manifest
 from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
 from gateway.settings import Settings
@@ -24,7 +25,12 @@ class Protections:
     def __init__(self, settings: Settings, schema: Any, redis: Redis | None) -> None:
         dev = settings.dev_mode
         policy = settings.commerce_policy()
-        self.limits = Limits(settings.max_depth, settings.max_aliases, settings.max_root_fields)
+        self.limits = Limits(
+            settings.max_depth,
+            settings.max_aliases,
+            settings.max_root_fields,
+            settings.max_introspection_depth,
+        )
         self.cost = CostModel(
             schema,
             settings.cost_weights,
@@ -54,7 +60,7 @@ class Protections:
         )
 
     def rules(self) -> list[Any]:
-        return [limits_rule(self.limits), cost_rule(self.cost, self.max_cost)]
+        return [limits_rule(self.limits), IntrospectionListsRule, cost_rule(self.cost, self.max_cost)]
 
     def extensions(self) -> list[Any]:
         return [
@@ -75,8 +81,7 @@ class Protections:
         return self.introspects(document) and not self.may_introspect(principal)
 
     async def charge(self, scope: Scope, cost: int) -> Decision | None:
-        client = scope.get("client")
-        decision = await self.limiter.charge(scope["user"], client[0] if client else None, cost)
+        decision = await self.limiter.charge(scope["user"], client_address(scope), cost)
         scope.setdefault("state", {})[STATE_KEY] = decision
         return decision
 

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from gateway.middleware import client_address
 from resolvers.principal import Principal, PrincipalKind
 
 log = logging.getLogger("omnigate.rate_limit")
@@ -41,6 +42,17 @@ local new_tat = tat + tonumber(ARGV[3]) * interval
 if new_tat - now > period then return {0, tat - now} end
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 return {1, new_tat - now}
+"""
+# Points handed back (a sign-in that turned out right): the TAT moves back, at most to now.
+_GIVE_BACK = """
+local tat = redis.call('GET', KEYS[1])
+if not tat then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local new_tat = tonumber(tat) - tonumber(ARGV[3]) * tonumber(ARGV[1]) / tonumber(ARGV[2])
+if new_tat <= now then redis.call('DEL', KEYS[1]) return 0 end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return 1
 """
 
 
@@ -77,6 +89,7 @@ class RateLimiter:
         self.redis = redis
         self.prefix = prefix
         self._script = redis.register_script(_GCRA) if redis is not None else None
+        self._give_back = redis.register_script(_GIVE_BACK) if redis is not None else None
         self._tats: dict[str, float] = {}  # in-process: microseconds
         self.rejections = 0
         self.errors = 0
@@ -94,6 +107,11 @@ class RateLimiter:
             return None
         limit = self.limits[principal.kind]
         points = min(max(cost, 1), limit)  # the costliest allowed operation still fits a full bucket
+        return await self.take(key, limit, points)
+
+    async def take(self, key: str, limit: int, points: int) -> Decision | None:
+        """Charge `points` to the bucket `key` of `limit` points per period; None when the store
+        cannot be reached (the request passes)."""
         period = self.period * 1_000_000
         try:
             if self._script is not None:
@@ -116,6 +134,20 @@ class RateLimiter:
                 False, limit, remaining, decision.reset_seconds, max(1, math.ceil(wait / 1e6))
             )
         return decision
+
+    async def give_back(self, key: str, limit: int, points: int) -> None:
+        """Hand back `points` taken from the bucket `key` (what was charged turned out free)."""
+        period = self.period * 1_000_000
+        try:
+            if self._give_back is not None:
+                await self._give_back(keys=[f"{self.prefix}rl:{key}"], args=[period, limit, points])
+                return
+        except RedisError as exc:
+            self.errors += 1
+            log.warning("rate limit store unavailable, could not give points back: %s", exc)
+            return
+        if key in self._tats:
+            self._tats[key] = max(self._tats[key] - points * period / limit, time.monotonic() * 1e6)
 
     def _local(self, key: str, period: float, limit: int, points: int) -> tuple[int, float]:
         now = time.monotonic() * 1e6
@@ -155,10 +187,8 @@ class RateLimit(SchemaExtension):
             if scope["type"] == "http" and STATE_KEY in state:
                 decision = state[STATE_KEY]
             else:  # each operation on a websocket is charged on its own
-                client = scope.get("client")
-                decision = await self.limiter.charge(
-                    ec.context.principal, client[0] if client else None, self.cost(ec)
-                )
+                principal, cost = ec.context.principal, self.cost(ec)
+                decision = await self.limiter.charge(principal, client_address(scope), cost)
                 if scope["type"] == "http":
                     state[STATE_KEY] = decision
             response = getattr(ec.context, "response", None)

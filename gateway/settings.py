@@ -6,26 +6,49 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
+from resolvers.principal import Scope
 
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
 
+# A value that fails validation is not echoed in the error: it may be a token or a password.
+_QUIET = ConfigDict(hide_input_in_errors=True)
+
+
 class PartnerKey(BaseModel):
+    model_config = _QUIET
+
     sha256: str = Field(
         pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the key the partner sends as a bearer token"
     )
     scopes: list[str] = Field(default_factory=list, description="e.g. schema:read, inventory:write")
 
 
+class IntegrationKey(BaseModel):
+    """A system of record's token (ERP, WMS, CRM, POS), kept as its sha256, with the scopes it
+    needs and no more."""
+
+    model_config = _QUIET
+
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$", description="hex sha256 of the bearer token the integration sends"
+    )
+    scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.INVENTORY_WRITE], description="default: stock counts and receipts only"
+    )
+
+
 class StaffToken(BaseModel):
     """A store or warehouse employee's bearer token (a placeholder until staff sign-in)."""
+
+    model_config = _QUIET
 
     token: SecretStr
     subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
@@ -35,22 +58,33 @@ class StaffToken(BaseModel):
 class MemberToken(BaseModel):
     """A member's bearer token (a placeholder until the members issue signs members in)."""
 
+    model_config = _QUIET
+
     token: SecretStr
     member_id: str
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="proxies whose X-Forwarded-For/-Proto `omnigate serve` trusts: comma-separated "
+        "addresses or networks, `*` for any; empty: none (the client is the TCP peer)",
+    )
     data_dir: Path = Field(default=Path("omnigate-data"), description="where the embedded database lives")
     database_url: str | None = Field(
         default=None,
         description="postgresql+asyncpg://... for production; SQLite in data_dir if unset",
     )
     database_pool_size: int = 10
-    seed_demo: bool = Field(default=True, description="seed the demo retailer into an empty database")
+    seed_demo: bool | None = Field(
+        default=None,
+        description="seed the demo retailer (and its demo accounts) into an empty database "
+        "(None: in dev mode only; production seeds only when this is true)",
+    )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db to share caches (and events) between processes"
     )
@@ -60,14 +94,19 @@ class Settings(BaseSettings):
         description="on PostgreSQL: hear stock and catalog rows written around the gateway (LISTEN/NOTIFY)",
     )
     integration_token: SecretStr | None = Field(
-        default=None, description="bearer token for ERP/WMS integrations (stock adjustments)"
+        default=None, description="bearer token of one integration that posts stock counts and receipts"
+    )
+    integrations: dict[str, IntegrationKey] = Field(
+        default_factory=dict, description='name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
     currency_code: str = "USD"
     max_page_size: int = Field(default=250, ge=1, le=1000)
     default_page_size: int = Field(default=50, ge=1)
     pickup_lead_time_minutes: int = Field(default=120, ge=0)
     default_radius_km: float = Field(default=50.0, gt=0)
-    graphiql: bool = True
+    graphiql: bool | None = Field(
+        default=None, description="GraphiQL for browsers at /graphql (None: in dev mode only)"
+    )
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
     )
@@ -106,6 +145,9 @@ class Settings(BaseSettings):
     # keys of an identity provider as a JWKS file or URL.
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 key of member/staff JWTs")
     jwt_jwks: str | None = Field(default=None, description="JWKS file path or URL for RS256 JWTs")
+    jwt_jwks_refetch_seconds: float = Field(
+        default=60.0, ge=0, description="an unknown `kid` refetches the JWKS at most this often"
+    )
     jwt_issuer: str | None = Field(default=None, description="required `iss` of every JWT")
     jwt_audience: str | None = Field(default=None, description="required `aud` of every JWT")
     jwt_ttl_minutes: int = Field(default=60 * 24, ge=1, description="lifetime of tokens the gateway issues")
@@ -151,11 +193,24 @@ class Settings(BaseSettings):
         default=None, description="permissive mode: introspection for all, no rate limits"
     )
     max_request_bytes: int = Field(default=256 * 1024, ge=1024, description="larger bodies get 413")
+    max_header_bytes: int = Field(
+        default=32 * 1024, ge=1024, description="a request's headers in all; past it: 431"
+    )
+    max_headers: int = Field(default=100, ge=10, description="headers a request may have; past it: 431")
+    max_credential_chars: int = Field(
+        default=8192, ge=64, description="longest bearer token or API key looked at (longer: UNAUTHENTICATED)"
+    )
     max_document_chars: int = Field(default=50_000, ge=100, description="longest GraphQL document")
     max_tokens: int = Field(default=4000, ge=10, description="most tokens in a document")
     max_depth: int = Field(default=12, ge=1, description="deepest field nesting")
     max_aliases: int = Field(default=50, ge=0, description="most aliases in an operation")
     max_root_fields: int = Field(default=20, ge=1, description="most top-level fields in an operation")
+    federation: bool = Field(
+        default=False, description="serve as an Apollo Federation v2 subgraph (_service, _entities)"
+    )
+    max_introspection_depth: int = Field(
+        default=20, ge=3, description="deepest nesting under __schema/__type (its own limit, not max_depth)"
+    )
     max_cost: int = Field(
         default=100_000, ge=1, description="highest estimated cost (a 250-product page with stock fits)"
     )
@@ -173,11 +228,28 @@ class Settings(BaseSettings):
     rate_limit_member: int = Field(default=2_000_000, ge=0, description="cost points per period per member")
     rate_limit_partner: int = Field(default=5_000_000, ge=0, description="cost points per period per key")
     rate_limit_staff: int = Field(default=0, ge=0, description="0: unlimited")
+    sign_in_failures_per_account: int = Field(
+        default=10, ge=0, description="failed memberLogin attempts per account and period (0: no limit)"
+    )
+    sign_in_failures_per_address: int = Field(
+        default=100, ge=0, description="failed memberLogin attempts per client address and period (0: none)"
+    )
+    sign_in_period_seconds: int = Field(default=900, ge=1, description="the sign-in throttle's window")
     partner_keys: dict[str, PartnerKey] = Field(
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS, as JSON")
-    metrics: bool = Field(default=True, description="Prometheus metrics at /metrics")
+    metrics: bool | None = Field(
+        default=None,
+        description="Prometheus metrics (None: in dev mode, or when a metrics token or port is set)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token Prometheus must send for /metrics on the API's port"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve /metrics on this port instead of the API's"
+    )
+    metrics_host: str | None = Field(default=None, description="the metrics port's address (default: host)")
     log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
     tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
     # Which system of record plays each role; `store` is the gateway's own database.
@@ -219,6 +291,23 @@ class Settings(BaseSettings):
     @property
     def dev_mode(self) -> bool:
         return self.dev if self.dev is not None else self.database_url is None
+
+    @property
+    def serves_graphiql(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.dev_mode
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Public /metrics is a dev-mode default; production needs a token, a port of their own,
+        or an explicit GATEWAY_METRICS=true."""
+        if self.metrics is not None:
+            return self.metrics
+        return self.dev_mode or self.metrics_token is not None or self.metrics_port is not None
+
+    @property
+    def seeds_demo(self) -> bool:
+        """Demo data (with its published demo passwords) only in dev mode, unless asked for."""
+        return self.seed_demo if self.seed_demo is not None else self.dev_mode
 
     @property
     def resolved_database_url(self) -> str:

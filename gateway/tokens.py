@@ -9,7 +9,9 @@ and staff tokens carry `locations`, the ids of the stores and warehouses they wo
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,16 +32,22 @@ def looks_like_jwt(token: str) -> bool:
 
 
 class JwksKeys:
-    """RS256 public keys by `kid`, from a file or a URL; a URL is read again after `ttl` (and
-    at once when a token names a key it has not seen: the provider rotated its keys)."""
+    """RS256 public keys by `kid`, from a file or a URL. A URL is read again after `ttl`, and
+    sooner when a token names a key it has not seen (the provider rotated its keys), but then at
+    most once per `refetch_interval`: a `kid` is the caller's to choose, so forged tokens must
+    not turn into a storm of fetches. Requests that need a fetch at the same moment share it."""
 
-    def __init__(self, source: str, ttl: float = 600.0) -> None:
+    def __init__(self, source: str, ttl: float = 600.0, refetch_interval: float = 60.0) -> None:
         self.source = source
         self.ttl = ttl
+        self.refetch_interval = refetch_interval
+        self.fetches = 0
         self._keys: dict[str | None, Any] = {}
-        self._read_at = 0.0
+        self._tried_at = -math.inf  # monotonic time of the last fetch, whether it worked or not
+        self._lock = asyncio.Lock()
 
     async def _load(self) -> None:
+        self.fetches += 1
         if self.source.startswith(("http://", "https://")):
             async with httpx.AsyncClient(timeout=5.0) as client:
                 response = await client.get(self.source)
@@ -50,16 +58,25 @@ class JwksKeys:
             document = json.loads(Path(self.source).read_text())  # noqa: ASYNC240
         keys = jwt.PyJWKSet.from_dict(document).keys
         self._keys = {key.key_id: key.key for key in keys}
-        self._read_at = time.monotonic()
 
-    async def key_for(self, kid: str | None) -> Any:
-        stale = time.monotonic() - self._read_at > self.ttl
-        if stale or kid not in self._keys:
+    async def _refresh(self, seen: float) -> None:
+        async with self._lock:
+            if self._tried_at != seen:
+                return  # another request fetched while this one waited: use what it found
+            self._tried_at = time.monotonic()
             try:
                 await self._load()
             except (OSError, ValueError, httpx.HTTPError, jwt.PyJWTError) as exc:
                 if not self._keys:
                     raise InvalidToken("the signing keys cannot be read") from exc
+
+    async def key_for(self, kid: str | None) -> Any:
+        seen = self._tried_at
+        known = kid in self._keys or (kid is None and len(self._keys) == 1)
+        if time.monotonic() - seen >= (self.ttl if known else self.refetch_interval):
+            await self._refresh(seen)
+        if not self._keys:
+            raise InvalidToken("the signing keys cannot be read")
         if kid in self._keys:
             return self._keys[kid]
         if kid is None and len(self._keys) == 1:

@@ -233,7 +233,7 @@ async def charge_and_confirm(
     elif due > 0:
         try:
             # Points, then a gift card, then the method for the rest: several payments.
-            charges = await tenders.take(ctx, await tenders.plan(ctx, order, payment, due))
+            charges = await tenders.pay(ctx, order, payment, due)
         except PaymentDeclined as declined:
             await _abandon(ctx, order, "PAYMENT_DECLINED", declined.message)
             return failed(["payment"], declined.message, "PAYMENT_DECLINED")

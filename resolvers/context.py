@@ -41,11 +41,22 @@ class CommercePolicy:
     recommendations: RecommendationStrategy = field(default_factory=BoughtTogetherThenAffinity)
 
 
+class SignInThrottle(Protocol):
+    """Counts password attempts per account and client address (the gateway's, in Redis or in
+    process); `admit` charges one and answers None, or refuses with the seconds to wait."""
+
+    async def admit(self, email: str, address: str | None) -> int | None: ...
+
+    async def succeeded(self, email: str, address: str | None) -> None: ...
+
+
 class ResolverContext(Protocol):
     upstreams: Upstreams
     loaders: Loaders
     events: EventPublisher
     principal: Principal
     policy: CommercePolicy
+    client_address: str | None  # the caller's address as the gateway resolved it
+    sign_in_throttle: SignInThrottle | None
 
     def now(self) -> datetime: ...

@@ -21,6 +21,11 @@ class GatewayError(Exception):
         self.message = message
         self.field = field  # the argument at fault, when there is one
 
+    @property
+    def details(self) -> dict[str, object]:
+        """More `extensions` for the client, beyond the code and the field."""
+        return {}
+
 
 class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
@@ -40,6 +45,14 @@ class Forbidden(GatewayError):
 
 class RateLimited(GatewayError):
     code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after  # seconds
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"retryAfter": self.retry_after}
 
 
 class UpstreamUnavailable(GatewayError):

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from adapters.records import MemberChanges, MemberRecord
-from resolvers.errors import UpstreamUnavailable
+from resolvers.errors import RateLimited, UpstreamUnavailable
 from resolvers.principal import PrincipalKind
 from resolvers.user_errors import UserError
 
@@ -73,7 +73,15 @@ def _verify(stored: str, password: str) -> bool:
 
 
 async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResult:
-    """The member with this email and password, or one userError that does not say which was wrong."""
+    """The member with this email and password, or one userError that does not say which was
+    wrong. Failed attempts are throttled per account and per client address (RateLimited before
+    any password is checked); an unknown email is checked against a dummy hash, so the answer
+    takes as long either way."""
+    throttle = ctx.sign_in_throttle
+    if throttle is not None:
+        wait = await throttle.admit(email, ctx.client_address)
+        if wait is not None:
+            raise RateLimited(f"Too many failed sign-ins; retry in {wait} s.", retry_after=wait)
     credentials = ctx.upstreams.member_credentials
     found = await credentials.password_hash_of(email) if credentials else None
     stored = found[1] if found else _DUMMY_HASH
@@ -82,6 +90,8 @@ async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResu
     if found is None or not valid:
         wrong = UserError(None, "the email or password is not right", "INVALID_CREDENTIALS")
         return MemberResult(None, [wrong])
+    if throttle is not None:
+        await throttle.succeeded(email, ctx.client_address)
     return MemberResult(await member(ctx, found[0]), [])
 
 

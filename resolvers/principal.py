@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class PrincipalKind(Enum):
@@ -15,48 +15,85 @@ class PrincipalKind(Enum):
     SYSTEM = "SYSTEM"  # the gateway's own background work (the reservation sweeper)
 
 
+class Scope(StrEnum):
+    """What a partner key or an integration may do beyond what anyone may: each scope is one
+    power, held only by keys and integrations configured with it (least privilege), and checked
+    only by the permission classes on fields (schema/permissions.py)."""
+
+    SCHEMA_READ = "schema:read"  # introspection
+    INVENTORY_WRITE = "inventory:write"  # stock counts and receipts at any location
+    ORDERS_READ = "orders:read"  # any order, and its status changes (order sync)
+    ORDERS_WRITE = "orders:write"  # move fulfillments, cancel, record till sales and returns anywhere
+    MEMBERS_READ = "members:read"  # any member's profile, addresses, history and loyalty (member sync)
+    GIFT_CARDS_WRITE = "gift_cards:write"  # issue gift cards
+
+
+# What `GATEWAY_INTEGRATION_TOKEN` may do: post stock counts and receipts.
+INTEGRATION_DEFAULT_SCOPES = frozenset({Scope.INVENTORY_WRITE.value})
+_IMPLIED = {Scope.ORDERS_READ: Scope.ORDERS_WRITE}  # who may change orders may read them
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     kind: PrincipalKind
     subject: str = "anonymous"  # a stable name for audit trails ("integration:erp", "staff:42")
     location_ids: frozenset[int] = field(default_factory=frozenset)  # staff: where they work
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)  # partners and integrations: `Scope`s
     member_id: str | None = None  # members: whose carts and orders are theirs
 
     @property
     def is_authenticated(self) -> bool:
         return self.kind is not PrincipalKind.ANONYMOUS
 
-    def may_adjust_stock_at(self, location_id: int) -> bool:
-        if self.kind is PrincipalKind.INTEGRATION:
+    def has_scope(self, scope: Scope) -> bool:
+        """A partner key or integration configured with this power (or the gateway itself)."""
+        if self.kind is PrincipalKind.SYSTEM:
             return True
+        if self.kind not in (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION):
+            return False
+        implied = _IMPLIED.get(scope)
+        return scope.value in self.scopes or (implied is not None and implied.value in self.scopes)
+
+    def may_adjust_stock_at(self, location_id: int) -> bool:
         if self.kind is PrincipalKind.STAFF:
             return location_id in self.location_ids
-        return self.kind is PrincipalKind.PARTNER and "inventory:write" in self.scopes
-
-    @property
-    def is_back_office(self) -> bool:
-        return self.kind in (PrincipalKind.INTEGRATION, PrincipalKind.SYSTEM)
+        return self.has_scope(Scope.INVENTORY_WRITE)
 
     def works_at(self, location_id: int) -> bool:
-        """Staff of that store or warehouse (or the back office, which works everywhere)."""
-        if self.is_back_office:
+        """Staff of that store or warehouse (or the gateway itself, which works everywhere)."""
+        if self.kind is PrincipalKind.SYSTEM:
             return True
         return self.kind is PrincipalKind.STAFF and location_id in self.location_ids
 
+    def may_change_orders_at(self, location_id: int) -> bool:
+        """Move fulfillments, record till sales and returns there: its staff, or orders:write."""
+        return self.works_at(location_id) or self.has_scope(Scope.ORDERS_WRITE)
+
     def is_member(self, member_id: str | None) -> bool:
-        """This very member (their profile, history, loyalty), or the back office."""
-        if self.is_back_office:
+        """This very member (their carts), or the gateway itself."""
+        if self.kind is PrincipalKind.SYSTEM:
             return True
         return self.kind is PrincipalKind.MEMBER and member_id is not None and member_id == self.member_id
+
+    def may_read_member(self, member_id: str | None) -> bool:
+        """A member's profile, history and loyalty: the member, or members:read (member sync)."""
+        return self.is_member(member_id) or self.has_scope(Scope.MEMBERS_READ)
 
     def may_open_cart(self, member_id: str | None) -> bool:
         """A guest cart opens with its secret id alone; a member's cart only for that member."""
         return member_id is None or self.is_member(member_id)
 
     def may_see_order(self, member_id: str | None, location_ids: set[int]) -> bool:
-        """Its owner, or staff of one of the locations fulfilling it."""
-        if self.is_back_office:
+        """Its owner, staff of one of the locations fulfilling it, or orders:read."""
+        if self.has_scope(Scope.ORDERS_READ):
+            return True
+        if self.kind is PrincipalKind.MEMBER:
+            return member_id is not None and member_id == self.member_id
+        return any(self.works_at(loc) for loc in location_ids)
+
+    def may_change_order(self, member_id: str | None, location_ids: set[int]) -> bool:
+        """Cancel it: its owner, staff of one of the locations fulfilling it, or orders:write."""
+        if self.has_scope(Scope.ORDERS_WRITE):
             return True
         if self.kind is PrincipalKind.MEMBER:
             return member_id is not None and member_id == self.member_id

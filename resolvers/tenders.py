@@ -2,9 +2,11 @@
 
     1. loyalty points (`PaymentInput.loyaltyPoints`): at most the member's balance and what
        is due
-    2. a gift card next to another method (`giftCardCode` with CARD or PAY_AT_STORE): at most
-       its balance
-    3. `PaymentInput.method` pays the rest; nothing, when the others covered it all
+    2. a gift card next to another method (`giftCardCode` with CARD or PAY_AT_STORE): what its
+       balance covers when it is charged (another checkout may have spent some of it since the
+       customer looked), at most what is left
+    3. `PaymentInput.method` pays the rest, whatever the tenders before it took; nothing, when
+       they covered it all
 
 Each tender is charged under its own idempotency key derived from the order's payment key
 (`<key>:points`, `<key>:gift`; the last tender keeps `<key>` itself), so a retried or resumed
@@ -38,10 +40,14 @@ REFUND_ORDER = (
 )
 
 
-async def plan(
-    ctx: ResolverContext, order: OrderRecord, payment: PaymentInput, due: int
-) -> list[ChargeRequest]:
-    """The charges that pay `due`, in the order they are taken (empty when nothing is due)."""
+async def pay(ctx: ResolverContext, order: OrderRecord, payment: PaymentInput, due: int) -> list[Charge]:
+    """Take the tenders that pay `due`, in their order, each for what the ones before it left
+    (nothing is charged when nothing is due). A gift card next to another method takes what its
+    balance covers at the moment it is charged: checkouts racing for one card each take what is
+    left of it, and their own method pays the rest, instead of declining on a balance read
+    before another checkout spent it. If a tender is declined or its provider fails, every
+    tender tried is voided and the error re-raised, so nothing stays taken for an order that is
+    not placed."""
     payments = ctx.upstreams.payments
     base = ChargeRequest(
         method=payment.method,
@@ -52,49 +58,47 @@ async def plan(
         description=f"Order {order.number}",
         member_id=order.member_id,
     )
-    tenders: list[ChargeRequest] = []
+    tried: list[str] = []
+    charges: list[Charge] = []
+
+    async def take(request: ChargeRequest) -> int:
+        tried.append(request.idempotency_key)
+        charge = await payments.charge(request)
+        if charge.amount_minor > 0:
+            charges.append(charge)
+        return charge.amount_minor
+
     left = due
-    if payment.loyalty_points and payment.method is not PaymentMethod.LOYALTY_POINTS and left > 0:
-        wanted = replace(
-            base,
-            method=PaymentMethod.LOYALTY_POINTS,
-            amount_minor=min(payment.loyalty_points, left),
-            idempotency_key=order.payment_key + POINTS_KEY,
-            card_token=None,
-        )
-        points = await payments.spendable(wanted) or 0
-        if points > 0:
-            tenders.append(replace(wanted, amount_minor=points))
-            left -= points
-    if payment.gift_card_code and payment.method is not PaymentMethod.GIFT_CARD and left > 0:
-        wanted = replace(
-            base,
-            method=PaymentMethod.GIFT_CARD,
-            amount_minor=left,
-            idempotency_key=order.payment_key + GIFT_KEY,
-            card_token=None,
-            gift_card_code=payment.gift_card_code,
-        )
-        covered = await payments.spendable(wanted) or 0
-        if covered > 0:
-            tenders.append(replace(wanted, amount_minor=covered))
-            left -= covered
-    if left > 0:
-        own_code = payment.gift_card_code if payment.method is PaymentMethod.GIFT_CARD else None
-        tenders.append(replace(base, amount_minor=left, gift_card_code=own_code))
-    return tenders
-
-
-async def take(ctx: ResolverContext, tenders: list[ChargeRequest]) -> list[Charge]:
-    """Charge each tender in turn; if one is declined or fails, void all of them and re-raise,
-    so no tender stays taken for an order that is not placed."""
-    charges = []
     try:
-        for request in tenders:
-            charges.append(await ctx.upstreams.payments.charge(request))
+        if payment.loyalty_points and payment.method is not PaymentMethod.LOYALTY_POINTS and left > 0:
+            wanted = replace(
+                base,
+                method=PaymentMethod.LOYALTY_POINTS,
+                amount_minor=min(payment.loyalty_points, left),
+                idempotency_key=order.payment_key + POINTS_KEY,
+                card_token=None,
+            )
+            points = await payments.spendable(wanted) or 0
+            if points > 0:
+                left -= await take(replace(wanted, amount_minor=points))
+        if payment.gift_card_code and payment.method is not PaymentMethod.GIFT_CARD and left > 0:
+            left -= await take(
+                replace(
+                    base,
+                    method=PaymentMethod.GIFT_CARD,
+                    amount_minor=left,
+                    idempotency_key=order.payment_key + GIFT_KEY,
+                    card_token=None,
+                    gift_card_code=payment.gift_card_code,
+                    partial=True,
+                )
+            )
+        if left > 0:
+            own_code = payment.gift_card_code if payment.method is PaymentMethod.GIFT_CARD else None
+            await take(replace(base, amount_minor=left, gift_card_code=own_code))
     except (PaymentDeclined, PaymentUnavailable):
-        for request in tenders:
-            await ctx.upstreams.payments.void(request.idempotency_key)
+        for key in tried:
+            await payments.void(key)
         raise
     return charges
 

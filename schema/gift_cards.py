@@ -10,7 +10,7 @@ from strawberry.types import Info
 from resolvers import gift_cards
 from resolvers.gift_cards import GiftCardResult
 from schema.common import Money, UserError
-from schema.permissions import IsStaff
+from schema.permissions import CanIssueGiftCards
 
 
 @strawberry.input
@@ -32,7 +32,10 @@ class GiftCardIssuePayload:
 
 @strawberry.type
 class GiftCardMutation:
-    @strawberry.mutation(description="Issue a gift card (staff).", permission_classes=[IsStaff])
+    @strawberry.mutation(
+        description="Issue a gift card (staff, or an integration with the gift_cards:write scope).",
+        permission_classes=[CanIssueGiftCards],
+    )
     async def gift_card_issue(self, info: Info, input: GiftCardIssueInput) -> GiftCardIssuePayload:
         result: GiftCardResult = await gift_cards.issue_gift_card(info.context, input.amount)
         return GiftCardIssuePayload(

@@ -8,6 +8,7 @@ import re
 from functools import lru_cache
 
 from resolvers.errors import BadUserInput
+from resolvers.pagination import MAX_KEY
 
 # A cart's key is its secret token (secrets.token_urlsafe(32)): exactly 43 URL-safe characters.
 CART_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -42,10 +43,16 @@ def from_global_id(value: str, argument: str = "id") -> tuple[str, str]:
 
 
 def int_key(key: str, argument: str = "id") -> int:
-    # Only the canonical spelling, so one entity never has two ids.
-    if not key.isdigit() or not key.isascii() or str(int(key)) != key:
+    # Only the canonical spelling, so one entity never has two ids; and only what fits the
+    # 32-bit key columns (a larger number never came from us, and PostgreSQL would refuse it
+    # as a query parameter). The length is checked first: Python will not convert a number of
+    # thousands of digits, and nothing that long is one of our keys.
+    if len(key) > len(str(MAX_KEY)) or not key.isdigit() or not key.isascii() or str(int(key)) != key:
         raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
-    return int(key)
+    value = int(key)
+    if value > MAX_KEY:
+        raise BadUserInput(f"`{argument}` is not a valid id", field=argument)
+    return value
 
 
 def str_key(key: str, pattern: re.Pattern[str], argument: str = "id") -> str:

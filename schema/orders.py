@@ -351,7 +351,7 @@ def _order_payload(result: OrderResult) -> OrderCancelPayload:
 @strawberry.type
 class OrderQuery:
     @strawberry.field(
-        description="An order: its member, or staff of a location fulfilling it.",
+        description="An order: its member, staff of a location fulfilling it, or a key with orders:read.",
         permission_classes=[CanSeeOrder],
     )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:

@@ -16,12 +16,12 @@ from strawberry.types import Info
 from adapters.commerce import CartRecord, OrderRecord, OrderStatus
 from resolvers import orders
 from resolvers.errors import Forbidden, Unauthenticated
-from resolvers.principal import Principal, PrincipalKind
+from resolvers.principal import Principal, PrincipalKind, Scope
 from schema.ids import CART_TOKEN, decode_id, decode_str_id
 
 
 class CanAdjustStock(BasePermission):
-    """Integrations anywhere; staff at the locations they work at; partners with inventory:write."""
+    """Staff at the locations they work at; partners and integrations with inventory:write."""
 
     message = "not allowed to adjust stock at this location"
 
@@ -44,18 +44,24 @@ def _principal(info: Info, what: str) -> Principal:
 
 
 async def may_see_order(info: Info, order: OrderRecord) -> bool:
-    """The one rule for orders: its owner, or staff of one of the locations fulfilling it."""
+    """The one rule for orders: its owner, staff of one of the locations fulfilling it, or a key
+    with orders:read."""
     principal: Principal = info.context.principal
     locations = await orders.location_ids_of(info.context, order.id)
     return principal.may_see_order(order.member_id, locations)
 
 
-async def _check_order(info: Info, value: str, argument: str, what: str) -> bool:
-    _principal(info, what)
+async def _check_order(info: Info, value: str, argument: str, what: str, change: bool = False) -> bool:
+    principal = _principal(info, what)
     found = await info.context.loaders.order_by_id.load(decode_id(value, "Order", argument))
     if found is None or found.status is OrderStatus.PENDING_PAYMENT:
         return True  # nothing to protect: the resolver answers that there is no such order
-    if not await may_see_order(info, found):
+    if change:
+        locations = await orders.location_ids_of(info.context, found.id)
+        allowed = principal.may_change_order(found.member_id, locations)
+    else:
+        allowed = await may_see_order(info, found)
+    if not allowed:
         raise Forbidden(f"not allowed to {what}")
     return True
 
@@ -72,44 +78,44 @@ class CanCancelOrder(BasePermission):
     """orderCancel: the member who placed it, or staff of one of its locations."""
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return await _check_order(info, kwargs["order_id"], "orderId", "cancel this order")
+        return await _check_order(info, kwargs["order_id"], "orderId", "cancel this order", change=True)
 
 
 class WorksAtFulfillmentLocation(BasePermission):
-    """fulfillmentUpdateStatus: staff of the location fulfilling it (or the back office)."""
+    """fulfillmentUpdateStatus: staff of the location fulfilling it (or orders:write)."""
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info, "update fulfillments")
         fid = decode_id(kwargs["fulfillment_id"], "OrderFulfillment", "fulfillmentId")
         found = await info.context.loaders.fulfillment_by_id.load(fid)
         if found is None:
-            if principal.kind is PrincipalKind.STAFF or principal.is_back_office:
+            if principal.kind is PrincipalKind.STAFF or principal.has_scope(Scope.ORDERS_WRITE):
                 return True  # the resolver answers FULFILLMENT_NOT_FOUND
             raise Forbidden("only staff update fulfillments")
-        if not principal.works_at(found.location_id):
+        if not principal.may_change_orders_at(found.location_id):
             raise Forbidden("only staff of the fulfilling location update it")
         return True
 
 
 class WorksAtInputLocation(BasePermission):
-    """storeSaleRecord, returnCreate: staff of `input.locationId` (or the back office)."""
+    """storeSaleRecord, returnCreate: staff of `input.locationId` (or orders:write)."""
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info, "record sales and returns")
         location_id = decode_id(kwargs["input"].location_id, "Location", "locationId")
-        if not principal.works_at(location_id):
+        if not principal.may_change_orders_at(location_id):
             raise Forbidden("only staff of this location record its sales and returns")
         return True
 
 
-class IsStaff(BasePermission):
-    """Staff anywhere, or the back office."""
+class CanIssueGiftCards(BasePermission):
+    """giftCardIssue: staff anywhere, or gift_cards:write."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = _principal(info, "do this")
-        if principal.kind is PrincipalKind.STAFF or principal.is_back_office:
+        principal = _principal(info, "issue gift cards")
+        if principal.kind is PrincipalKind.STAFF or principal.has_scope(Scope.GIFT_CARDS_WRITE):
             return True
-        raise Forbidden("only staff may do this")
+        raise Forbidden("only staff issue gift cards")
 
 
 def check_cart(info: Info, cart: CartRecord) -> None:
@@ -152,34 +158,35 @@ class IsMember(BasePermission):
 
 
 class IsThisMember(BasePermission):
-    """Member.addresses, orders, loyalty, recommendations: the member themselves (staff who see
-    an order see who placed it, not the rest of that member's life)."""
+    """Member.addresses, orders, loyalty, recommendations: the member themselves, or members:read
+    (staff who see an order see who placed it, not the rest of that member's life)."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info, "see this member")
-        if not principal.is_member(source.key):
+        if not principal.may_read_member(source.key):
             raise Forbidden("only the member may see this")
         return True
 
 
 def check_member(info: Info, key: str) -> None:
-    """node(id) of a Member: the member themselves."""
+    """node(id) of a Member: the member themselves, or members:read."""
     principal = _principal(info, "see this member")
-    if not principal.is_member(key):
+    if not principal.may_read_member(key):
         raise Forbidden("only the member may see this")
 
 
 class CanFollowOrders(BasePermission):
     """orderStatusChanged: members (their own orders), staff (their locations' orders; a given
-    `locationId` must be theirs) and the back office. Each event is authorized again."""
+    `locationId` must be theirs) and orders:read. Each event is authorized again."""
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info, "follow orders")
-        if principal.kind not in (PrincipalKind.MEMBER, PrincipalKind.STAFF) and not principal.is_back_office:
-            raise Forbidden("only members, staff and the back office follow orders")
+        reads_all = principal.has_scope(Scope.ORDERS_READ)
+        if principal.kind not in (PrincipalKind.MEMBER, PrincipalKind.STAFF) and not reads_all:
+            raise Forbidden("only members, staff and order sync follow orders")
         if kwargs.get("location_id") is not None:
             location_id = decode_id(kwargs["location_id"], "Location", "locationId")
-            if not principal.works_at(location_id):
+            if not principal.works_at(location_id) and not reads_all:
                 raise Forbidden("only staff of this location follow its orders")
         if kwargs.get("order_id") is not None:
             return await _check_order(info, kwargs["order_id"], "orderId", "follow this order")

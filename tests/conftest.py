@@ -4,6 +4,7 @@ seeded once per session, so tests may write freely."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import uuid
@@ -25,7 +26,14 @@ from gateway.app import create_app
 from gateway.settings import Settings
 
 PG_URL = os.environ.get("GATEWAY_TEST_DATABASE_URL")
-INTEGRATION_TOKEN = "test-integration-token"
+INTEGRATION_TOKEN = "test-integration-token"  # GATEWAY_INTEGRATION_TOKEN: stock counts and receipts
+ORDER_SYNC_TOKEN = "test-order-sync-token"  # an integration with the order scopes
+INTEGRATIONS = {
+    "order-sync": {
+        "sha256": hashlib.sha256(ORDER_SYNC_TOKEN.encode()).hexdigest(),
+        "scopes": ["orders:read", "orders:write"],
+    }
+}
 # Staff of each demo location (ids 1-10) and two members; placeholders for real sign-in.
 STAFF_TOKENS = [
     {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 11)
@@ -68,6 +76,10 @@ class SqliteTemplates:
             src.backup(dst)
         return f"sqlite+aiosqlite:///{target}"
 
+    async def empty(self) -> str:
+        """A database with nothing in it: not even the schema."""
+        return f"sqlite+aiosqlite:///{self.folder / uuid.uuid4().hex}.db"
+
 
 class PostgresTemplates:
     def __init__(self, admin_url: str) -> None:
@@ -95,6 +107,13 @@ class PostgresTemplates:
     async def clone(self) -> str:
         name = f"omnigate_t_{uuid.uuid4().hex[:12]}"
         await self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.created.append(name)
+        return self._url(name)
+
+    async def empty(self) -> str:
+        """A database with nothing in it: not even the schema."""
+        name = f"omnigate_e_{uuid.uuid4().hex[:12]}"
+        await self._admin(f'CREATE DATABASE "{name}"')
         self.created.append(name)
         return self._url(name)
 
@@ -128,11 +147,19 @@ async def database_url(templates: SqliteTemplates | PostgresTemplates) -> str:
     return await templates.clone()
 
 
+@pytest_asyncio.fixture
+async def empty_database_url(templates: SqliteTemplates | PostgresTemplates) -> str:
+    return await templates.empty()
+
+
 class Callers:
     """Request headers that sign in as each kind of caller the test settings know."""
 
     def as_integration(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
+
+    def as_order_sync(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ORDER_SYNC_TOKEN}"}
 
     def as_staff(self, location_id: int) -> dict[str, str]:
         return {"Authorization": f"Bearer test-staff-{location_id}"}
@@ -197,6 +224,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "staff_tokens": STAFF_TOKENS,
         "member_tokens": MEMBER_TOKENS,
         "jwt_secret": JWT_SECRET,
+        "integrations": INTEGRATIONS,
         "reservation_sweep_seconds": 0,  # tests sweep when they mean to (statement counts!)
         # Every compiled answer is checked against strawberry's executor; `serving` fails the
         # test on any difference (tests/test_differential.py is the systematic version).

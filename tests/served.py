@@ -7,7 +7,7 @@ import json
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,10 @@ class Served(Callers):
 
 @asynccontextmanager
 async def serve(
-    tmp_path: Path, database_url: str, *options: str, **env: str
+    tmp_path: Path, database_url: str, *, args: Sequence[str] = (), stderr: Any = None, **env: str
 ) -> AsyncIterator[Served]:
-    """`omnigate serve` with these command-line `options` (e.g. `--workers`, "2") and settings."""
+    """`omnigate serve [args]` with the test settings and `env` on top; `stderr` takes a file
+    for its logs."""
     port = free_port()
     environment = {
         **os.environ,
@@ -81,11 +82,12 @@ async def serve(
         "GATEWAY_STAFF_TOKENS": json.dumps(STAFF_TOKENS),
         "GATEWAY_MEMBER_TOKENS": json.dumps(MEMBER_TOKENS),
         "GATEWAY_RESERVATION_SWEEP_SECONDS": "0",
+        "GATEWAY_METRICS": "true",  # production mode: the tests read /metrics on the API's port
         "GATEWAY_COMPILED_VERIFY": "true",  # every compiled answer checked; counted in /metrics
         **env,
     }
     proc = await asyncio.create_subprocess_exec(
-        *OMNIGATE, "serve", "--port", str(port), *options, env=environment
+        *OMNIGATE, "serve", "--port", str(port), *args, env=environment, stderr=stderr
     )
     served = Served(port, proc)
     try:

@@ -197,12 +197,15 @@ def test_who_may_see_an_order():
     owner = Principal(PrincipalKind.MEMBER, "member:a", member_id="a")
     stranger = Principal(PrincipalKind.MEMBER, "member:b", member_id="b")
     clerk = Principal(PrincipalKind.STAFF, "staff:1", location_ids=frozenset({1}))
-    back_office = Principal(PrincipalKind.INTEGRATION, "integration")
+    order_sync = Principal(PrincipalKind.INTEGRATION, "integration:oms", scopes=frozenset({"orders:read"}))
+    stock_only = Principal(PrincipalKind.INTEGRATION, "integration", scopes=frozenset({"inventory:write"}))
     assert owner.may_see_order("a", {3})
     assert not stranger.may_see_order("a", {3})
     assert not owner.may_see_order(None, {3})
     assert clerk.may_see_order(None, {1, 3}) and not clerk.may_see_order("a", {3})
-    assert back_office.may_see_order(None, set())
+    assert order_sync.may_see_order(None, set()) and not order_sync.may_change_order(None, set())
+    assert not stock_only.may_see_order(None, set())
+    assert owner.may_change_order("a", {3}) and not stranger.may_change_order("a", {3})
 
 
 def test_a_payments_fingerprint_tells_payments_apart():

@@ -152,7 +152,7 @@ async def test_an_orders_statements_do_not_grow_with_its_lines(uncached_api):
     for n in (2, 10):
         order = (await checkout(api, await _cart_with(api, n), lean=True))["order"]
         api.store.trace = []
-        data = await api.data(ORDER_QUERY, {"id": order["id"]}, **api.as_integration())
+        data = await api.data(ORDER_QUERY, {"id": order["id"]}, **api.as_order_sync())
         assert len(data["order"]["lines"]) == n
         counts.append(len(api.store.trace))
     # the order, its fulfillments, lines, payments, returns, history; locations, variants,

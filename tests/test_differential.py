@@ -6,9 +6,10 @@ and string literals anywhere in tests/), plus documents generated from the schem
 hypothesis-graphql. Each runs as written, with its variables written in as literals, and with its
 literals lifted into variables; ids come from a world of orders, carts and members that belong to
 different callers. Callers: anonymous, member A, member B, staff of store 1 and of store 2, a
-partner key per scope, the integration. When the compiled path answers, strawberry's executor
-must answer without errors and with the same `data`, byte for byte (key order included); when
-strawberry's executor answers with errors, the compiled path must not have answered at all.
+partner key per scope, an integration with every scope and the stock-only one. When the compiled
+path answers, strawberry's executor must answer without errors and with the same `data`, byte for
+byte (key order included); when strawberry's executor answers with errors, the compiled path must
+not have answered at all.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
 from adapters.store import open_store, tables
-from resolvers.principal import ANONYMOUS, Principal, PrincipalKind
+from resolvers.principal import ANONYMOUS, INTEGRATION_DEFAULT_SCOPES, Principal, PrincipalKind, Scope
 from tests.commerce import BELLEVUE, SEATTLE, STORE_SALE, VISA, checkout, create_cart, gid, line, set_stock
 from tests.conftest import BACKENDS, make_settings, serving
 
@@ -86,7 +87,14 @@ CALLERS: dict[str, Principal] = {
     "partner inventory:write": Principal(
         PrincipalKind.PARTNER, subject="partner:stock", scopes=frozenset({"inventory:write"})
     ),
-    "integration": Principal(PrincipalKind.INTEGRATION, subject="integration:test"),
+    # Integrations hold scopes (resolvers/principal.py): one with every scope, and the stock-only
+    # one that GATEWAY_INTEGRATION_TOKEN is.
+    "integration": Principal(
+        PrincipalKind.INTEGRATION, subject="integration:test", scopes=frozenset(s.value for s in Scope)
+    ),
+    "integration, stock only": Principal(
+        PrincipalKind.INTEGRATION, subject="integration", scopes=INTEGRATION_DEFAULT_SCOPES
+    ),
 }
 
 # -- The suite's documents --------------------------------------------------------------------------
@@ -500,7 +508,8 @@ async def test_the_order_and_cart_headers_compile_for_their_owners_only(world: t
     document = gateway.documents.get(query)
     for caller, expect_compiled in [("member A", True), ("integration", True), ("staff of store 1", True),
                                     ("anonymous", False), ("member B", False), ("staff of store 2", False),
-                                    ("partner schema:read", False)]:  # fmt: skip
+                                    ("partner schema:read", False),
+                                    ("integration, stock only", False)]:  # fmt: skip
         context = gateway.context(CALLERS[caller], "differential")
         compiled = await gateway.compiled.execute(document.node, None, {"id": order_a}, context)
         assert (compiled is not None) is expect_compiled, caller

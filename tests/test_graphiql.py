@@ -4,14 +4,24 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from gateway import graphiql
+from tests.conftest import Api, make_settings
+from tests.conftest import serving as serving_app
 from tests.servers import JS, need, need_node_tools, serving
 
 QUERY = "{ products(first: 2) { nodes { title handle } } }"
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    """A production gateway whose operator turned GraphiQL on (it is off there by default)."""
+    async with serving_app(make_settings(database_url, graphiql=True)) as api:
+        yield api
 
 
 async def test_the_page_has_a_strict_csp_with_a_fresh_nonce(api):
@@ -42,7 +52,7 @@ async def test_without_its_files_the_page_says_how_to_get_them(api, monkeypatch,
     assert (await api.post("{ categories }")).status_code == 200  # the API itself is unaffected
 
 
-def test_a_browser_runs_a_catalog_query_offline_with_no_csp_violation(tmp_path):
+def test_a_browser_reads_the_docs_completes_a_field_and_runs_a_query_offline_with_no_csp_violation(tmp_path):
     need_node_tools()
     need(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed (apt-get install chromium)")
     need(graphiql.installed(), "GraphiQL's files are not built: npm ci --prefix gateway/graphiql")
@@ -61,3 +71,9 @@ def test_a_browser_runs_a_catalog_query_offline_with_no_csp_violation(tmp_path):
     assert len(result["data"]["products"]["nodes"]) == 2
     assert result["extensions"]["cost"]["requested"] == 3
     assert any('"Authorization"' in text for text in outcome["headers"])  # the headers editor is open
+    # The documentation pane has the schema (GraphiQL's own introspection query, graphql-js's
+    # standard one, passed) and lists Query.products; typing `{ prod` offers `products`.
+    assert "Error fetching schema" not in outcome["docs"]
+    assert "products" in outcome["queryFields"]
+    assert "fragment TypeRef on __Type" in outcome["introspection"]  # the query GraphiQL really sent
+    assert any(hint.startswith("products") for hint in outcome["hints"]), outcome["hints"]

@@ -22,7 +22,7 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 async def test_metrics_count_operations_paths_cache_and_rejections(database_url):
-    async with gateway(database_url, rate_limit_anonymous=4) as api:
+    async with gateway(database_url, rate_limit_anonymous=4, metrics=True) as api:
         before = (await api.client.get("/metrics")).text
         assert sample(before, "omnigate_graphql_operations_total") == 0
         await api.post(TITLES)  # compiled, cost 3
@@ -51,7 +51,7 @@ async def test_metrics_count_operations_paths_cache_and_rejections(database_url)
 
 
 async def test_operation_names_cannot_grow_the_label_set_without_bound(database_url):
-    async with gateway(database_url) as api:
+    async with gateway(database_url, metrics=True) as api:
         api.gateway.metrics._max_names = 2
         for i in range(4):
             await api.post(f"query Q{i} {{ categories }}")

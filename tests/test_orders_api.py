@@ -55,10 +55,10 @@ async def test_an_order_is_seen_by_its_member_and_the_staff_fulfilling_it(api: A
     await set_stock(api, 1, SEATTLE, 2)
     order = await place(api, line(1, 1, "PICKUP", SEATTLE), **api.as_member("m1"))
     variables = {"id": order["id"]}
-    for headers in (api.as_member("m1"), api.as_staff(SEATTLE), api.as_integration()):
+    for headers in (api.as_member("m1"), api.as_staff(SEATTLE), api.as_order_sync()):
         assert (await api.data(ORDER, variables, **headers))["order"]["id"] == order["id"]
     assert error_codes(await api.gql(ORDER, variables)) == ["UNAUTHENTICATED"]
-    for headers in (api.as_member("m2"), api.as_staff(BELLEVUE)):
+    for headers in (api.as_member("m2"), api.as_staff(BELLEVUE), api.as_integration()):
         assert error_codes(await api.gql(ORDER, variables, **headers)) == ["FORBIDDEN"]
         assert (await api.data(NODE, variables, **headers))["node"] is None  # no side door
     assert (await api.data(NODE, variables, **api.as_staff(SEATTLE)))["node"] == variables

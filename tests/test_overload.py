@@ -43,7 +43,7 @@ async def until(condition) -> None:
 
 async def test_past_capacity_requests_are_shed_with_503_and_retry_after(sqlite_templates):
     async with await held_gateway(
-        sqlite_templates, max_concurrent_requests=2, overload_queue_seconds=0
+        sqlite_templates, max_concurrent_requests=2, overload_queue_seconds=0, metrics=True
     ) as api:
         gate = asyncio.Event()
         entered = hold(api, gate)

@@ -44,9 +44,17 @@ def test_a_global_id_round_trips(type_name: str, key: int | str) -> None:
 
 
 @FAST
-@given(st.integers(min_value=0, max_value=2**63))
+@given(st.integers(min_value=0, max_value=MAX_KEY))
 def test_an_integer_key_decodes_to_itself(key: int) -> None:
     assert decode_id(to_global_id("ProductVariant", key), "ProductVariant") == key
+
+
+@FAST
+@given(st.integers(min_value=MAX_KEY + 1, max_value=10**40))
+@example(MAX_KEY + 1)
+def test_an_integer_key_past_the_32_bit_columns_is_refused(key: int) -> None:
+    with pytest.raises(BadUserInput):
+        decode_id(to_global_id("ProductVariant", key), "ProductVariant")
 
 
 @FAST

@@ -65,7 +65,8 @@ async def test_two_workers_share_one_port_and_each_sees_what_the_other_changed(
 ):
     database_url = await shared_templates.clone()
     shared = {"GATEWAY_REDIS_URL": REDIS_URL or "", "GATEWAY_REDIS_PREFIX": f"t{uuid.uuid4().hex}:"}
-    async with serve(tmp_path, database_url, "--workers", "2", **shared) as served, AsyncExitStack() as stack:
+    two = serve(tmp_path, database_url, args=("--workers", "2"), **shared)
+    async with two as served, AsyncExitStack() as stack:
         a, b = (await _one_caller_per_worker(served, 2, stack)).values()
         node = {"id": to_global_id("ProductVariant", VARIANT)}
         await set_stock(a, VARIANT, SEATTLE, 10)

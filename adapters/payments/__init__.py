@@ -54,14 +54,17 @@ class Payments:
         if request.method is PaymentMethod.CARD:
             return await self.cards.charge(request)
         if request.method is PaymentMethod.GIFT_CARD:
-            reference = await self.gift_cards.charge(
-                request.gift_card_code or "", request.amount_minor, request.idempotency_key, _now()
-            )
+            code, key = request.gift_card_code or "", request.idempotency_key
+            if request.partial:
+                reference, taken = await self.gift_cards.charge_up_to(code, request.amount_minor, key, _now())
+            else:
+                reference = await self.gift_cards.charge(code, request.amount_minor, key, _now())
+                taken = request.amount_minor
             return Charge(
                 PaymentMethod.GIFT_CARD,
                 "gift_card",
                 reference,
-                request.amount_minor,
+                taken,
                 request.currency_code,
                 PaymentStatus.CAPTURED,
             )

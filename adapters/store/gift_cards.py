@@ -114,6 +114,54 @@ class StoreGiftCards:
     async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str:
         return await self._move(gift_cards.c.code_hash == code_hash(code), -amount_minor, key, now)
 
+    async def charge_up_to(self, code: str, amount_minor: int, key: str, now: datetime) -> tuple[str, int]:
+        """What the balance covers, at most `amount_minor`, read and taken under the card's row
+        lock (PostgreSQL's FOR UPDATE; SQLite's write transactions run one at a time). A charge
+        of nothing is recorded too, so a resumed checkout finds the same split."""
+        card = gift_cards.c.code_hash == code_hash(code)
+
+        async def work(conn: Any) -> tuple[str, int]:
+            done = (
+                await conn.execute(
+                    sa.select(gift_card_transactions.c.id, gift_card_transactions.c.amount_minor).where(
+                        gift_card_transactions.c.idempotency_key == key
+                    )
+                )
+            ).first()
+            if done is not None:
+                return f"gct_{done.id}", -done.amount_minor
+            locked = sa.select(gift_cards.c.id, gift_cards.c.balance_minor).where(card).with_for_update()
+            found = (await conn.execute(locked)).first()
+            if found is None:
+                raise PaymentDeclined("unknown_gift_card", "no gift card has this code")
+            taken = max(min(found.balance_minor, amount_minor), 0)
+            await conn.execute(
+                sa.update(gift_cards)
+                .where(gift_cards.c.id == found.id)
+                .values(balance_minor=found.balance_minor - taken, updated_at=now)
+            )
+            tx = await conn.scalar(
+                sa.insert(gift_card_transactions)
+                .values(
+                    gift_card_id=found.id,
+                    amount_minor=-taken,
+                    balance_after_minor=found.balance_minor - taken,
+                    idempotency_key=key,
+                    created_at=now,
+                )
+                .returning(gift_card_transactions.c.id)
+            )
+            return f"gct_{tx}", taken
+
+        try:
+            return await self._store.write(work)
+        except IntegrityError:
+            # Two calls with one key raced; the loser's transaction (and its debit) rolled back.
+            done = await self._done(key)
+            if done is None:
+                raise
+            return done, await self.charged(key)
+
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str:
         """Money back onto the card a charge (`gct_<id>`) came from."""
         charged = (

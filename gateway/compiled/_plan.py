@@ -289,6 +289,10 @@ class Planner:
         elif not resolver.is_async and not resolver.arguments and resolver.info_parameter is None:
             plan.kind, plan.getter = SYNC, resolver._unbound_wrapped_func
         elif parent is self.schema.query_type:
+            if not resolver.is_async or resolver.wrapped_func.__module__.startswith("strawberry."):
+                # Ours are coroutines that read only `info.context`; strawberry's own (a
+                # federation subgraph's `_entities`, `_service`) read the whole `info`.
+                raise NotCompilable(f"Query.{name}: not a resolver of this schema's")
             plan.kind, plan.batch = ROOT, _root_call(resolver, name)
         else:
             raise NotCompilable(f"{parent.name}.{name} has no batch resolver")
