@@ -42,6 +42,9 @@ from adapters.records import (
     MemberDraft,
     MemberRecord,
     OrderPush,
+    MarketRecord,
+    PriceListRecord,
+    PriceRecord,
     ProductRecord,
     PushedOrder,
     StockChange,
@@ -99,6 +102,20 @@ class CatalogSource(Protocol):
     async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]: ...
 
     async def categories(self) -> list[str]: ...
+
+
+class PriceSource(Protocol):
+    """Price lists beyond the catalog's own price (which is the shop currency's market default)."""
+
+    async def price_lists(self) -> tuple[PriceListRecord, ...]:
+        """Every price list (a few dozen rows: read whole)."""
+        ...
+
+    async def markets(self) -> tuple[MarketRecord, ...]: ...
+
+    async def prices_by_variant_ids(self, variant_ids: Sequence[int]) -> list[PriceRecord]:
+        """Every list's price of these variants."""
+        ...
 
 
 class LocationDirectory(Protocol):
@@ -671,3 +688,4 @@ class Upstreams:
     loyalty: LoyaltyLedger | None = None
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
+    prices: PriceSource | None = None  # None: every variant has its catalog price only

@@ -57,6 +57,7 @@ from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
+from gateway.pricing import InContextPricing
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
@@ -250,6 +251,7 @@ class Gateway:
             ContractErrors,
             lambda: DocumentCache(self.documents),
             NulInVariables,
+            InContextPricing,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
         self.schema = build_schema(extensions=extensions)
@@ -322,7 +324,7 @@ class Gateway:
             request_id=request_id,
             principal=principal,
             upstreams=self.ports,
-            loaders=Loaders.for_request(self.ports),
+            loaders=Loaders.for_request(self.ports, self.clock),
             events=self.events,
             policy=self.policy,
             request=request,

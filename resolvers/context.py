@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from adapters.ports import Upstreams
     from resolvers.events import EventPublisher
     from resolvers.loaders import Loaders
+    from resolvers.prices import PriceContext
     from resolvers.principal import Principal
 
 
@@ -47,5 +48,6 @@ class ResolverContext(Protocol):
     events: EventPublisher
     principal: Principal
     policy: CommercePolicy
+    pricing: PriceContext | None  # the request's @inContext; None: the catalog's own prices
 
     def now(self) -> datetime: ...

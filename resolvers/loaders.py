@@ -9,6 +9,7 @@ from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -18,9 +19,11 @@ from adapters.records import (
     InventoryLevelRecord,
     LocationRecord,
     MemberRecord,
+    PriceRecord,
     ProductRecord,
     VariantRecord,
 )
+from resolvers import prices
 
 if TYPE_CHECKING:
     from resolvers.order_loaders import (
@@ -209,6 +212,58 @@ class BoughtTogetherByProductIdLoader(Loader[int, list[tuple[int, int]]]):
         return [[(other, together) for _, other, together in group] for group in grouped]
 
 
+class PricesByVariantIdLoader(Loader[int, list[PriceRecord]]):
+    """Every price list's price of each variant: context-free rows (the entity cache keeps
+    them per variant), from which `VariantPriceLoader` picks per context."""
+
+    def __init__(self, upstreams: Upstreams) -> None:
+        super().__init__()
+        self._prices = upstreams.prices
+        self._grouped = getattr(upstreams.prices, "prices_per_variant", None)  # the entity cache
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PriceRecord]]:
+        if self._prices is None:
+            return [[] for _ in keys]
+        if self._grouped is not None:
+            return await self._grouped(keys)
+        return many_per_key(keys, await self._prices.prices_by_variant_ids(keys), lambda p: p.variant_id)
+
+
+class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.VariantPrice"]):
+    """A variant's price in a context: keys are (variant id, PriceContext), so two contexts
+    in one request (the request's, a cart's) never share an answer. Every price of a request
+    is taken at one instant, its first price lookup's."""
+
+    def __init__(self, upstreams: Upstreams, loaders: Loaders) -> None:
+        super().__init__()
+        self._upstreams = upstreams
+        self._loaders = loaders
+        self._records: dict[int, VariantRecord] = {}  # the catalog price is the last resort
+        self._now: datetime | None = None
+
+    async def prices_of(
+        self, variants: Sequence[VariantRecord], context: prices.PriceContext
+    ) -> list[prices.VariantPrice]:
+        for v in variants:
+            self._records[v.id] = v
+        return await self.load_many([(v.id, context) for v in variants])
+
+    async def batch_load_fn(self, keys: Sequence[tuple[int, prices.PriceContext]]) -> list[prices.VariantPrice]:
+        if self._now is None:
+            self._now = self._loaders.clock()
+        source = self._upstreams.prices
+        every = () if source is None else await source.price_lists()
+        missing = [k for k, _ in keys if k not in self._records]
+        if missing:
+            for v in await self._loaders.variant_by_id.load_many(missing):
+                if v is not None:
+                    self._records[v.id] = v
+        lists = {ctx: prices.applicable(every, ctx, self._now) for ctx in {c for _, c in keys}}
+        priced = [k for k, ctx in keys if lists[ctx]]
+        rows = dict(zip(priced, await self._loaders.prices_by_variant_id.load_many(priced), strict=True))
+        return [prices.choose(self._records[k], rows.get(k, ()), lists[ctx], ctx) for k, ctx in keys]
+
+
 class AllLocations:
     """Every location, read once per request; primes the by-id loader so later lookups are free."""
 
@@ -248,13 +303,16 @@ class Loaders:
     return_lines_by_return_id: ReturnLinesByReturnIdLoader
     member_by_key: MemberByKeyLoader
     bought_together_by_product_id: BoughtTogetherByProductIdLoader
+    prices_by_variant_id: PricesByVariantIdLoader
+    variant_price: VariantPriceLoader
 
-    def __init__(self, upstreams: Upstreams) -> None:
+    def __init__(self, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> None:
         self._upstreams = upstreams
+        self.clock = clock or _utc_now
 
     @classmethod
-    def for_request(cls, upstreams: Upstreams) -> Loaders:
-        return cls(upstreams)
+    def for_request(cls, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> Loaders:
+        return cls(upstreams, clock)
 
     def __getattr__(self, name: str) -> Any:  # only for a loader not built yet
         if not _BUILDERS:  # filled on first use: order_loaders imports this module
@@ -291,7 +349,13 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "return_lines_by_return_id": lambda _, u: o.ReturnLinesByReturnIdLoader(u.orders),
         "member_by_key": lambda _, u: MemberByKeyLoader(u),
         "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
+        "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
+        "variant_price": lambda loaders, u: VariantPriceLoader(u, loaders),
     }
 
 
 _BUILDERS: dict[str, Callable[[Loaders, Upstreams], Any]] = {}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

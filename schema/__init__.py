@@ -18,6 +18,7 @@ from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
+from schema.pricing import in_context
 from schema.returns import ReturnMutation
 
 
@@ -45,6 +46,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
+        directives=[in_context],
         extensions=list(extensions),
     )
 

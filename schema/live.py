@@ -75,7 +75,7 @@ async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
     asks), so their reads batch together."""
     context = info.context
     async for event in context.events.subscribe(topic, context.too_slow, context.audience):
-        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
+        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams, context.clock))
         yield event
     # The bus ends a stream only when its subscriber fell too far behind.
     if context.too_slow is not None:
