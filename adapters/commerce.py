@@ -174,6 +174,7 @@ class OrderLineRecord:
     title: str
     quantity: int
     unit_price_minor: int
+    currency_code: str  # the order's: what it was sold in
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,7 @@ class ReturnRecord:
     refund_minor: int
     refund_status: RefundStatus
     created_at: datetime
+    currency_code: str  # the order's: a refund is in what was paid
 
 
 @dataclass(frozen=True, slots=True)

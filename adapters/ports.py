@@ -38,11 +38,11 @@ from adapters.records import (
     InventoryReason,
     LocationRecord,
     LoyaltyEntry,
+    MarketRecord,
     MemberChanges,
     MemberDraft,
     MemberRecord,
     OrderPush,
-    MarketRecord,
     PriceListRecord,
     PriceRecord,
     ProductRecord,
@@ -195,8 +195,21 @@ class CartChange:
     levels: list[InventoryLevelRecord]  # stock levels whose `reserved` moved, after the change
 
 
+@dataclass(frozen=True, slots=True)
+class CartMerge(CartChange):
+    merged: list[int] = field(default_factory=list)  # carts merged into `cart` (internal ids)
+
+
 class CartSource(Protocol):
     async def carts_by_tokens(self, tokens: Sequence[str]) -> list[CartRecord]: ...
+
+    async def carts_by_ids(self, ids: Sequence[int]) -> list[CartRecord]:
+        """Carts whose token is kept (members' carts), by internal id."""
+        ...
+
+    async def carts_of_member(self, member_id: str, now: datetime) -> list[CartRecord]:
+        """The member's open carts, most recently changed first."""
+        ...
 
     async def lines_by_cart_ids(self, cart_ids: Sequence[int]) -> list[CartLineRecord]:
         """Lines with their hold, expired or not (`held_until` tells)."""
@@ -211,8 +224,11 @@ class CartSource(Protocol):
         now: datetime,
         expires_at: datetime,
         max_lines: int,
+        currency_code: str | None = None,
+        location_id: int | None = None,
     ) -> CartChange:
-        """A new cart with a fresh unguessable token, and its first lines."""
+        """A new cart with a fresh unguessable token, and its first lines; priced in
+        `currency_code` (default: the shop's), built at the store `location_id` if any."""
         ...
 
     async def change_lines(
@@ -225,7 +241,8 @@ class CartSource(Protocol):
         max_lines: int,
     ) -> CartChange:
         """Apply every op in one transaction, then take, resize or release each line's hold;
-        raise `Refused` (CART_NOT_FOUND, CART_COMPLETED, LINE_NOT_FOUND, TOO_MANY_LINES)."""
+        raise `Refused` (CART_NOT_FOUND, CART_COMPLETED, CART_MERGED, LINE_NOT_FOUND,
+        TOO_MANY_LINES)."""
         ...
 
     async def release_expired_holds(
@@ -246,9 +263,12 @@ class CartSource(Protocol):
         now: datetime,
         expires_at: datetime,
         max_lines: int,
-    ) -> CartChange:
+        carried: Callable[[int], bool] = ...,
+    ) -> CartMerge:
         """Make the cart the member's, merging their other open carts into it (`merge` gives the
-        ops on this cart from its lines and theirs); refuses CART_NOT_FOUND, CART_COMPLETED."""
+        ops on this cart from its lines and theirs; a line whose variant is not `carried` stays
+        behind); the merged carts stay, MERGED into this one. Refuses CART_NOT_FOUND,
+        CART_COMPLETED, CART_MERGED."""
         ...
 
 

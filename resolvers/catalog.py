@@ -133,7 +133,8 @@ async def variant_prices(ctx: ResolverContext, variants: list[VariantRecord]) ->
     A variant that no list prices in the context's currency answers its catalog price, in the
     shop's currency (its `currencyCode` says so): exchange rates are never guessed."""
     found = await prices.in_request_context(ctx, variants)
-    return [p if p.price is not None else prices.catalog_price(v) for v, p in zip(variants, found, strict=True)]
+    pairs = zip(variants, found, strict=True)
+    return [p if p.price is not None else prices.catalog_price(v) for v, p in pairs]
 
 
 async def price_ranges(ctx: ResolverContext, product_ids: list[int]) -> list[PriceRange]:

@@ -27,6 +27,7 @@ from resolvers import prices
 
 if TYPE_CHECKING:
     from resolvers.order_loaders import (
+        CartByIdLoader,
         CartByTokenLoader,
         CartLinesByCartIdLoader,
         FulfillmentByIdLoader,
@@ -248,7 +249,9 @@ class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.Varia
             self._records[v.id] = v
         return await self.load_many([(v.id, context) for v in variants])
 
-    async def batch_load_fn(self, keys: Sequence[tuple[int, prices.PriceContext]]) -> list[prices.VariantPrice]:
+    async def batch_load_fn(
+        self, keys: Sequence[tuple[int, prices.PriceContext]]
+    ) -> list[prices.VariantPrice]:
         if self._now is None:
             self._now = self._loaders.clock()
         source = self._upstreams.prices
@@ -291,6 +294,7 @@ class Loaders:
     location_by_id: LocationByIdLoader
     all_locations: AllLocations
     cart_by_token: CartByTokenLoader
+    cart_by_id: CartByIdLoader
     cart_lines_by_cart_id: CartLinesByCartIdLoader
     order_by_id: OrderByIdLoader
     order_by_cart_id: OrderByCartIdLoader
@@ -337,6 +341,7 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "location_by_id": lambda _, u: LocationByIdLoader(u),
         "all_locations": lambda loaders, u: AllLocations(u, loaders.location_by_id),
         "cart_by_token": lambda _, u: o.CartByTokenLoader(u.carts),
+        "cart_by_id": lambda _, u: o.CartByIdLoader(u.carts),
         "cart_lines_by_cart_id": lambda _, u: o.CartLinesByCartIdLoader(u.carts),
         "order_by_id": lambda _, u: o.OrderByIdLoader(u.orders),
         "order_by_cart_id": lambda _, u: o.OrderByCartIdLoader(u.orders),

@@ -57,7 +57,9 @@ class VariantPrice:
 def applies(price_list: PriceListRecord, context: PriceContext, now: datetime) -> bool:
     if price_list.currency_code != context.currency_code:
         return False
-    if price_list.channel is not None and (context.channel is None or price_list.channel != context.channel.value):
+    if price_list.channel is not None and (
+        context.channel is None or price_list.channel != context.channel.value
+    ):
         return False
     if price_list.location_id is not None and price_list.location_id != context.location_id:
         return False
@@ -79,13 +81,18 @@ def specificity(price_list: PriceListRecord) -> tuple[bool, bool, bool, datetime
     )
 
 
-def applicable(lists: Sequence[PriceListRecord], context: PriceContext, now: datetime) -> list[PriceListRecord]:
+def applicable(
+    lists: Sequence[PriceListRecord], context: PriceContext, now: datetime
+) -> list[PriceListRecord]:
     """The lists that apply to `context` at `now`, most specific first."""
     return sorted((pl for pl in lists if applies(pl, context, now)), key=specificity, reverse=True)
 
 
 def choose(
-    variant: VariantRecord, rows: Sequence[PriceRecord], lists: Sequence[PriceListRecord], context: PriceContext
+    variant: VariantRecord,
+    rows: Sequence[PriceRecord],
+    lists: Sequence[PriceListRecord],
+    context: PriceContext,
 ) -> VariantPrice:
     """The variant's price from the first of `lists` (most specific first) that prices it."""
     by_list = {row.price_list_id: row for row in rows}
@@ -93,7 +100,9 @@ def choose(
         row = by_list.get(price_list.id)
         if row is not None:
             currency = price_list.currency_code
-            compare_at = None if row.compare_at_minor is None else Money.from_minor(row.compare_at_minor, currency)
+            compare_at = (
+                None if row.compare_at_minor is None else Money.from_minor(row.compare_at_minor, currency)
+            )
             return VariantPrice(Money.from_minor(row.amount_minor, currency), compare_at, price_list.code)
     if variant.price.currency_code == context.currency_code:
         return VariantPrice(variant.price, variant.compare_at_price)
@@ -135,7 +144,9 @@ async def market_currency(ctx: ResolverContext, country_code: str) -> str:
     """The currency a country buys in (its market's), else the shop's."""
     source = ctx.upstreams.prices
     markets = () if source is None else await source.markets()
-    return next((m.currency_code for m in markets if m.country_code == country_code), ctx.policy.currency_code)
+    return next(
+        (m.currency_code for m in markets if m.country_code == country_code), ctx.policy.currency_code
+    )
 
 
 async def member_tier(ctx: ResolverContext, member_id: str | None, currency_code: str) -> str | None:
@@ -170,7 +181,9 @@ async def resolve_context(
         if location is None:
             raise BadUserInput("no location has this id", field=f"{field_prefix}location")
     if country is not None and not _COUNTRY.fullmatch(country):
-        raise BadUserInput("`country` is an ISO 3166-1 alpha-2 code such as CA", field=f"{field_prefix}country")
+        raise BadUserInput(
+            "`country` is an ISO 3166-1 alpha-2 code such as CA", field=f"{field_prefix}country"
+        )
     if currency is None:
         where = country or (location.address.country_code if location is not None else None)
         currency = ctx.policy.currency_code if where is None else await market_currency(ctx, where)

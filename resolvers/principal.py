@@ -50,9 +50,12 @@ class Principal:
             return True
         return self.kind is PrincipalKind.MEMBER and member_id is not None and member_id == self.member_id
 
-    def may_open_cart(self, member_id: str | None) -> bool:
-        """A guest cart opens with its secret id alone; a member's cart only for that member."""
-        return member_id is None or self.is_member(member_id)
+    def may_open_cart(self, member_id: str | None, location_id: int | None = None) -> bool:
+        """A guest cart opens with its secret id alone; a member's cart for that member, and
+        for staff of the store it was built at (the tablet that made it for them)."""
+        if member_id is None or self.is_member(member_id):
+            return True
+        return location_id is not None and self.kind is PrincipalKind.STAFF and self.works_at(location_id)
 
     def may_see_order(self, member_id: str | None, location_ids: set[int]) -> bool:
         """Its owner, or staff of one of the locations fulfilling it."""

@@ -147,13 +147,15 @@ carts = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
-    # The store a cart is built and priced at (a store tablet); its staff may open it.
-    sa.Column("location_id", sa.ForeignKey("locations.id", ondelete="SET NULL")),
+    # The store a cart is built and priced at (a store tablet); its staff may open it. Added
+    # by migration 0007 as plain ids (SQLite adds no foreign key to a table in place, and
+    # rebuilding `carts` would cascade to its lines): a store or cart gone reads as none.
+    sa.Column("location_id", sa.Integer),
     # The secret itself, kept only once the cart is a member's: it then opens for that member
     # alone, so it is no bearer secret, and `me.cart` / `Cart.mergedInto` can name the cart.
     sa.Column("token", sa.String(64)),
     # A cart merged into another when its member signed in elsewhere: the cart it lives on in.
-    sa.Column("merged_into_id", sa.ForeignKey("carts.id", ondelete="SET NULL")),
+    sa.Column("merged_into_id", sa.Integer),
     sa.Index("ix_carts_member_id", "member_id"),
 )
 

@@ -16,10 +16,6 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# (column, referred table, ON DELETE)
-_CART_REFERENCES = (("location_id", "locations", "SET NULL"), ("merged_into_id", "carts", "SET NULL"))
-
-
 def upgrade() -> None:
     op.create_table(
         "markets",
@@ -52,7 +48,10 @@ def upgrade() -> None:
         sa.Column("compare_at_minor", sa.BigInteger),
         sa.PrimaryKeyConstraint("price_list_id", "variant_id", name="pk_prices"),
         sa.ForeignKeyConstraint(
-            ["price_list_id"], ["price_lists.id"], ondelete="CASCADE", name="fk_prices_price_list_id_price_lists"
+            ["price_list_id"],
+            ["price_lists.id"],
+            ondelete="CASCADE",
+            name="fk_prices_price_list_id_price_lists",
         ),
         sa.ForeignKeyConstraint(
             ["variant_id"], ["variants.id"], ondelete="CASCADE", name="fk_prices_variant_id_variants"
@@ -61,26 +60,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_prices_variant_id", "prices", ["variant_id"])
 
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    for column, referred, on_delete in _CART_REFERENCES:
-        name = f"fk_carts_{column}_{referred}"
-        if sqlite:
-            # SQLite adds a column with its reference in place; rebuilding `carts` (Alembic's
-            # batch mode) would drop the old table, and with foreign keys on, its cart lines.
-            op.execute(
-                f"ALTER TABLE carts ADD COLUMN {column} INTEGER "
-                f"CONSTRAINT {name} REFERENCES {referred} (id) ON DELETE {on_delete}"
-            )
-        else:
-            op.add_column("carts", sa.Column(column, sa.Integer))
-            op.create_foreign_key(name, "carts", referred, [column], ["id"], ondelete=on_delete)
+    # Plain ids, no foreign keys: SQLite cannot add one to a table in place, and rebuilding
+    # `carts` (Alembic's batch mode) would drop the old table, and with it, its cart lines.
+    op.add_column("carts", sa.Column("location_id", sa.Integer))
+    op.add_column("carts", sa.Column("merged_into_id", sa.Integer))
     op.add_column("carts", sa.Column("token", sa.String(64)))
 
 
 def downgrade() -> None:
     for column in ("token", "merged_into_id", "location_id"):
-        with op.batch_alter_table("carts") as batch:
-            batch.drop_column(column)
+        # SQLite 3.35+ drops a column in place (no table rebuild, which would cascade).
+        op.execute(f"ALTER TABLE carts DROP COLUMN {column}")
     op.drop_index("ix_prices_variant_id", table_name="prices")
     op.drop_table("prices")
     op.drop_table("price_lists")
