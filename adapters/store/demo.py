@@ -379,6 +379,7 @@ CANADA = ("Canada", "CA", "America/Vancouver")
 MARKETS = ({"country_code": "US", "currency_code": "USD"}, {"country_code": "CA", "currency_code": "CAD"})
 # The demo's price lists: (code, name, currency, channel, store, tier, valid from, valid until,
 # which variants (id % n == 1), percent off the list it discounts). Variant 1 is on every list.
+NOT_IN_CANADA = 20  # products whose id is a multiple of this are not sold in Canada
 SPRING_SALE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 PRICE_LISTS = (
     ("CA-STANDARD", "Canada", "CAD", None, None, None, None, None, 1, 0),
@@ -418,6 +419,8 @@ def _price_lists(variants: list, vancouver: int) -> tuple[list[dict], list[dict]
         for v in variants:
             if v["id"] % every != 1 % every:
                 continue
+            if currency == "CAD" and v["product_id"] % NOT_IN_CANADA == 0:
+                continue  # not sold in Canada: no Canadian list prices it
             shelf = v["price_minor"] if currency == "USD" else cad_shelf_price(v["price_minor"])
             if off == 0:  # the market's standing list: its compare-at follows the catalog's
                 was = v["compare_at_minor"]
