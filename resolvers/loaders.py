@@ -5,6 +5,7 @@ Names follow `<Result>By<Key>Loader`; keys are ids only (compose with `await`, n
 
 from __future__ import annotations
 
+import asyncio
 from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -19,6 +20,7 @@ from adapters.records import (
     InventoryLevelRecord,
     LocationRecord,
     MemberRecord,
+    PriceListRecord,
     PriceRecord,
     ProductRecord,
     VariantRecord,
@@ -235,9 +237,8 @@ class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.Varia
     in one request (the request's, a cart's) never share an answer. Every price of a request
     is taken at one instant, its first price lookup's."""
 
-    def __init__(self, upstreams: Upstreams, loaders: Loaders) -> None:
+    def __init__(self, loaders: Loaders) -> None:
         super().__init__()
-        self._upstreams = upstreams
         self._loaders = loaders
         self._records: dict[int, VariantRecord] = {}  # the catalog price is the last resort
         self._now: datetime | None = None
@@ -254,8 +255,7 @@ class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.Varia
     ) -> list[prices.VariantPrice]:
         if self._now is None:
             self._now = self._loaders.clock()
-        source = self._upstreams.prices
-        every = () if source is None else await source.price_lists()
+        every = await self._loaders.price_lists.load()
         missing = [k for k, _ in keys if k not in self._records]
         if missing:
             for v in await self._loaders.variant_by_id.load_many(missing):
@@ -265,6 +265,21 @@ class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.Varia
         priced = [k for k, ctx in keys if lists[ctx]]
         rows = dict(zip(priced, await self._loaders.prices_by_variant_id.load_many(priced), strict=True))
         return [prices.choose(self._records[k], rows.get(k, ()), lists[ctx], ctx) for k, ctx in keys]
+
+
+class AllPriceLists:
+    """Every price list, read once per request (the context, then the prices, both need them)."""
+
+    def __init__(self, upstreams: Upstreams) -> None:
+        self._prices = upstreams.prices
+        self._task: Any = None
+
+    async def load(self) -> tuple[PriceListRecord, ...]:
+        if self._prices is None:
+            return ()
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._prices.price_lists())
+        return await self._task  # type: ignore[no-any-return]
 
 
 class AllLocations:
@@ -309,6 +324,7 @@ class Loaders:
     bought_together_by_product_id: BoughtTogetherByProductIdLoader
     prices_by_variant_id: PricesByVariantIdLoader
     variant_price: VariantPriceLoader
+    price_lists: AllPriceLists
 
     def __init__(self, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> None:
         self._upstreams = upstreams
@@ -355,7 +371,8 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "member_by_key": lambda _, u: MemberByKeyLoader(u),
         "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
         "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
-        "variant_price": lambda loaders, u: VariantPriceLoader(u, loaders),
+        "variant_price": lambda loaders, _: VariantPriceLoader(loaders),
+        "price_lists": lambda _, u: AllPriceLists(u),
     }
 
 

@@ -117,8 +117,7 @@ def catalog_price(variant: VariantRecord) -> VariantPrice:
 
 
 async def price_lists(ctx: ResolverContext) -> tuple[PriceListRecord, ...]:
-    source = ctx.upstreams.prices
-    return () if source is None else await source.price_lists()
+    return await ctx.loaders.price_lists.load()
 
 
 async def of_variants(
