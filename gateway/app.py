@@ -271,7 +271,11 @@ class Gateway:
             max_length=settings.max_document_chars,
         )
         self.fanout = Fanout(self.documents, queue_size)
-        self.compiled = CompiledExecutor(self.schema) if settings.compiled_execution else None
+        self.compiled = (
+            CompiledExecutor(self.schema, verify=settings.compiled_verify)
+            if settings.compiled_execution
+            else None
+        )
         self.response_cache: ResponseCache | None = None
         self.shared_cache: SharedResponseCache | None = None
         if settings.response_cache and self.compiled is not None:
@@ -398,6 +402,9 @@ class Gateway:
              compiled.compiled if compiled else 0),
             ("counter", "omnigate_compiled_fallbacks", "Operations the compiled executor handed back",
              compiled.fallbacks if compiled else 0),
+            ("counter", "omnigate_compiled_mismatches",
+             "Compiled answers the standard executor did not give (GATEWAY_COMPILED_VERIFY)",
+             compiled.mismatch_count if compiled else 0),
             ("counter", "omnigate_rate_limited", "Operations refused by the rate limit", limiter.rejections),
             ("counter", "omnigate_rate_limit_store_errors", "Rate-limit checks that could not reach Redis",
              limiter.errors),

@@ -218,7 +218,7 @@ class GraphQLEndpoint:
         remote = self.shared.snapshot() if self.shared is not None else None
         if context is None:
             context = await self._context(scope, body)
-        result = await self._compiled_result(document, operation_name, variables, context)
+        result = await self._compiled_result(scope, body, document, operation_name, variables, context)
         if result is None:
             await self.view(scope, _replay(body), send)
             return None, None
@@ -315,7 +315,14 @@ class GraphQLEndpoint:
         return await self.view.get_context(Request(scope, _replay(body)), None)
 
     async def _compiled_result(
-        self, document: Any, operation_name: str | None, variables: Any, context: Any
-    ) -> CompiledResult | None:
+        self, scope: Scope, body: bytes, document: Any, operation_name: str | None, variables: Any,
+        context: Any,
+    ) -> CompiledResult | None:  # fmt: skip
         assert self.compiled is not None
-        return await self.compiled.execute(document.node, operation_name, variables, context)
+
+        async def standard_context() -> Any:  # GATEWAY_COMPILED_VERIFY: the check's own context
+            return await self.view.get_context(Request(scope, _replay(body)), None)
+
+        return await self.compiled.execute(
+            document.node, operation_name, variables, context, standard_context
+        )

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
     )
+    compiled_verify: bool = Field(
+        default=False,
+        description="also run every compiled answer through the standard executor; serve the standard "
+        "answer and log an error when they differ (the test suite; a canary)",
+    )
     response_cache: bool = Field(default=True, description="cache answers to public queries")
     entity_cache: bool = Field(default=True, description="keep catalog, location and stock records in memory")
     entity_cache_catalog_ttl_seconds: float = Field(default=300.0, gt=0)

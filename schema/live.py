@@ -29,7 +29,7 @@ from schema.ids import decode_id, decode_ids
 from schema.inventory import InventoryLevel
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
-from schema.permissions import CanFollowOrders, IsMember, check_cart, may_see_order
+from schema.permissions import CanFollowOrders, CanOpenCart, IsMember, check_cart, may_see_order
 
 
 def _may_still_open(info: Info, cart: CartRecord) -> None:
@@ -150,11 +150,12 @@ class Subscription:
 
     @strawberry.subscription(
         description="A cart as it changes (lines, holds, checkout), by its secret id; a member's "
-        "cart for that member (and staff of the store it was built at). When the cart is merged "
-        "into the cart its member attached on another device, the push shows it MERGED with "
-        "`mergedInto`, and the subscription follows that cart from then on (the pushes carry its "
-        "id). A subscriber who may not open the cart any more (it became a member's) gets an "
-        "UNAUTHENTICATED or FORBIDDEN error, and the subscription ends."
+        "cart for that member (and staff of the store it was built at), as `cart(id)`. When the "
+        "cart is merged into the cart its member attached on another device, the push shows it "
+        "MERGED with `mergedInto`, and the subscription follows that cart from then on (the "
+        "pushes carry its id). A subscriber who may not open the cart any more (it became a "
+        "member's) gets an UNAUTHENTICATED or FORBIDDEN error, and the subscription ends.",
+        permission_classes=[CanOpenCart],
     )
     async def cart_changed(self, info: Info, cart_id: strawberry.ID) -> AsyncGenerator[Cart, None]:
         token = _cart_token(cart_id)
@@ -168,7 +169,7 @@ class Subscription:
             current = await carts.cart(info.context, following.token)
             if current is None:
                 return  # expired: nothing more will change
-            _may_still_open(info, current)
+            _may_still_open(info, current)  # attached to a member since: theirs alone from now on
             yield current  # type: ignore[misc]
             if current.status is CartStatus.MERGED:
                 target = await carts.merged_into(info.context, current)

@@ -199,6 +199,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "member_tokens": MEMBER_TOKENS,
         "jwt_secret": JWT_SECRET,
         "reservation_sweep_seconds": 0,  # tests sweep when they mean to (statement counts!)
+        # Every compiled answer is checked against strawberry's executor; `serving` fails the
+        # test on any difference (tests/test_differential.py is the systematic version).
+        "compiled_verify": True,
         **overrides,
     }
     return Settings(
@@ -216,6 +219,19 @@ async def serving(settings: Settings) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
+    assert_executors_agreed(app.state.gateway)
+
+
+def assert_executors_agreed(gateway: Any) -> None:
+    """With `compiled_verify`, each compiled answer was also computed by the standard executor."""
+    compiled = gateway.compiled
+    if compiled is not None and compiled.mismatch_count:
+        first = compiled.mismatches[0]
+        raise AssertionError(
+            f"{compiled.mismatch_count} compiled answer(s) differ from the standard executor's; first: "
+            f"{first.query!r} with {first.variables!r}: "
+            f"compiled {first.compiled!r}, standard {first.standard!r}"
+        )
 
 
 @pytest_asyncio.fixture

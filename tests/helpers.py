@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
-from tests.conftest import Api, make_settings
+from tests.conftest import Api, assert_executors_agreed, make_settings
 
 PARTNER_KEY = "partner-key-with-schema-read"
 PLAIN_PARTNER_KEY = "partner-key-without-scopes"
@@ -31,3 +31,4 @@ async def gateway(database_url: str, **overrides: Any) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
+    assert_executors_agreed(app.state.gateway)

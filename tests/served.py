@@ -78,6 +78,7 @@ async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[
         "GATEWAY_STAFF_TOKENS": json.dumps(STAFF_TOKENS),
         "GATEWAY_MEMBER_TOKENS": json.dumps(MEMBER_TOKENS),
         "GATEWAY_RESERVATION_SWEEP_SECONDS": "0",
+        "GATEWAY_COMPILED_VERIFY": "true",  # every compiled answer checked; counted in /metrics
         **env,
     }
     proc = await asyncio.create_subprocess_exec(*OMNIGATE, "serve", "--port", str(port), env=environment)
@@ -94,6 +95,8 @@ async def serve(tmp_path: Path, database_url: str, **env: str) -> AsyncIterator[
         else:
             raise AssertionError("the gateway did not start")
         yield served
+        if proc.returncode is None and (await served.http.get("/metrics")).status_code == 200:
+            assert await served.metric("omnigate_compiled_mismatches_total") == 0, "see the gateway's log"
     finally:
         await served.http.aclose()
         if proc.returncode is None:  # a test may have stopped (or killed) it already

@@ -5,6 +5,7 @@ other party: no ids, no emails, no lines."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -133,3 +134,49 @@ async def test_a_partner_does_only_what_its_scopes_allow(world: Any):
     assert (await api.data("{ me { id } }", **as_partner()))["me"] is None
     catalog = await api.data("{ products(first: 1) { nodes { id } } }", **as_partner())
     assert catalog["products"]["nodes"]
+
+
+# --- The same rules on every execution path ------------------------------------------------------
+# An order's or a cart's header (fields that need nothing but the record) is what the compiled path
+# can serve on its own; the review read it anonymously by counting ids. Every form of the request
+# must be refused alike.
+
+HEADER = "number status channel createdAt total { amount }"
+CART_HEADER = "id channel currencyCode updatedAt expiresAt"
+
+
+def _header_requests(order_id: str, cart_id: str) -> list[tuple[str, dict[str, Any] | None]]:
+    return [
+        (f'{{ order(id: "{order_id}") {{ {HEADER} }} }}', None),
+        (f"query ($id: ID!) {{ order(id: $id) {{ {HEADER} }} }}", {"id": order_id}),
+        (f'{{ a: order(id: "{order_id}") {{ {HEADER} }} b: order(id: "{order_id}") {{ number }} }}', None),
+        (f'{{ cart(id: "{cart_id}") {{ {CART_HEADER} }} }}', None),
+        (f"query ($id: ID!) {{ cart(id: $id) {{ {CART_HEADER} }} }}", {"id": cart_id}),
+    ]
+
+
+async def test_no_caller_reads_an_order_or_cart_header_that_is_not_theirs(world: Any):
+    api, cart, order = world
+    secrets = [order["id"], cart["id"], "1001"]
+    callers = [
+        ({}, {"UNAUTHENTICATED", "FORBIDDEN"}),
+        (api.as_member("m2"), {"FORBIDDEN"}),
+        (api.as_staff(BELLEVUE), {"FORBIDDEN"}),
+        (as_partner(), {"FORBIDDEN"}),
+    ]
+    for query, variables in _header_requests(order["id"], cart["id"]):
+        for headers, codes in callers:
+            _denied(await api.gql(query, variables, **headers), secrets, codes)
+            params = {"query": query, **({"variables": json.dumps(variables)} if variables else {})}
+            got = await api.client.get("/graphql", params=params, headers=headers)
+            assert got.status_code in (200, 400, 401, 403), got.text
+            _denied(got.json(), secrets, codes)
+    # node and nodes hide an order one may not see, and refuse a member's cart to anyone else.
+    nodes = "query ($ids: [ID!]!) { nodes(ids: $ids) { id ... on Order { number } ... on Cart { channel } } }"
+    for headers, codes in callers:
+        hidden = await api.gql(nodes, {"ids": [order["id"]]}, **headers)
+        assert hidden["data"] == {"nodes": [None]}, hidden
+        _denied(await api.gql(nodes, {"ids": [order["id"], cart["id"]]}, **headers), secrets, codes)
+    # The owner reads both, on whichever path serves them.
+    for query, variables in _header_requests(order["id"], cart["id"]):
+        assert await api.data(query, variables, **api.as_member("m1"))

@@ -6,11 +6,24 @@ request that ends in an error, must be answered by the standard executor.
 """
 
 import random
+from typing import Any
 
 import orjson
 import pytest
-from graphql import GraphQLEnumType, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+import strawberry
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    parse,
+)
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.schema_directive import Location
 
+from gateway.compiled import CompiledExecutor
 from resolvers.principal import ANONYMOUS
 from schema.ids import to_global_id
 
@@ -192,3 +205,78 @@ async def test_generated_variations_match(api, seed):
     assert standard.errors is None, (query, standard.errors)
     assert compiled is not None, query
     assert orjson.dumps(compiled.data) == orjson.dumps(standard.data), query
+
+
+# What a field declares is honoured by the compiled path, or the field is not compiled.
+
+
+class _Deny(BasePermission):
+    message = "no"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return info.context["allow"]
+
+
+class _Upper(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs).upper()
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION])
+class _Audited:
+    reason: str
+
+
+@strawberry.type
+class _Secret:
+    name: str
+    code: str = strawberry.field(permission_classes=[_Deny])
+    shout: str = strawberry.field(extensions=[_Upper()], default="hi")
+    audited: str = strawberry.field(directives=[_Audited(reason="pii")], default="a")
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    async def secret(self, info: strawberry.Info) -> _Secret:
+        return _Secret(name="n", code="c")
+
+    @strawberry.field(permission_classes=[_Deny])
+    async def guarded(self, info: strawberry.Info) -> str:
+        return "inside"
+
+
+class _Wrapping(SchemaExtension):
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        return _next(root, info, *args, **kwargs)
+
+
+async def _compiled(query: str, allow: bool, extensions: list[Any] | None = None) -> Any:
+    schema = strawberry.Schema(query=_Query, extensions=extensions or [])
+    executor = CompiledExecutor(schema)
+    result = await executor.execute(parse(query), None, None, {"allow": allow})
+    standard = await schema.execute(query, context_value={"allow": allow})
+    return result, standard
+
+
+@pytest.mark.parametrize("query", ["{ guarded }", "{ secret { name code } }"])
+async def test_permission_classes_run_on_the_compiled_path(query):
+    granted, standard = await _compiled(query, True)
+    assert granted is not None and granted.data == standard.data
+    refused, standard = await _compiled(query, False)
+    assert refused is None  # the standard executor answers, with its error
+    assert standard.errors and standard.errors[0].message == "no"
+
+
+@pytest.mark.parametrize("query", ["{ secret { shout } }", "{ secret { audited } }"])
+async def test_fields_with_extensions_or_directives_the_planner_does_not_apply_are_not_compiled(query):
+    result, standard = await _compiled(query, True)
+    assert result is None
+    assert standard.errors is None
+    plain, _ = await _compiled("{ secret { name } }", True)
+    assert plain is not None
+
+
+async def test_a_schema_extension_that_wraps_resolvers_turns_the_compiled_path_off():
+    result, _ = await _compiled("{ secret { name } }", True, [_Wrapping])
+    assert result is None

@@ -1,17 +1,24 @@
 """A compiled execution path for hot queries, in the spirit of graphql-jit.
 
 `CompiledExecutor.execute` returns the response `data` of a query, or None when the standard
-executor must answer instead (the document cannot be compiled, variables do not coerce, or
-anything at all went wrong while running it: errors are always the standard executor's).
+executor must answer instead (the document cannot be compiled, a permission did not grant a
+field, variables do not coerce, or anything at all went wrong while running it: errors are
+always the standard executor's).
+
+With `verify` (GATEWAY_COMPILED_VERIFY; the test suite runs with it), every compiled answer is
+also computed by the standard executor with a fresh context; when the two differ the standard
+answer is served, the difference logged as an error and counted in `mismatches`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import (
     DocumentNode,
@@ -28,6 +35,7 @@ from graphql.language import Visitor
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from gateway.compiled._declarations import Denied, resolver_wrappers
 from gateway.compiled._plan import FieldPlan, NotCompilable, Planner, SelectionPlan
 from gateway.compiled._run import Fallback, Runner
 from resolvers.errors import GatewayError
@@ -64,9 +72,7 @@ class CompiledResult:
     cache_topics: frozenset[str] | None
 
 
-def _answer_topics(
-    topics: frozenset[str] | None, branches: list[SelectionPlan]
-) -> frozenset[str] | None:
+def _answer_topics(topics: frozenset[str] | None, branches: list[SelectionPlan]) -> frozenset[str] | None:
     """The operation's topics plus those of the abstract-field branches this answer took."""
     if topics is None or not branches:
         return topics
@@ -78,8 +84,18 @@ def _answer_topics(
     return frozenset(found)
 
 
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A compiled answer the standard executor did not give: the document and both answers."""
+
+    query: str
+    variables: dict[str, Any]
+    compiled: Any
+    standard: Any
+
+
 class CompiledExecutor:
-    def __init__(self, schema: strawberry.Schema, max_plans: int = 1000) -> None:
+    def __init__(self, schema: strawberry.Schema, max_plans: int = 1000, verify: bool = False) -> None:
         self._schema = schema
         self._gql = schema._schema
         self._scalars = schema.schema_converter.scalar_registry
@@ -90,6 +106,21 @@ class CompiledExecutor:
         self._record_types = self._runtime_types()
         self.compiled = 0
         self.fallbacks = 0
+        self.verify = verify
+        self.mismatch_count = 0
+        self.mismatches: deque[Mismatch] = deque(maxlen=20)  # the latest, for a look
+        self._wrapped_by: tuple[Any, list[str]] = ((), [])  # schema extensions that wrap resolvers
+
+    def _resolver_wrappers(self) -> list[str]:
+        """Schema extensions that wrap every resolver call (read again when the list changes):
+        the compiled path cannot apply them, so while there are any it compiles nothing."""
+        extensions = self._schema.extensions
+        if self._wrapped_by[0] is not extensions:
+            found = resolver_wrappers(self._schema.get_extensions())
+            if found:
+                log.warning("compiled path off: schema extensions wrap resolvers: %s", ", ".join(found))
+            self._wrapped_by = (extensions, found)
+        return self._wrapped_by[1]
 
     def _runtime_types(self) -> dict[type, str]:
         names: dict[type, str] = {}
@@ -115,7 +146,7 @@ class CompiledExecutor:
     ) -> CompiledPlan | None:
         # Keyed by the document's text: a cached document keeps one text object, hashed once.
         text = document.loc.source.body if document.loc else None
-        if text is None:
+        if text is None or self._resolver_wrappers():
             return None
         names = self._directive_vars.get(text)
         if names is None:
@@ -155,17 +186,50 @@ class CompiledExecutor:
         operation_name: str | None,
         variables: dict[str, Any] | None,
         context: Any,
+        standard_context: Callable[[], Awaitable[Any]] | None = None,
     ) -> CompiledResult | None:
+        """The compiled answer, or None. With `verify`, `standard_context` makes the context of
+        the standard executor's run that checks it."""
         try:
             data = await self._execute(document, operation_name, variables or {}, context)
         except Exception:  # never a 500 from here: the standard executor answers instead
             log.warning("compiled execution failed; falling back", exc_info=True)
             data = None
+        if data is not None and self.verify and standard_context is not None:
+            data = await self._verified(document, operation_name, variables or {}, data, standard_context)
         if data is None:
             self.fallbacks += 1
         else:
             self.compiled += 1
         return data
+
+    async def _verified(
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        result: CompiledResult,
+        standard_context: Callable[[], Awaitable[Any]],
+    ) -> CompiledResult | None:
+        assert document.loc is not None
+        query = document.loc.source.body
+        standard = await self._schema.execute(
+            query,
+            variable_values=variables,
+            context_value=await standard_context(),
+            operation_name=operation_name,
+        )
+        if not standard.errors and orjson.dumps(standard.data) == orjson.dumps(result.data):
+            return result
+        errors = [(e.message, (e.extensions or {}).get("code")) for e in standard.errors or ()]
+        self.mismatches.append(
+            Mismatch(query, variables, result.data, {"data": standard.data, "errors": errors})
+        )
+        log.error(
+            "the compiled path and the standard executor disagree; serving the standard answer",
+            extra={"operation": operation_name, "query": query[:500]},
+        )
+        return None
 
     async def _execute(
         self, document: DocumentNode, operation_name: str | None, variables: dict[str, Any], context: Any
@@ -188,7 +252,7 @@ class CompiledExecutor:
             runner = Runner(context, self._type_of, field_args)
             data = await runner.run(plan.root)
             return CompiledResult(data, _answer_topics(plan.cache_topics, runner.branches))
-        except Fallback:
+        except (Fallback, Denied):
             return None
         except GraphQLError:
             return None

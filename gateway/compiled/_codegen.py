@@ -51,7 +51,7 @@ def inlined(f: FieldPlan) -> bool:
 
     if f.kind == TYPENAME:
         return True
-    if f.kind not in (ATTR, SYNC):
+    if f.guards or f.kind not in (ATTR, SYNC):  # a guarded field waits for its permission check
         return False
     if f.is_leaf:
         return True

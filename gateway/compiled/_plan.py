@@ -7,8 +7,11 @@ A field plan says how to get the field's values for a whole list of parent recor
   with `schema.batch.batch(...)`), which goes through the request's DataLoaders;
 - TYPENAME: the runtime type's name;
 - ROOT: a root field's own resolver, called once (with an Info that carries only `context`).
-Anything else (introspection, @defer, unknown resolvers, nested lists) is NotCompilable, and the
-standard executor serves that document.
+Whatever a field declares besides its resolver (permission classes, extensions, directives) is
+read from the same declaration strawberry's executor runs (gateway.compiled._declarations): it
+becomes the plan's guards, or the field is NotCompilable. Anything else (introspection, @defer,
+unknown resolvers, nested lists) is NotCompilable too, and the standard executor serves that
+document.
 """
 
 from __future__ import annotations
@@ -39,12 +42,21 @@ from graphql import (
 from strawberry.types.field import StrawberryField
 
 from gateway.compiled._codegen import compile_selection
+from gateway.compiled._declarations import CompiledInfo, NotCompilable, PermissionGuard, field_guards
 
 ATTR, SYNC, BATCH, TYPENAME, ROOT = range(5)
 
-
-class NotCompilable(Exception):
-    """The document uses something the compiled path does not do; serve it the standard way."""
+__all__ = [
+    "ATTR",
+    "BATCH",
+    "ROOT",
+    "SYNC",
+    "TYPENAME",
+    "FieldPlan",
+    "NotCompilable",
+    "Planner",
+    "SelectionPlan",
+]
 
 
 @dataclass(slots=True)
@@ -67,6 +79,8 @@ class FieldPlan:
     # (a `node` refused to this caller), so an answer with such a null is never cached.
     private_null: bool = False
     sub: dict[str, SelectionPlan] = field(default_factory=dict)  # by runtime type name
+    # The field's permission classes: checked for every parent before its value is read.
+    guards: tuple[PermissionGuard, ...] = ()
 
 
 @dataclass(slots=True)
@@ -257,22 +271,25 @@ class Planner:
         strawberry_field: StrawberryField = field_def.extensions["strawberry-definition"]
         plan = FieldPlan(key, ATTR, field_def=field_def, node=nodes[0])
         self._note_field(strawberry_field, nodes[0])
+        plan.guards = field_guards(strawberry_field, name)
+        if plan.guards:
+            # Who may see it depends on the caller, not only on the data: never a public answer.
+            self._scopes[-1].topics = None
         batch = (strawberry_field.metadata or {}).get("omnigate.batch")
         resolver = strawberry_field.base_resolver
-        if batch is not None:
-            plan.kind, plan.batch, plan.strawberry_field = BATCH, batch, strawberry_field
+        if batch is not None or plan.guards or (resolver is not None and parent is self.schema.query_type):
+            plan.strawberry_field = strawberry_field  # its arguments are converted as strawberry does
             if not _uses_variables(nodes[0]):
                 plan.static_args = self.convert_args(strawberry_field, self.coerce_args(field_def, nodes[0]))
+        if batch is not None:
+            plan.kind, plan.batch = BATCH, batch
         elif resolver is None:
             plan.getter = attrgetter(strawberry_field.python_name)
             plan.attr = strawberry_field.python_name
         elif not resolver.is_async and not resolver.arguments and resolver.info_parameter is None:
             plan.kind, plan.getter = SYNC, resolver._unbound_wrapped_func
         elif parent is self.schema.query_type:
-            plan.kind, plan.strawberry_field = ROOT, strawberry_field
-            plan.batch = _root_call(resolver)
-            if not _uses_variables(nodes[0]):
-                plan.static_args = self.convert_args(strawberry_field, self.coerce_args(field_def, nodes[0]))
+            plan.kind, plan.batch = ROOT, _root_call(resolver, name)
         else:
             raise NotCompilable(f"{parent.name}.{name} has no batch resolver")
         self._shape(plan, field_def.type, nodes)
@@ -305,23 +322,16 @@ class Planner:
             plan.private_null = plan.private_null or topics is None
 
 
-class _ContextOnlyInfo:
-    """What a root resolver gets on the compiled path: ours read nothing but `info.context`."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Any) -> None:
-        self.context = context
-
-
-def _root_call(resolver: Any) -> Callable[..., Any]:
+def _root_call(resolver: Any, name: str) -> Callable[..., Any]:
+    """A root resolver called as the compiled path calls it: its guards have run; the `info` it
+    gets carries `context` (what ours read) and nothing it could misuse."""
     fn = resolver._unbound_wrapped_func
     takes_root = resolver.self_parameter is not None or resolver.root_parameter is not None
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
     async def call(context: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
         if info_name is not None:
-            kwargs[info_name] = _ContextOnlyInfo(context)
+            kwargs[info_name] = CompiledInfo(context, name, resolver.name)
         return [await (fn(None, **kwargs) if takes_root else fn(**kwargs))]
 
     return call

@@ -21,6 +21,7 @@ __all__ = ["Fallback", "Runner"]
 def _empty(_record: Any) -> dict[str, Any]:
     return {}
 
+
 _PRIVATE = SelectionPlan("", [], branch_topics=None, is_branch=True)
 
 
@@ -51,13 +52,19 @@ class Runner:
         for f in plan.deferred:
             key = f.key
             kind = f.kind
+            args = None
+            if f.guards:  # the field's permission classes, for every parent, before its value
+                args = f.static_args if f.static_args is not None else self.field_args(f)
+                for guard in f.guards:
+                    await guard.check(self.context, parents, dict(args))
             if kind in (ATTR, SYNC):
                 getter = f.getter
                 assert getter is not None
                 values = [getter(p) for p in parents]
             elif kind in (BATCH, ROOT):
                 assert f.batch is not None
-                args = f.static_args if f.static_args is not None else self.field_args(f)
+                if args is None:
+                    args = f.static_args if f.static_args is not None else self.field_args(f)
                 values = await f.batch(self.context, parents, **dict(args))
             else:  # TYPENAME
                 for d in out:
