@@ -44,7 +44,6 @@ from gateway.auth import (
     unauthenticated,
     verifier_from,
 )
-from gateway.compiled import CompiledExecutor
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
 from gateway.documents import DocumentCache, Documents
@@ -57,7 +56,7 @@ from gateway.heap import freeze_startup_heap
 from gateway.metrics import Metrics, OperationMetrics
 from gateway.middleware import RequestId, request_id_of
 from gateway.overload import Capacity, LoadShedding
-from gateway.pricing import InContextPricing
+from gateway.pricing import InContextPricing, PricedExecutor
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
@@ -272,7 +271,7 @@ class Gateway:
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
-            CompiledExecutor(self.schema, verify=settings.compiled_verify)
+            PricedExecutor(self.schema, verify=settings.compiled_verify)
             if settings.compiled_execution
             else None
         )

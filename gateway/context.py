@@ -38,6 +38,7 @@ class Context:
     # Whom the catalog's prices are for, as the operation's @inContext says (gateway/pricing.py);
     # None: the catalog's own prices, as without price lists.
     pricing: PriceContext | None = None
+    priced_operation: Any = None  # the operation `pricing` was read from (gateway/pricing.py)
 
     def now(self) -> datetime:
         return self.clock()

@@ -1,14 +1,15 @@
 """The operation's `@inContext` becomes the request's price context, before anything resolves.
 
-Both executors read it the same way: strawberry's through `InContextPricing` (an extension, so
-HTTP, websockets and SSE all get it), the compiled path through `prepare` in the endpoint, which
-also needs it first for the response cache's key (`cache_key`): an answer in CAD, at a store or
-at a member tier is another answer than the catalog's own.
+Both executors read it the same way, with `prepare`: strawberry's through `InContextPricing` (an
+extension, so HTTP, websockets and SSE all get it), the compiled one through `PricedExecutor`
+(whoever calls it: the endpoint, the differential test). The endpoint prepares it first, for the
+response cache's key (`cache_key`): an answer in CAD, at a store or at a member tier is another
+answer than the catalog's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from graphql import (
@@ -23,6 +24,7 @@ from graphql.execution import ExecutionResult
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
 
+from gateway.compiled import CompiledExecutor, CompiledResult
 from gateway.context import Context
 from resolvers import prices
 from resolvers.errors import GatewayError
@@ -50,6 +52,8 @@ async def prepare(
     if directive_of(operation) is None:
         return
     assert operation is not None
+    if context.priced_operation is operation:
+        return  # prepared already (the endpoint, for its cache key)
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if not isinstance(coerced, VariableValues):
         return
@@ -68,6 +72,7 @@ async def prepare(
         location_id=None if location is None else decode_id(location, "Location", "location"),
         member_id=principal.member_id if principal.kind is PrincipalKind.MEMBER else None,
     )
+    context.priced_operation = operation
 
 
 async def cache_key(context: Context) -> tuple[object, ...]:
@@ -90,3 +95,27 @@ class InContextPricing(SchemaExtension):
                     raise  # a subscription's start reports what its hook raised
                 ec.result = ExecutionResult(None, [GraphQLError(exc.message, original_error=exc)])
         yield
+
+
+class PricedExecutor(CompiledExecutor):
+    """The compiled executor, with the operation's price context set before it runs (a context
+    that names nothing leaves the answer to the standard executor, which says why)."""
+
+    def __init__(self, schema: Any, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self._core_schema: GraphQLSchema = schema._schema
+
+    async def execute(
+        self,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        context: Any,
+        standard_context: Callable[[], Awaitable[Any]] | None = None,
+    ) -> CompiledResult | None:
+        try:
+            await prepare(self._core_schema, context, get_operation_ast(document, operation_name), variables)
+        except GatewayError:
+            self.fallbacks += 1
+            return None
+        return await super().execute(document, operation_name, variables, context, standard_context)

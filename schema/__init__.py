@@ -18,7 +18,7 @@ from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
-from schema.pricing import in_context
+from schema.pricing import add_in_context
 from schema.returns import ReturnMutation
 
 
@@ -41,14 +41,15 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
-        directives=[in_context],
         extensions=list(extensions),
     )
+    add_in_context(schema._schema)
+    return schema
 
 
 __all__ = ["build_schema"]

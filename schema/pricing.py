@@ -1,12 +1,24 @@
-"""`@inContext`: the operation says where its caller shops, and the catalog's prices answer there."""
+"""`@inContext`: the operation says where its caller shops, and the catalog's prices answer there.
+
+It is declared on the graphql-core schema directly, not as a strawberry directive: strawberry
+wraps every resolver call of a schema with custom directives in its DirectivesExtension (for
+field directives), which this operation-level one has no use for, and which would keep every
+query off the compiled path. The gateway reads it before the operation runs (gateway/pricing.py).
+"""
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.directive import DirectiveLocation
+from graphql import (
+    DirectiveLocation,
+    GraphQLArgument,
+    GraphQLDirective,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLSchema,
+    GraphQLString,
+)
 
-from schema.common import Channel, CurrencyCode
-
+NAME = "inContext"
 DESCRIPTION = (
     "Where the caller shops: the catalog's `price`, `compareAtPrice` and `priceRange` answer in "
     "this context (the signed-in member's tier applies too). The currency is `currency`, else the "
@@ -17,18 +29,19 @@ DESCRIPTION = (
 )
 
 
-@strawberry.directive(
-    locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION, DirectiveLocation.SUBSCRIPTION],
-    name="inContext",
-    description=DESCRIPTION,
-)
-def in_context(
-    channel: Channel | None = None,  # type: ignore[valid-type]
-    country: str | None = None,
-    currency: CurrencyCode | None = None,
-    location: strawberry.ID | None = None,
-) -> None:
-    """Read by the gateway before the operation runs (gateway/pricing.py), never per field."""
-
-
-__all__ = ["in_context"]
+def add_in_context(schema: GraphQLSchema) -> None:
+    """Declare @inContext on a built schema (its enums are the schema's own types)."""
+    channel, currency = schema.get_type("Channel"), schema.get_type("CurrencyCode")
+    assert isinstance(channel, GraphQLEnumType) and isinstance(currency, GraphQLEnumType)
+    directive = GraphQLDirective(
+        NAME,
+        locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION, DirectiveLocation.SUBSCRIPTION],
+        args={
+            "channel": GraphQLArgument(channel),
+            "country": GraphQLArgument(GraphQLString),
+            "currency": GraphQLArgument(currency),
+            "location": GraphQLArgument(GraphQLID),
+        },
+        description=DESCRIPTION,
+    )
+    schema.directives = (*schema.directives, directive)
