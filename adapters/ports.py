@@ -551,7 +551,12 @@ class GiftCardSource(Protocol):
         """A new gift card: its code (shown once) and balance."""
         ...
 
-    async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str: ...
+    async def charge(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> str:
+        """Take from the card, once per key; decline (`currency_mismatch`) a card that holds
+        another currency than `currency_code`: its balance is never converted."""
+        ...
 
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str: ...
 

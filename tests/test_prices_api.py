@@ -23,6 +23,7 @@ from tests.commerce import (
     CHECKOUT,
     ERRORS,
     FULFILLMENT_UPDATE,
+    GIFT_CARD_ISSUE,
     RETURN_CREATE,
     SEATTLE,
     STORE_SALE,
@@ -347,6 +348,19 @@ async def test_points_pay_only_in_the_shops_currency(api: Any):
     assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
         (["payment", "method"], "PAYMENT_METHOD_NOT_ALLOWED")
     ]
+
+
+async def test_a_gift_card_pays_only_in_its_own_currency(api: Any):
+    issued = await api.data(GIFT_CARD_ISSUE, {"amount": "500.00"}, **api.as_staff(SEATTLE))
+    code = issued["giftCardIssue"]["giftCard"]["code"]  # in the shop's currency, USD
+    gift = {"method": "GIFT_CARD", "giftCardCode": code}
+    canada = await new_cart(api, country="CA")
+    refused = (await api.data(CHECKOUT, {"cartId": canada["id"], "payment": gift, "key": "g1"}))
+    [error] = refused["checkoutComplete"]["userErrors"]
+    assert error["code"] == "PAYMENT_DECLINED" and "holds USD" in error["message"]
+    us = await new_cart(api)
+    paid = (await api.data(CHECKOUT, {"cartId": us["id"], "payment": gift, "key": "g2"}))
+    assert paid["checkoutComplete"]["userErrors"] == []
 
 
 LOYALTY = "{ me { loyalty { points history(first: 5) { edges { node { kind points } } } } } }"

@@ -55,8 +55,9 @@ class Payments:
             return await self.cards.charge(request)
         if request.method is PaymentMethod.GIFT_CARD:
             reference = await self.gift_cards.charge(
-                request.gift_card_code or "", request.amount_minor, request.idempotency_key, _now()
-            )
+                request.gift_card_code or "", request.amount_minor, request.idempotency_key, _now(),
+                request.currency_code,
+            )  # fmt: skip
             return Charge(
                 PaymentMethod.GIFT_CARD,
                 "gift_card",

@@ -111,8 +111,18 @@ class StoreGiftCards:
                 raise
             return done
 
-    async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str:
-        return await self._move(gift_cards.c.code_hash == code_hash(code), -amount_minor, key, now)
+    async def charge(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> str:
+        card = gift_cards.c.code_hash == code_hash(code)
+        if currency_code is not None:
+            async with self._store.reading() as conn:
+                held = await conn.scalar(sa.select(gift_cards.c.currency_code).where(card))
+            if held is not None and held != currency_code:  # its balance is money of another kind
+                raise PaymentDeclined(
+                    "currency_mismatch", f"this gift card holds {held}; the order is in {currency_code}"
+                )
+        return await self._move(card, -amount_minor, key, now)
 
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str:
         """Money back onto the card a charge (`gct_<id>`) came from."""
