@@ -195,6 +195,7 @@ class GraphQLEndpoint:
         media = response_media(scope)
         context = None
         partition = _partition(scope)
+        personal = False  # a member's tier priced it: another member's answer, not the public's
         if pricing.directive_of(operation) is not None:
             # Prices answer where the caller shops: the context is part of the answer's key.
             context = await self._context(scope, body)
@@ -204,6 +205,7 @@ class GraphQLEndpoint:
                 await self.view(scope, _replay(body), send)
                 return None, None
             partition = (partition, await pricing.cache_key(context))
+            personal = context.pricing is not None and context.pricing.tier is not None
         key = (body, partition)
         # Stale upstream data: every answer says so (extensions.warnings), and none is cached.
         warnings = self.warnings()
@@ -212,7 +214,7 @@ class GraphQLEndpoint:
         if cached is None and cache is not None and self.shared is not None:
             cached = await self.shared.get(key)
         if cached is not None:
-            await self._send_cached(scope, send, cached, headers, media)
+            await self._send_cached(scope, send, cached, headers, media, personal)
             return "cached", name
         generations = self.cache.snapshot(TOPICS) if self.cache else ()
         remote = self.shared.snapshot() if self.shared is not None else None
@@ -234,7 +236,7 @@ class GraphQLEndpoint:
             entry = self.cache.put(key, response, seen)
             if self.shared is not None:
                 self.shared.put(key, entry, remote, result.cache_topics)
-            await self._send_cached(scope, send, entry, headers, media)
+            await self._send_cached(scope, send, entry, headers, media, personal)
             return "compiled", name
         await _send(send, 200, response, headers, media)
         return "compiled", name
@@ -298,12 +300,19 @@ class GraphQLEndpoint:
         return document, operation_name, variables, cost
 
     async def _send_cached(
-        self, scope: Scope, send: Send, cached: CachedResponse, headers: list[Any], media: bytes
+        self,
+        scope: Scope,
+        send: Send,
+        cached: CachedResponse,
+        headers: list[Any],
+        media: bytes,
+        personal: bool = False,
     ) -> None:
         assert self.cache is not None
+        scope_of = b"private" if personal else b"public"  # no shared HTTP cache keeps a tier's price
         headers = [
             (b"etag", cached.etag),
-            (b"cache-control", b"public, max-age=%d" % self.cache.ttl),
+            (b"cache-control", b"%s, max-age=%d" % (scope_of, self.cache.ttl)),
             *headers,
         ]
         if _header(scope, b"if-none-match") == cached.etag:

@@ -207,6 +207,9 @@ async def test_the_context_is_part_of_the_response_caches_key(api: Any):
             response = await api.post(PRICE, variables, **headers)
             assert response.json()["data"]["node"]["price"]["amount"] == price, headers
             assert "etag" in response.headers  # a cached (cacheable) answer
+            # A member's answer went by their tier: no shared HTTP cache may keep it.
+            member = headers.get("Authorization", "").startswith("Bearer test-member")
+            assert response.headers["cache-control"].startswith("private" if member else "public")
     hits = cache.hits
     assert (await price_of(api, country="US"))["price"] == {"amount": "57.50", "currencyCode": "USD"}
     assert (await price_of(api, country="CA"))["price"] == {"amount": "78.95", "currencyCode": "CAD"}
