@@ -14,14 +14,6 @@ query ($n: Int!) {
 }"""
 
 
-@pytest.fixture
-def uncached_api(uncached_api):
-    """Round trips of one executor: GATEWAY_COMPILED_VERIFY (on in the suite) would run each
-    compiled query a second time through strawberry's, and count its statements too."""
-    uncached_api.gateway.compiled.verify = False
-    return uncached_api
-
-
 @pytest.mark.parametrize("n", [5, 50])
 async def test_listing_costs_one_statement_per_level(uncached_api, n):
     api = uncached_api
