@@ -11,7 +11,7 @@ from strawberry.types import Info
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
 from resolvers import carts, catalog, checkout, members
-from resolvers.carts import CartResult, LineInput, LineUpdate
+from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
 from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
@@ -64,9 +64,19 @@ class CartLine:
     def fulfillment(root: CartLineRecord) -> Fulfillment:
         return root  # type: ignore[return-value]
 
-    @strawberry.field(description="The catalog's price now.")
+    @strawberry.field(
+        description="The price now in the cart's context: its channel, currency, store and "
+        "member's tier (zero, with `priced` false, when nothing prices it there any more)."
+    )
     async def unit_price(root: CartLineRecord, info: Info) -> Money:
         return await carts.unit_price(info.context, root)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="False when no price list prices this variant in the cart's currency and "
+        "channel any more: checkout refuses the line (NOT_PRICED_IN_CURRENCY)."
+    )
+    async def priced(root: CartLineRecord, info: Info) -> bool:
+        return await carts.priced(info.context, root)
 
     @strawberry.field
     async def total(root: CartLineRecord, info: Info) -> Money:
@@ -120,9 +130,28 @@ class Cart(Node):
     def id(root: CartRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("Cart", root.token))
 
-    @strawberry.field
+    @strawberry.field(description="What the cart is priced in; it never changes.")
     def currency_code(root: CartRecord) -> CurrencyCode:
         return CurrencyCode(root.currency_code)
+
+    @strawberry.field(
+        description="The store the cart is built and priced at (a store tablet's cart); that "
+        "store's staff may open it and attach it to a member."
+    )
+    async def location(root: CartRecord, info: Info) -> Location | None:
+        if root.location_id is None:
+            return None
+        return await info.context.loaders.location_by_id.load(root.location_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Status MERGED: the cart its lines went to when its member attached a cart "
+        "on another device (follow it: this cart no longer changes). Null otherwise."
+    )
+    async def merged_into(root: CartRecord, info: Info) -> Cart | None:
+        found = await carts.merged_into(info.context, root)
+        if found is not None:
+            check_cart(info, found)
+        return found  # type: ignore[return-value]
 
     @strawberry.field
     async def lines(root: CartRecord, info: Info) -> list[CartLine]:
@@ -212,10 +241,25 @@ class CartLineUpdateInput:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A cart is priced in its channel and currency for good: `currencyCode`, else the "
+    "market of `country`, else that of the store `locationId`'s country, else the shop's."
+)
 class CartCreateInput:
     channel: Channel = commerce.Channel.WEB  # type: ignore[valid-type]
     lines: list[CartLineInput] = strawberry.field(default_factory=list)
+    currency_code: CurrencyCode | None = None
+    country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2, e.g. CA.")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The store the cart is built at (a store tablet): its prices, and its staff "
+        "may open the cart and attach it to a member.",
+    )
+
+    def market(self) -> Market:
+        location = None if self.location_id is None else decode_id(self.location_id, "Location", "locationId")
+        currency = None if self.currency_code is None else self.currency_code.value
+        return Market(currency, self.country, location)
 
 
 @strawberry.type
@@ -262,9 +306,8 @@ class CartMutation:
     @strawberry.mutation(description="A new cart; signed-in members own theirs.")
     async def cart_create(self, info: Info, input: CartCreateInput) -> CartCreatePayload:
         lines = [line.to_record() for line in input.lines]
-        return CartCreatePayload(
-            **_fields(await carts.create_cart(info.context, input.channel, lines))
-        )
+        result = await carts.create_cart(info.context, input.channel, lines, input.market())
+        return CartCreatePayload(**_fields(result))
 
     @strawberry.mutation(
         description="Add lines; a line of the same variant and fulfillment grows.",

@@ -16,11 +16,11 @@ from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.cart import Cart, _cart_token
 from schema.common import Address, Node, PageInfo, UserError
-from schema.ids import EXTERNAL_KEY, decode_id, str_key, to_global_id
+from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
-from schema.permissions import CanOpenCart, IsMember, IsThisMember, check_member
+from schema.permissions import CanOpenCart, IsMember, IsThisMember, WorksAtCartLocation, check_member
 
 if TYPE_CHECKING:
     from schema.catalog import Product
@@ -81,6 +81,14 @@ class Member(Node):
         return await orders.member_orders(  # type: ignore[return-value]
             info.context, root.key, PageArgs(first=first, after=after)
         )
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Their active cart, the same from every device: the open cart changed last "
+        "(carts attached on sign-in merge into one, `cartAttachMember`).",
+    )
+    async def cart(root: MemberRecord, info: Info) -> Cart | None:
+        return await carts.member_cart(info.context, root.key)  # type: ignore[return-value]
 
     @strawberry.field(permission_classes=[IsThisMember], description="Points and tier, every channel.")
     async def loyalty(root: MemberRecord, info: Info) -> LoyaltyAccount:
@@ -166,6 +174,12 @@ class CartAttachMemberPayload:
 
 
 @strawberry.type
+class CartAssignMemberPayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class MemberQuery:
     @strawberry.field(description="The signed-in member; null for anyone else.")
     async def me(self, info: Info) -> Member | None:
@@ -191,12 +205,29 @@ class MemberMutation:
 
     @strawberry.mutation(
         permission_classes=[IsMember, CanOpenCart],
-        description="On sign-in: the cart becomes the member's; their earlier open cart is merged "
-        "into it (same variant and fulfillment: quantities add).",
+        description="On sign-in: the cart becomes the member's; their earlier open carts (other "
+        "devices) are merged into it (same variant and fulfillment: quantities add) and stay, "
+        "status MERGED with `mergedInto` this cart, so their ids still answer and their "
+        "`cartChanged` subscriptions follow this cart. Lines not priced in this cart's currency "
+        "stay behind on the merged cart.",
     )
     async def cart_attach_member(self, info: Info, cart_id: strawberry.ID) -> CartAttachMemberPayload:
         result = await carts.attach_member(info.context, _cart_token(cart_id))
         return CartAttachMemberPayload(cart=result.cart, user_errors=result.user_errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=[WorksAtCartLocation],
+        description="Staff: attach the cart built at their store (a tablet's, `locationId`) to a "
+        "customer, by member id or email, exactly as the customer's own `cartAttachMember`: their "
+        "open carts on other devices merge into it, and it shows as `me.cart` everywhere.",
+    )
+    async def cart_assign_member(
+        self, info: Info, cart_id: strawberry.ID, member_id: strawberry.ID | None = None,
+        email: str | None = None,
+    ) -> CartAssignMemberPayload:  # fmt: skip
+        key = None if member_id is None else decode_str_id(member_id, "Member", EXTERNAL_KEY, "memberId")
+        result = await carts.assign_member(info.context, _cart_token(cart_id), key, email)
+        return CartAssignMemberPayload(cart=result.cart, user_errors=result.user_errors)  # type: ignore[arg-type]
 
 
 __all__ = ["Member", "MemberMutation", "MemberQuery"]

@@ -96,12 +96,11 @@ class OrderLine:
 
     @strawberry.field(description="The price paid for one unit.")
     async def unit_price(root: OrderLineRecord, info: Info) -> Money:
-        return _money(root.unit_price_minor, info.context.policy.currency_code)  # type: ignore[return-value]
+        return _money(root.unit_price_minor, root.currency_code)  # type: ignore[return-value]
 
     @strawberry.field
     async def total(root: OrderLineRecord, info: Info) -> Money:
-        amount = root.unit_price_minor * root.quantity
-        return _money(amount, info.context.policy.currency_code)  # type: ignore[return-value]
+        return _money(root.unit_price_minor * root.quantity, root.currency_code)  # type: ignore[return-value]
 
     @strawberry.field
     async def fulfillment(root: OrderLineRecord, info: Info) -> OrderFulfillment:
