@@ -21,6 +21,7 @@ from adapters.ports import (
     InventorySource,
     KeysetPage,
     LocationDirectory,
+    PriceSource,
     ProductFilter,
     ProductSortKey,
     StockAdjusted,
@@ -30,6 +31,9 @@ from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
+    MarketRecord,
+    PriceListRecord,
+    PriceRecord,
     ProductRecord,
     StockChange,
     VariantRecord,
@@ -274,6 +278,50 @@ class CachedInventory:
         await self._inner.ping()
 
 
+class CachedPrices:
+    """Price lists and each variant's prices on every list: data, not answers. Which price a
+    caller sees (their channel, currency, store, tier) is decided per request above this
+    (resolvers/prices.py), so nothing here is keyed by who asks and nothing can leak between
+    contexts; a catalog event forgets it all."""
+
+    def __init__(self, inner: PriceSource, ttl: float, max_entries: int) -> None:
+        self._inner = inner
+        self.book = _Entries(ttl, 2)  # the price lists, the markets
+        self.variants = _Entries(ttl, max_entries * 4)
+
+    def forget_all(self) -> None:
+        self.book.forget()
+        self.variants.forget()
+
+    async def price_lists(self) -> tuple[PriceListRecord, ...]:
+        async def fetch(keys: list[str]) -> dict[str, Any]:
+            return {"lists": await self._inner.price_lists()}
+
+        [found] = await self.book.read_through(["lists"], fetch)
+        return found  # type: ignore[no-any-return]
+
+    async def markets(self) -> tuple[MarketRecord, ...]:
+        async def fetch(keys: list[str]) -> dict[str, Any]:
+            return {"markets": await self._inner.markets()}
+
+        [found] = await self.book.read_through(["markets"], fetch)
+        return found  # type: ignore[no-any-return]
+
+    async def prices_by_variant_ids(self, variant_ids: Sequence[int]) -> list[PriceRecord]:
+        return [p for rows in await self.prices_per_variant(variant_ids) for p in rows]
+
+    async def prices_per_variant(self, variant_ids: Sequence[int]) -> list[list[PriceRecord]]:
+        """Each variant's prices on every list, in the order of `variant_ids` (shared: read only)."""
+
+        async def fetch(keys: list[int]) -> dict[int, list[PriceRecord]]:
+            grouped: dict[int, list[PriceRecord]] = {k: [] for k in keys}
+            for price in await self._inner.prices_by_variant_ids(keys):
+                grouped[price.variant_id].append(price)
+            return grouped
+
+        return await self.variants.read_through(variant_ids, fetch, empty=[])
+
+
 class CachedUpstreams:
     """The ports behind read-through caches, and the handles to make them forget."""
 
@@ -281,8 +329,13 @@ class CachedUpstreams:
         self.catalog = CachedCatalog(inner.catalog, catalog_ttl, max_entries)
         self.locations = CachedLocations(inner.locations, catalog_ttl)
         self.inventory = CachedInventory(inner.inventory, stock_ttl, max_entries)
+        self.prices = None if inner.prices is None else CachedPrices(inner.prices, catalog_ttl, max_entries)
         self.upstreams = dataclasses.replace(
-            inner, catalog=self.catalog, locations=self.locations, inventory=self.inventory
+            inner,
+            catalog=self.catalog,
+            locations=self.locations,
+            inventory=self.inventory,
+            prices=self.prices or inner.prices,
         )
 
     def forget(self, topic: str, event: Any = None) -> None:
@@ -294,5 +347,7 @@ class CachedUpstreams:
                 self.inventory.forget_variants([variant_id])
         elif topic == "catalog":
             self.catalog.forget_all()
+            if self.prices is not None:
+                self.prices.forget_all()
         elif topic == "locations":
             self.locations.forget_all()

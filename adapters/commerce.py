@@ -31,6 +31,7 @@ class CartStatus(Enum):
     OPEN = "OPEN"
     CHECKING_OUT = "CHECKING_OUT"  # a checkout holds it while the payment is taken
     COMPLETED = "COMPLETED"
+    MERGED = "MERGED"  # its lines went to the cart its member attached on another device
 
 
 class OrderStatus(Enum):
@@ -98,6 +99,8 @@ class CartRecord:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    location_id: int | None = None  # the store it is built and priced at (a store tablet)
+    merged_into_id: int | None = None  # internal id of the cart it was merged into
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class OrderLineRecord:
     title: str
     quantity: int
     unit_price_minor: int
+    currency_code: str  # the order's: what it was sold in
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,7 @@ class ReturnRecord:
     refund_minor: int
     refund_status: RefundStatus
     created_at: datetime
+    currency_code: str  # the order's: a refund is in what was paid
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,10 +38,13 @@ from adapters.records import (
     InventoryReason,
     LocationRecord,
     LoyaltyEntry,
+    MarketRecord,
     MemberChanges,
     MemberDraft,
     MemberRecord,
     OrderPush,
+    PriceListRecord,
+    PriceRecord,
     ProductRecord,
     PushedOrder,
     StockChange,
@@ -99,6 +102,20 @@ class CatalogSource(Protocol):
     async def variants_by_ids(self, ids: Sequence[int]) -> list[VariantRecord]: ...
 
     async def categories(self) -> list[str]: ...
+
+
+class PriceSource(Protocol):
+    """Price lists beyond the catalog's own price (which is the shop currency's market default)."""
+
+    async def price_lists(self) -> tuple[PriceListRecord, ...]:
+        """Every price list (a few dozen rows: read whole)."""
+        ...
+
+    async def markets(self) -> tuple[MarketRecord, ...]: ...
+
+    async def prices_by_variant_ids(self, variant_ids: Sequence[int]) -> list[PriceRecord]:
+        """Every list's price of these variants."""
+        ...
 
 
 class LocationDirectory(Protocol):
@@ -178,8 +195,21 @@ class CartChange:
     levels: list[InventoryLevelRecord]  # stock levels whose `reserved` moved, after the change
 
 
+@dataclass(frozen=True, slots=True)
+class CartMerge(CartChange):
+    merged: list[int] = field(default_factory=list)  # carts merged into `cart` (internal ids)
+
+
 class CartSource(Protocol):
     async def carts_by_tokens(self, tokens: Sequence[str]) -> list[CartRecord]: ...
+
+    async def carts_by_ids(self, ids: Sequence[int]) -> list[CartRecord]:
+        """Carts whose token is kept (members' carts), by internal id."""
+        ...
+
+    async def carts_of_member(self, member_id: str, now: datetime) -> list[CartRecord]:
+        """The member's open carts, most recently changed first."""
+        ...
 
     async def lines_by_cart_ids(self, cart_ids: Sequence[int]) -> list[CartLineRecord]:
         """Lines with their hold, expired or not (`held_until` tells)."""
@@ -194,8 +224,11 @@ class CartSource(Protocol):
         now: datetime,
         expires_at: datetime,
         max_lines: int,
+        currency_code: str | None = None,
+        location_id: int | None = None,
     ) -> CartChange:
-        """A new cart with a fresh unguessable token, and its first lines."""
+        """A new cart with a fresh unguessable token, and its first lines; priced in
+        `currency_code` (default: the shop's), built at the store `location_id` if any."""
         ...
 
     async def change_lines(
@@ -208,7 +241,8 @@ class CartSource(Protocol):
         max_lines: int,
     ) -> CartChange:
         """Apply every op in one transaction, then take, resize or release each line's hold;
-        raise `Refused` (CART_NOT_FOUND, CART_COMPLETED, LINE_NOT_FOUND, TOO_MANY_LINES)."""
+        raise `Refused` (CART_NOT_FOUND, CART_COMPLETED, CART_MERGED, LINE_NOT_FOUND,
+        TOO_MANY_LINES)."""
         ...
 
     async def release_expired_holds(
@@ -229,9 +263,12 @@ class CartSource(Protocol):
         now: datetime,
         expires_at: datetime,
         max_lines: int,
-    ) -> CartChange:
+        carried: Callable[[int], bool] = ...,
+    ) -> CartMerge:
         """Make the cart the member's, merging their other open carts into it (`merge` gives the
-        ops on this cart from its lines and theirs); refuses CART_NOT_FOUND, CART_COMPLETED."""
+        ops on this cart from its lines and theirs; a line whose variant is not `carried` stays
+        behind); the merged carts stay, MERGED into this one. Refuses CART_NOT_FOUND,
+        CART_COMPLETED, CART_MERGED."""
         ...
 
 
@@ -517,12 +554,20 @@ class GiftCardSource(Protocol):
         """A new gift card: its code (shown once) and balance."""
         ...
 
-    async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str: ...
+    async def charge(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> str:
+        """Take from the card, once per key; decline (`currency_mismatch`) a card that holds
+        another currency than `currency_code`: its balance is never converted."""
+        ...
 
-    async def charge_up_to(self, code: str, amount_minor: int, key: str, now: datetime) -> tuple[str, int]:
+    async def charge_up_to(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> tuple[str, int]:
         """Take what the balance covers, at most `amount_minor`, in one step (checkouts racing for
         one card each take what is left); the charge's reference and what it took. Once per key:
-        a repeated key answers what the first call took."""
+        a repeated key answers what the first call took. Declined like `charge` for another
+        currency."""
         ...
 
     async def credit(self, reference: str, amount_minor: int, key: str, now: datetime) -> str: ...
@@ -680,3 +725,4 @@ class Upstreams:
     loyalty: LoyaltyLedger | None = None
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
+    prices: PriceSource | None = None  # None: every variant has its catalog price only

@@ -144,6 +144,41 @@ class InventoryLevelRecord:
         object.__setattr__(self, "available", max(self.on_hand - self.reserved, 0))
 
 
+@dataclass(frozen=True, slots=True)
+class PriceListRecord:
+    """Prices in one currency for whoever the list names: a channel, a store, a member tier
+    (None: any), between `valid_from` and `valid_until` (None: open). The more a list names,
+    the more specific it is (resolvers/prices.py has the precedence)."""
+
+    id: int
+    code: str
+    name: str
+    currency_code: str
+    channel: str | None
+    location_id: int | None
+    member_tier: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRecord:
+    """One variant's price (and compare-at price) on one price list, in the list's currency."""
+
+    price_list_id: int
+    variant_id: int
+    amount_minor: int
+    compare_at_minor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRecord:
+    """The currency a country buys in."""
+
+    country_code: str
+    currency_code: str
+
+
 class InventoryReason(Enum):
     CYCLE_COUNT = "CYCLE_COUNT"
     RECEIPT = "RECEIPT"

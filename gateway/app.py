@@ -56,7 +56,6 @@ from gateway.auth import (
     unauthenticated,
     verifier_from,
 )
-from gateway.compiled import CompiledExecutor
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
 from gateway.documents import DocumentCache, Documents
@@ -71,6 +70,7 @@ from gateway.logs import hide_query_strings
 from gateway.metrics import Metrics, OperationMetrics, Scrapes
 from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
+from gateway.pricing import InContextPricing, PricedExecutor
 from gateway.protections import Protections
 from gateway.redis_events import RedisEventBus
 from gateway.response_cache import ResponseCache
@@ -367,6 +367,7 @@ class Gateway:
             ContractErrors,
             lambda: DocumentCache(self.documents),
             NulInVariables,
+            InContextPricing,
             partial(UpstreamWarnings, freshness=self.freshness),
         ]
         self.schema = build_schema(
@@ -390,7 +391,7 @@ class Gateway:
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
-            CompiledExecutor(self.schema, verify=settings.compiled_verify)
+            PricedExecutor(self.schema, verify=settings.compiled_verify)
             if settings.compiled_execution
             else None
         )
@@ -465,7 +466,7 @@ class Gateway:
             request_id=request_id,
             principal=principal,
             upstreams=self.ports,
-            loaders=Loaders.for_request(self.ports),
+            loaders=Loaders.for_request(self.ports, self.clock),
             events=self.events,
             policy=self.policy,
             request=request,

@@ -11,6 +11,7 @@ from adapters.ports import Upstreams
 from gateway.events import InProcessEventBus
 from resolvers.context import CommercePolicy, SignInThrottle
 from resolvers.loaders import Loaders
+from resolvers.prices import PriceContext
 from resolvers.principal import Principal
 
 
@@ -36,6 +37,10 @@ class Context:
     # How many subscriptions this one execution serves (a shared group's, gateway/fanout.py).
     audience: Callable[[], int] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Whom the catalog's prices are for, as the operation's @inContext says (gateway/pricing.py);
+    # None: the catalog's own prices, as without price lists.
+    pricing: PriceContext | None = None
+    priced_operation: Any = None  # the operation `pricing` was read from (gateway/pricing.py)
 
     def now(self) -> datetime:
         return self.clock()

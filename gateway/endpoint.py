@@ -20,12 +20,14 @@ from graphql import GraphQLError, get_operation_ast
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from gateway import pricing
 from gateway.compiled import CompiledExecutor, CompiledResult
 from gateway.documents import Documents
 from gateway.persisted import SEEN_KEY as UNTRUSTED
 from gateway.response_cache import CachedResponse, ResponseCache
 from gateway.shared_cache import TOPICS, SharedResponseCache
 from gateway.text import nul_in_variables
+from resolvers.errors import GatewayError
 
 if TYPE_CHECKING:
     from gateway.app import GatewayGraphQL, Protections
@@ -154,7 +156,8 @@ async def send_error(send: Send, status: int, message: str, code: str = "BAD_USE
 
 
 def _partition(scope: Scope) -> Any:
-    """The part of the caller that may change a public answer: kind and scopes, never identity."""
+    """The part of the caller that may change a public answer: kind and scopes, never identity
+    (a member's tier, which may change prices, joins it with the price context, `_answer`)."""
     principal = scope.get("user")
     return (principal.kind, principal.scopes) if principal is not None else None
 
@@ -233,7 +236,20 @@ class GraphQLEndpoint:
         operation = get_operation_ast(document.node, operation_name)
         name = operation.name.value if operation is not None and operation.name else None
         media = response_media(scope)
-        key = (body, _partition(scope))
+        context = None
+        partition = _partition(scope)
+        personal = False  # a member's tier priced it: another member's answer, not the public's
+        if pricing.directive_of(operation) is not None:
+            # Prices answer where the caller shops: the context is part of the answer's key.
+            context = await self._context(scope, body)
+            try:
+                await pricing.prepare(self.view.schema._schema, context, operation, variables)
+            except GatewayError:  # the view refuses it, saying why
+                await self.view(scope, _replay(body), send)
+                return None, None
+            partition = (partition, await pricing.cache_key(context))
+            personal = context.pricing is not None and context.pricing.tier is not None
+        key = (body, partition)
         # Stale upstream data: every answer says so (extensions.warnings), and none is cached.
         warnings = self.warnings()
         cache = self.cache if not warnings else None
@@ -241,11 +257,13 @@ class GraphQLEndpoint:
         if cached is None and cache is not None and self.shared is not None:
             cached = await self.shared.get(key)
         if cached is not None:
-            await self._send_cached(scope, send, cached, headers, media)
+            await self._send_cached(scope, send, cached, headers, media, personal)
             return "cached", name
         generations = self.cache.snapshot(TOPICS) if self.cache else ()
         remote = self.shared.snapshot() if self.shared is not None else None
-        result = await self._compiled_result(scope, body, document, operation_name, variables)
+        if context is None:
+            context = await self._context(scope, body)
+        result = await self._compiled_result(scope, body, document, operation_name, variables, context)
         if result is None:
             await self.view(scope, _replay(body), send)
             return None, None
@@ -261,7 +279,7 @@ class GraphQLEndpoint:
             entry = self.cache.put(key, response, seen)
             if self.shared is not None:
                 self.shared.put(key, entry, remote, result.cache_topics)
-            await self._send_cached(scope, send, entry, headers, media)
+            await self._send_cached(scope, send, entry, headers, media, personal)
             return "compiled", name
         await _send(send, 200, response, headers, media)
         return "compiled", name
@@ -325,12 +343,19 @@ class GraphQLEndpoint:
         return document, operation_name, variables, cost
 
     async def _send_cached(
-        self, scope: Scope, send: Send, cached: CachedResponse, headers: list[Any], media: bytes
+        self,
+        scope: Scope,
+        send: Send,
+        cached: CachedResponse,
+        headers: list[Any],
+        media: bytes,
+        personal: bool = False,
     ) -> None:
         assert self.cache is not None
+        scope_of = b"private" if personal else b"public"  # no shared HTTP cache keeps a tier's price
         headers = [
             (b"etag", cached.etag),
-            (b"cache-control", b"public, max-age=%d" % self.cache.ttl),
+            (b"cache-control", b"%s, max-age=%d" % (scope_of, self.cache.ttl)),
             *headers,
         ]
         if _header(scope, b"if-none-match") == cached.etag:
@@ -338,11 +363,14 @@ class GraphQLEndpoint:
         else:
             await _send(send, 200, cached.body, headers, media)
 
+    async def _context(self, scope: Scope, body: bytes) -> Any:
+        return await self.view.get_context(Request(scope, _replay(body)), None)
+
     async def _compiled_result(
-        self, scope: Scope, body: bytes, document: Any, operation_name: str | None, variables: Any
-    ) -> CompiledResult | None:
+        self, scope: Scope, body: bytes, document: Any, operation_name: str | None, variables: Any,
+        context: Any,
+    ) -> CompiledResult | None:  # fmt: skip
         assert self.compiled is not None
-        context = await self.view.get_context(Request(scope, _replay(body)), None)
 
         async def standard_context() -> Any:  # GATEWAY_COMPILED_VERIFY: the check's own context
             return await self.view.get_context(Request(scope, _replay(body)), None)

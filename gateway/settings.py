@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -153,6 +154,12 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = Field(default=60 * 24, ge=1, description="lifetime of tokens the gateway issues")
     loyalty_points_per_unit: int = Field(
         default=1, ge=0, description="loyalty points earned per whole currency unit spent"
+    )
+    loyalty_currency_rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="JSON: currency -> shop-currency units one unit of it counts for in loyalty "
+        '(points and tier spend), e.g. {"CAD": "0.73"}; an order in a currency not listed earns '
+        "no points and no tier spend (rates are never guessed)",
     )
     loyalty_tiers: dict[str, int] = Field(
         default_factory=lambda: {"SILVER": 500, "GOLD": 2000},
@@ -339,6 +346,8 @@ class Settings(BaseSettings):
             checkout_wait=timedelta(seconds=self.checkout_wait_seconds),
             loyalty=LoyaltyProgram(
                 points_per_unit=self.loyalty_points_per_unit,
+                currency=self.currency_code,
+                rates=tuple(sorted(self.loyalty_currency_rates.items())),
                 tiers=tuple(sorted(self.loyalty_tiers.items(), key=lambda t: -t[1])),
             ),
         )

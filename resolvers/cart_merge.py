@@ -11,7 +11,8 @@ from adapters.ports import CartLineOp
 class CartMergeStrategy(Protocol):
     def merge(self, current: list[CartLineOp], other: list[CartLineOp]) -> list[CartLineOp]:
         """Ops on the attached cart, given its lines (`line_id` set) and the lines of the
-        member's other open cart(s) (`line_id` None). The other carts are deleted afterwards."""
+        member's other open cart(s) (`line_id` None). The other carts stay afterwards, MERGED
+        into the attached one, so their ids still answer on the devices that hold them."""
         ...
 
 
@@ -24,7 +25,7 @@ class AddQuantities:
 
 
 class KeepCurrentCart:
-    """The cart in hand wins; the member's earlier cart is dropped."""
+    """The cart in hand wins; nothing of the member's earlier cart is carried over."""
 
     def merge(self, current: list[CartLineOp], other: list[CartLineOp]) -> list[CartLineOp]:
         return []

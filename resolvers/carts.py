@@ -8,6 +8,7 @@ the stock, and when the cart is read.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMode
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
-from adapters.records import GeoPoint, LocationKind, LocationRecord, Money, VariantRecord
+from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
+from resolvers import prices
 from resolvers.errors import BadUserInput
 from resolvers.events import CartChanged
 from resolvers.geo import checked_point, distance_km
@@ -26,6 +28,7 @@ from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
+    from resolvers.prices import PriceContext, VariantPrice
 
 MAX_INPUT_LINES = 250  # per mutation: more is a malformed request, not a business failure
 HOLDING_MODES = frozenset({FulfillmentMode.PICKUP, FulfillmentMode.RESERVE})
@@ -177,18 +180,42 @@ async def cart(ctx: ResolverContext, token: str) -> CartRecord | None:
 
 
 async def lines_of(ctx: ResolverContext, cart: CartRecord) -> list[CartLineRecord]:
+    # Its lines price in its context: they find the cart by its id, without a query.
+    ctx.loaders.cart_by_id.clear(cart.id).prime(cart.id, cart)
     return await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
 
 
-async def _variant(ctx: ResolverContext, variant_id: int) -> VariantRecord:
-    found = await ctx.loaders.variant_by_id.load(variant_id)
-    assert found is not None, "a cart line's variant exists (foreign key)"
+async def _cart_of(ctx: ResolverContext, line: CartLineRecord) -> CartRecord:
+    found = await ctx.loaders.cart_by_id.load(line.cart_id)
+    assert found is not None, "a line is reached through its cart (lines_of)"
+    return found
+
+
+async def prices_of(
+    ctx: ResolverContext, cart: CartRecord, variant_ids: list[int]
+) -> list[VariantPrice]:
+    """Prices in the cart's context (its channel, currency, store, member's tier), now."""
+    variants = await ctx.loaders.variant_by_id.load_many(variant_ids)
+    assert all(variants), "a cart line's variant exists (foreign key)"
+    return await prices.of_variants(ctx, variants, await prices.of_cart(ctx, cart))  # type: ignore[arg-type]
+
+
+async def line_price(ctx: ResolverContext, line: CartLineRecord) -> VariantPrice:
+    [found] = await prices_of(ctx, await _cart_of(ctx, line), [line.variant_id])
     return found
 
 
 async def unit_price(ctx: ResolverContext, line: CartLineRecord) -> Money:
-    """The catalog's price at the moment of reading."""
-    return (await _variant(ctx, line.variant_id)).price
+    """The price in the cart's context at the moment of reading; zero in the cart's currency
+    when nothing prices the variant there any more (`priced` false: checkout refuses it)."""
+    found = await line_price(ctx, line)
+    if found.price is None:
+        return Money.from_minor(0, (await _cart_of(ctx, line)).currency_code)
+    return found.price
+
+
+async def priced(ctx: ResolverContext, line: CartLineRecord) -> bool:
+    return (await line_price(ctx, line)).price is not None
 
 
 async def line_total(ctx: ResolverContext, line: CartLineRecord) -> Money:
@@ -198,12 +225,32 @@ async def line_total(ctx: ResolverContext, line: CartLineRecord) -> Money:
 
 async def subtotal(ctx: ResolverContext, cart: CartRecord) -> Money:
     lines = await lines_of(ctx, cart)
-    # One batch for every line's variant, not one await per line.
-    variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
-    total = sum(
-        v.price.to_minor() * ln.quantity for ln, v in zip(lines, variants, strict=True) if v
-    )
+    # One batch for every line's price, not one await per line.
+    found = await prices_of(ctx, cart, [ln.variant_id for ln in lines])
+    total = sum(p.price.to_minor() * ln.quantity for ln, p in zip(lines, found, strict=True) if p.price)
     return Money.from_minor(total, cart.currency_code)
+
+
+async def merged_into(ctx: ResolverContext, cart: CartRecord) -> CartRecord | None:
+    """The cart a MERGED cart's lines went to (and, if that one was merged too, its own)."""
+    seen = {cart.id}
+    found = cart
+    while found.merged_into_id is not None and found.merged_into_id not in seen:
+        seen.add(found.merged_into_id)
+        target = await ctx.loaders.cart_by_id.load(found.merged_into_id)
+        if target is None:
+            return None
+        found = target
+    return None if found is cart else found
+
+
+async def member_cart(ctx: ResolverContext, member_id: str) -> CartRecord | None:
+    """The member's active cart: their open cart changed last (from any device)."""
+    for found in await ctx.upstreams.carts.carts_of_member(member_id, ctx.now()):
+        if found.token:  # a cart from before tokens were kept is named by its own device only
+            ctx.loaders.cart_by_token.prime(found.token, found)
+            return found
+    return None
 
 
 async def location_of(ctx: ResolverContext, line: CartLineRecord) -> LocationRecord | None:
@@ -288,17 +335,71 @@ async def alternatives(
 # -- mutations ---------------------------------------------------------------------------------
 
 
-async def create_cart(ctx: ResolverContext, channel: Channel, lines: list[LineInput]) -> CartResult:
+@dataclass(frozen=True, slots=True)
+class Market:
+    """Where a new cart is priced: `currency_code`, else the `country`'s market, else the
+    market of the store's country, else the shop's currency."""
+
+    currency_code: str | None = None
+    country: str | None = None
+    location_id: int | None = None  # the store it is built at (a store tablet)
+
+
+_MARKET_ERRORS = {  # resolve_context's refusals, as the cart's input names them
+    "location": (["input", "locationId"], "LOCATION_NOT_FOUND"),
+    "country": (["input", "country"], "INVALID"),
+    "currency": (["input", "currencyCode"], "NOT_PRICED_IN_CURRENCY"),
+}
+
+
+async def _unpriced(
+    ctx: ResolverContext, context: PriceContext, lines: list[LineInput], path: list[str]
+) -> list[UserError]:
+    """A line cannot join a cart whose currency and channel nothing prices it in."""
+    variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
+    known = [v for v in variants if v is not None]
+    found = dict(zip([v.id for v in known], await prices.of_variants(ctx, known, context), strict=True))
+    channel = context.channel.value if context.channel is not None else "any channel"
+    return [
+        UserError(
+            [*path, str(index), "variantId"],
+            f"this variant has no price in {context.currency_code} on {channel}",
+            "NOT_PRICED_IN_CURRENCY",
+        )
+        for index, line in enumerate(lines)
+        if line.variant_id in found and found[line.variant_id].price is None
+    ]
+
+
+async def create_cart(
+    ctx: ResolverContext, channel: Channel, lines: list[LineInput], market: Market | None = None
+) -> CartResult:
+    market = market or Market()
     errors = await _check_new_lines(ctx, lines, ["input", "lines"])
+    member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
+    try:
+        context = await prices.resolve_context(
+            ctx, channel=channel, country=market.country, currency=market.currency_code,
+            location_id=market.location_id, member_id=member,
+        )  # fmt: skip
+    except BadUserInput as refused:
+        field, code = _MARKET_ERRORS[refused.field or "currency"]
+        return CartResult(None, [*errors, UserError(field, refused.message, code)])
+    if market.location_id is not None:
+        store = await ctx.loaders.location_by_id.load(market.location_id)
+        if store is not None and store.kind is not LocationKind.STORE:
+            errors.append(UserError(["input", "locationId"], f"{store.name} is not a store", "INVALID"))
+    if errors:
+        return CartResult(None, errors)
+    errors = await _unpriced(ctx, context, lines, ["input", "lines"])
     if errors:
         return CartResult(None, errors)
     now = ctx.now()
-    member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
     ops = [CartLineOp(None, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines]
     try:
         change = await ctx.upstreams.carts.create_cart(
             channel, member, ops, _holds(ctx, now), now, now + ctx.policy.cart_ttl,
-            ctx.policy.max_cart_lines,
+            ctx.policy.max_cart_lines, context.currency_code, market.location_id,
         )  # fmt: skip
     except Refused as refused:
         return CartResult(None, [UserError(["input", "lines"], refused.message, refused.code)])
@@ -309,6 +410,11 @@ async def add_lines(ctx: ResolverContext, token: str, lines: list[LineInput]) ->
     errors = await _check_new_lines(ctx, lines, ["lines"])
     if errors:
         return CartResult(None, errors)
+    found = await ctx.loaders.cart_by_token.load(token)
+    if found is not None:  # else the store answers why not (gone, checked out, merged)
+        errors = await _unpriced(ctx, await prices.of_cart(ctx, found), lines, ["lines"])
+        if errors:
+            return CartResult(None, errors)
     ops = [CartLineOp(None, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines]
     return await _change(ctx, token, ops, "LINES_ADDED", "lines")
 
@@ -343,17 +449,63 @@ async def remove_lines(ctx: ResolverContext, token: str, line_ids: list[int]) ->
     return await _change(ctx, token, ops, "LINES_REMOVED", "lineIds")
 
 
-async def attach_member(ctx: ResolverContext, token: str) -> CartResult:
-    """On sign-in: the cart becomes the member's, and their earlier open cart is merged into it
-    by the policy's merge strategy (who may do this is decided in schema/permissions.py)."""
-    member_id = ctx.principal.member_id
-    assert member_id is not None, "a member principal (schema/permissions.py)"
+async def _carried(ctx: ResolverContext, cart: CartRecord, member_id: str) -> set[int]:
+    """Variants of the member's other open carts that the cart in hand can price (its currency
+    and channel, the member's tier): what a merge may carry over."""
+    others = [c for c in await ctx.upstreams.carts.carts_of_member(member_id, ctx.now()) if c.id != cart.id]
+    groups = await ctx.loaders.cart_lines_by_cart_id.load_many([c.id for c in others])
+    lines = [ln for group in groups for ln in group]
+    wanted = sorted({ln.variant_id for ln in lines})
+    if not wanted:
+        return set()
+    context = dataclasses.replace(
+        await prices.of_cart(ctx, cart),
+        tier=await prices.member_tier(ctx, member_id, cart.currency_code),
+    )
+    variants = [v for v in await ctx.loaders.variant_by_id.load_many(wanted) if v is not None]
+    found = await prices.of_variants(ctx, variants, context)
+    return {v.id for v, p in zip(variants, found, strict=True) if p.price is not None}
+
+
+async def attach_member(ctx: ResolverContext, token: str, member_id: str | None = None) -> CartResult:
+    """The cart becomes the member's (the signed-in member's, or `member_id` when staff attach a
+    store cart to a customer), and their other open carts are merged into it by the policy's
+    merge strategy: each merged cart stays, MERGED, naming this one (`Cart.mergedInto`), so every
+    device's cart id still answers and its `cartChanged` follows here. Lines this cart cannot
+    price (another currency) stay on the merged cart. Who may do this: schema/permissions.py."""
+    member_id = member_id or ctx.principal.member_id
+    assert member_id is not None, "a member, or staff naming one (schema/permissions.py)"
+    found = await ctx.loaders.cart_by_token.load(token)
+    carried = set() if found is None else await _carried(ctx, found, member_id)
     now = ctx.now()
     try:
         change = await ctx.upstreams.carts.attach_member(
             token, member_id, ctx.policy.cart_merge.merge, _holds(ctx, now), now,
-            now + ctx.policy.cart_ttl, ctx.policy.max_cart_lines,
+            now + ctx.policy.cart_ttl, ctx.policy.max_cart_lines, carried.__contains__,
         )  # fmt: skip
     except Refused as refused:
         return CartResult(None, [UserError(["cartId"], refused.message, refused.code)])
+    for merged in change.merged:
+        ctx.loaders.cart_lines_by_cart_id.clear(merged)
+        await ctx.events.publish(CartChanged(merged, "MERGED", now))
     return await _changed(ctx, change, "MEMBER_ATTACHED")
+
+
+async def assign_member(
+    ctx: ResolverContext, token: str, member_key: str | None, email: str | None
+) -> CartResult:
+    """Staff at a store attach the cart they built to a customer, by member id or email: the
+    same as the customer's own `cartAttachMember` (their other open carts merge into it)."""
+    if (member_key is None) == (email is None):
+        raise BadUserInput("give exactly one of `memberId` or `email`", field="memberId")
+    directory = ctx.upstreams.members
+    if member_key is not None:
+        found = await ctx.loaders.member_by_key.load(member_key)
+    else:
+        assert email is not None
+        matches = [] if directory is None else await directory.members_by_emails([email.strip().lower()])
+        found = matches[0] if matches else None
+    if found is None:
+        field = "memberId" if member_key is not None else "email"
+        return CartResult(None, [UserError([field], "no member has this id or email", "MEMBER_NOT_FOUND")])
+    return await attach_member(ctx, token, found.key)

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.ports import ProductFilter, ProductSortKey
 from adapters.records import Money, ProductRecord, VariantRecord
+from resolvers import prices
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.pagination import MAX_KEY, Connection, PageArgs, Position, keyset_connection
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext
+    from resolvers.prices import VariantPrice
 
 MAX_QUERY_TERMS = 10
 MAX_QUERY_LENGTH = 200
@@ -126,15 +128,31 @@ async def products_of_variants(
     return await products_by_ids(ctx, [v.product_id for v in variants])
 
 
+async def variant_prices(ctx: ResolverContext, variants: list[VariantRecord]) -> list[VariantPrice]:
+    """Each variant's price where the request says it shops (`@inContext`), else the catalog's.
+    A variant that no list prices in the context's currency answers its catalog price, in the
+    shop's currency (its `currencyCode` says so): exchange rates are never guessed."""
+    found = await prices.in_request_context(ctx, variants)
+    pairs = zip(variants, found, strict=True)
+    return [p if p.price is not None else prices.catalog_price(v) for v, p in pairs]
+
+
 async def price_ranges(ctx: ResolverContext, product_ids: list[int]) -> list[PriceRange]:
+    """The lowest and highest price of each product's variants in the request's currency; a
+    product none of whose variants is priced there answers its catalog range."""
+    grouped = await variants_of_products(ctx, product_ids)
+    found = iter(await variant_prices(ctx, [v for variants in grouped for v in variants]))
+    wanted = ctx.pricing.currency_code if ctx.pricing is not None else ctx.policy.currency_code
     ranges = []
-    for variants in await variants_of_products(ctx, product_ids):
-        prices = [v.price for v in variants]
-        if not prices:
+    for variants in grouped:
+        amounts = [p.price for p in (next(found) for _ in variants) if p.price is not None]
+        local = [m for m in amounts if m.currency_code == wanted]
+        amounts = local or amounts
+        if not amounts:
             zero = Money.from_minor(0, ctx.policy.currency_code)
             ranges.append(PriceRange(zero, zero))
         else:
-            ranges.append(PriceRange(min(prices, key=_amount), max(prices, key=_amount)))
+            ranges.append(PriceRange(min(amounts, key=_amount), max(amounts, key=_amount)))
     return ranges
 
 

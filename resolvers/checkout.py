@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from adapters import faults
 from adapters.commerce import (
     CartRecord,
+    CartStatus,
     CheckoutAttempt,
     FulfillmentMode,
     OrderRecord,
@@ -39,7 +40,7 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from resolvers import lifecycle, tenders
+from resolvers import carts, lifecycle, tenders
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
@@ -119,6 +120,9 @@ async def complete_checkout(
     cart = await ctx.loaders.cart_by_token.load(token)
     if cart is None:
         return failed(["cartId"], "no cart has this id", "CART_NOT_FOUND")
+    if cart.status is CartStatus.MERGED:
+        message = "this cart was merged into another: use Cart.mergedInto"
+        return failed(["cartId"], message, "CART_MERGED")
     attempt = AttemptKey(f"cart:{cart.id}", idempotency_key, payment.fingerprint())
     earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
     if earlier is not None:
@@ -139,7 +143,17 @@ async def complete_checkout(
             "pay at store is for orders collected in store; this cart has lines that ship",
             "PAYMENT_METHOD_NOT_ALLOWED",
         )
+    if cart.currency_code != ctx.policy.currency_code and payment.uses_points:
+        field = "method" if payment.method is PaymentMethod.LOYALTY_POINTS else "loyaltyPoints"
+        shop = ctx.policy.currency_code
+        message = f"loyalty points pay orders in {shop}; this cart is in {cart.currency_code}"
+        return failed(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")
     draft = await _draft(ctx, cart, attempt)
+    unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
+    if unpriced:
+        where = f"{cart.currency_code} on {cart.channel.value}"
+        message = f"nothing prices this line in {where} any more; remove it"
+        return failed(["cartId", "lines", str(unpriced[0])], message, "NOT_PRICED_IN_CURRENCY")
     try:
         placed = await ctx.upstreams.orders.place_order(draft, ctx.now())
     except AttemptTaken as taken:
@@ -155,11 +169,14 @@ async def complete_checkout(
 
 async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
     now = ctx.now()
-    lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
+    lines = await carts.lines_of(ctx, cart)
     variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
     products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
+    # Sold at the cart's prices (its channel, currency, store, member's tier) as they are now;
+    # -1 marks a line nothing prices there any more (refused above, before anything happens).
+    found = await carts.prices_of(ctx, cart, [ln.variant_id for ln in lines])
     planned = []
-    for line, variant, product in zip(lines, variants, products, strict=True):
+    for line, variant, product, price in zip(lines, variants, products, found, strict=True):
         assert variant is not None and product is not None
         if line.mode is FulfillmentMode.SHIP:
             levels = await levels_of(ctx, line.variant_id)
@@ -175,7 +192,7 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
                 sku=variant.sku,
                 title=f"{product.title} - {variant.title}",
                 quantity=line.quantity,
-                unit_price_minor=variant.price.to_minor(),
+                unit_price_minor=-1 if price.price is None else price.price.to_minor(),
                 mode=line.mode,
                 candidates=candidates,
                 cart_line_id=line.id if holds else None,

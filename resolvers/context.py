@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from adapters.ports import Upstreams
     from resolvers.events import EventPublisher
     from resolvers.loaders import Loaders
+    from resolvers.prices import PriceContext
     from resolvers.principal import Principal
 
 
@@ -58,5 +59,6 @@ class ResolverContext(Protocol):
     policy: CommercePolicy
     client_address: str | None  # the caller's address as the gateway resolved it
     sign_in_throttle: SignInThrottle | None
+    pricing: PriceContext | None  # the request's @inContext; None: the catalog's own prices
 
     def now(self) -> datetime: ...

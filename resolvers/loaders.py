@@ -5,10 +5,12 @@ Names follow `<Result>By<Key>Loader`; keys are ids only (compose with `await`, n
 
 from __future__ import annotations
 
+import asyncio
 from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -18,12 +20,16 @@ from adapters.records import (
     InventoryLevelRecord,
     LocationRecord,
     MemberRecord,
+    PriceListRecord,
+    PriceRecord,
     ProductRecord,
     VariantRecord,
 )
+from resolvers import prices
 
 if TYPE_CHECKING:
     from resolvers.order_loaders import (
+        CartByIdLoader,
         CartByTokenLoader,
         CartLinesByCartIdLoader,
         FulfillmentByIdLoader,
@@ -209,6 +215,73 @@ class BoughtTogetherByProductIdLoader(Loader[int, list[tuple[int, int]]]):
         return [[(other, together) for _, other, together in group] for group in grouped]
 
 
+class PricesByVariantIdLoader(Loader[int, list[PriceRecord]]):
+    """Every price list's price of each variant: context-free rows (the entity cache keeps
+    them per variant), from which `VariantPriceLoader` picks per context."""
+
+    def __init__(self, upstreams: Upstreams) -> None:
+        super().__init__()
+        self._prices = upstreams.prices
+        self._grouped = getattr(upstreams.prices, "prices_per_variant", None)  # the entity cache
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PriceRecord]]:
+        if self._prices is None:
+            return [[] for _ in keys]
+        if self._grouped is not None:
+            return await self._grouped(keys)
+        return many_per_key(keys, await self._prices.prices_by_variant_ids(keys), lambda p: p.variant_id)
+
+
+class VariantPriceLoader(Loader[tuple[int, "prices.PriceContext"], "prices.VariantPrice"]):
+    """A variant's price in a context: keys are (variant id, PriceContext), so two contexts
+    in one request (the request's, a cart's) never share an answer. Every price of a request
+    is taken at one instant, its first price lookup's."""
+
+    def __init__(self, loaders: Loaders) -> None:
+        super().__init__()
+        self._loaders = loaders
+        self._records: dict[int, VariantRecord] = {}  # the catalog price is the last resort
+        self._now: datetime | None = None
+
+    async def prices_of(
+        self, variants: Sequence[VariantRecord], context: prices.PriceContext
+    ) -> list[prices.VariantPrice]:
+        for v in variants:
+            self._records[v.id] = v
+        return await self.load_many([(v.id, context) for v in variants])
+
+    async def batch_load_fn(
+        self, keys: Sequence[tuple[int, prices.PriceContext]]
+    ) -> list[prices.VariantPrice]:
+        if self._now is None:
+            self._now = self._loaders.clock()
+        every = await self._loaders.price_lists.load()
+        missing = [k for k, _ in keys if k not in self._records]
+        if missing:
+            for v in await self._loaders.variant_by_id.load_many(missing):
+                if v is not None:
+                    self._records[v.id] = v
+        lists = {ctx: prices.applicable(every, ctx, self._now) for ctx in {c for _, c in keys}}
+        priced = [k for k, ctx in keys if lists[ctx]]
+        rows = dict(zip(priced, await self._loaders.prices_by_variant_id.load_many(priced), strict=True))
+        return [prices.choose(self._records[k], rows.get(k, ()), lists[ctx], ctx) for k, ctx in keys]
+
+
+class AllPriceLists:
+    """Every price list, read once per request (the context, then the prices, both need them)."""
+
+    def __init__(self, upstreams: Upstreams) -> None:
+        self._prices = upstreams.prices
+        self._task: Any = None
+
+    async def load(self) -> tuple[PriceListRecord, ...]:
+        if self._prices is None:
+            return ()
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._prices.price_lists())
+        return await self._task  # type: ignore[no-any-return]
+
+
 class AllLocations:
     """Every location, read once per request; primes the by-id loader so later lookups are free."""
 
@@ -236,6 +309,7 @@ class Loaders:
     location_by_id: LocationByIdLoader
     all_locations: AllLocations
     cart_by_token: CartByTokenLoader
+    cart_by_id: CartByIdLoader
     cart_lines_by_cart_id: CartLinesByCartIdLoader
     order_by_id: OrderByIdLoader
     order_by_cart_id: OrderByCartIdLoader
@@ -248,13 +322,17 @@ class Loaders:
     return_lines_by_return_id: ReturnLinesByReturnIdLoader
     member_by_key: MemberByKeyLoader
     bought_together_by_product_id: BoughtTogetherByProductIdLoader
+    prices_by_variant_id: PricesByVariantIdLoader
+    variant_price: VariantPriceLoader
+    price_lists: AllPriceLists
 
-    def __init__(self, upstreams: Upstreams) -> None:
+    def __init__(self, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> None:
         self._upstreams = upstreams
+        self.clock = clock or _utc_now
 
     @classmethod
-    def for_request(cls, upstreams: Upstreams) -> Loaders:
-        return cls(upstreams)
+    def for_request(cls, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> Loaders:
+        return cls(upstreams, clock)
 
     def __getattr__(self, name: str) -> Any:  # only for a loader not built yet
         if not _BUILDERS:  # filled on first use: order_loaders imports this module
@@ -279,6 +357,7 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "location_by_id": lambda _, u: LocationByIdLoader(u),
         "all_locations": lambda loaders, u: AllLocations(u, loaders.location_by_id),
         "cart_by_token": lambda _, u: o.CartByTokenLoader(u.carts),
+        "cart_by_id": lambda _, u: o.CartByIdLoader(u.carts),
         "cart_lines_by_cart_id": lambda _, u: o.CartLinesByCartIdLoader(u.carts),
         "order_by_id": lambda _, u: o.OrderByIdLoader(u.orders),
         "order_by_cart_id": lambda _, u: o.OrderByCartIdLoader(u.orders),
@@ -291,7 +370,14 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "return_lines_by_return_id": lambda _, u: o.ReturnLinesByReturnIdLoader(u.orders),
         "member_by_key": lambda _, u: MemberByKeyLoader(u),
         "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
+        "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
+        "variant_price": lambda loaders, _: VariantPriceLoader(loaders),
+        "price_lists": lambda _, u: AllPriceLists(u),
     }
 
 
 _BUILDERS: dict[str, Callable[[Loaders, Upstreams], Any]] = {}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

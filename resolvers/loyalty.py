@@ -43,8 +43,9 @@ async def order_changed(ctx: ResolverContext, order: OrderRecord) -> None:
         return
     paid = await _paid_minor(ctx, order)
     points = ctx.policy.loyalty.points_for(paid, order.currency_code)
+    spend = ctx.policy.loyalty.shop_minor(paid, order.currency_code)  # tiers count the shop's currency
     if await ledger.record(
-        order.member_id, f"order:{order.id}:earn", "EARN", points, paid, order.id, ctx.now()
+        order.member_id, f"order:{order.id}:earn", "EARN", points, spend, order.id, ctx.now()
     ):
         await ctx.events.publish(LoyaltyChanged(order.member_id, "EARN", ctx.now()))
 
@@ -60,8 +61,8 @@ async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: Ret
         return  # not completed yet: the earn will count the refund out
     points = min(ctx.policy.loyalty.points_for(returned.refund_minor, order.currency_code), earned)
     if await ledger.record(
-        order.member_id, f"return:{returned.id}:reverse", "REVERSE", -points, -returned.refund_minor,
-        order.id, ctx.now(),
+        order.member_id, f"return:{returned.id}:reverse", "REVERSE", -points,
+        -ctx.policy.loyalty.shop_minor(returned.refund_minor, order.currency_code), order.id, ctx.now(),
     ):  # fmt: skip
         await ctx.events.publish(LoyaltyChanged(order.member_id, "REVERSE", ctx.now()))
 

@@ -28,6 +28,17 @@ class CartByTokenLoader(Loader[str, CartRecord | None]):
         return one_per_key(keys, await self._carts.carts_by_tokens(keys), lambda c: c.token)
 
 
+class CartByIdLoader(Loader[int, CartRecord | None]):
+    """Members' carts by internal id (a merged cart's `mergedInto`)."""
+
+    def __init__(self, carts: CartSource) -> None:
+        super().__init__()
+        self._carts = carts
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[CartRecord | None]:
+        return one_per_key(keys, await self._carts.carts_by_ids(keys), lambda c: c.id)
+
+
 class CartLinesByCartIdLoader(Loader[int, list[CartLineRecord]]):
     def __init__(self, carts: CartSource) -> None:
         super().__init__()

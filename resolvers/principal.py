@@ -79,9 +79,12 @@ class Principal:
         """A member's profile, history and loyalty: the member, or members:read (member sync)."""
         return self.is_member(member_id) or self.has_scope(Scope.MEMBERS_READ)
 
-    def may_open_cart(self, member_id: str | None) -> bool:
-        """A guest cart opens with its secret id alone; a member's cart only for that member."""
-        return member_id is None or self.is_member(member_id)
+    def may_open_cart(self, member_id: str | None, location_id: int | None = None) -> bool:
+        """A guest cart opens with its secret id alone; a member's cart for that member, and
+        for staff of the store it was built at (the tablet that made it for them)."""
+        if member_id is None or self.is_member(member_id):
+            return True
+        return location_id is not None and self.kind is PrincipalKind.STAFF and self.works_at(location_id)
 
     def may_see_order(self, member_id: str | None, location_ids: set[int]) -> bool:
         """Its owner, staff of one of the locations fulfilling it, or orders:read."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from adapters.commerce import Channel, FulfillmentMode, PaymentMethod
 from adapters.ports import AttemptKey, AttemptTaken, OrderDraft, PlannedLine, Refused
 from adapters.records import LocationKind
-from resolvers import lifecycle
+from resolvers import lifecycle, prices
 from resolvers.checkout import (
     MAX_KEY_LENGTH,
     CheckoutResult,
@@ -66,23 +66,42 @@ async def record_store_sale(
             return await replay(ctx, earlier, attempt, payment, till=True)
     variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])
     products = await ctx.loaders.product_by_id.load_many([v.product_id for v in variants if v])
+    # Sold at that store's prices: its market's currency, the STORE channel, the member's tier.
+    context = await prices.resolve_context(
+        ctx, channel=Channel.STORE, location_id=location_id, member_id=member_id
+    )
+    found = await prices.of_variants(ctx, [v for v in variants if v is not None], context)
+    currency = context.currency_code
+    unpriced = [
+        UserError(["input", "lines", str(i), "variantId"],
+                  f"this variant has no price in {currency} at this store", "NOT_PRICED_IN_CURRENCY")
+        for i, p in enumerate(found)
+        if p.price is None
+    ]  # fmt: skip
+    if unpriced:
+        return CheckoutResult(None, unpriced)
+    if currency != ctx.policy.currency_code and payment.uses_points:
+        message = f"loyalty points pay orders in {ctx.policy.currency_code}; this store sells in {currency}"
+        return failed(["input", "payment", "method"], message, "PAYMENT_METHOD_NOT_ALLOWED")
     draft = OrderDraft(
         channel=Channel.STORE,
         member_id=member_id,
         cart_id=None,
-        currency_code=ctx.policy.currency_code,
+        currency_code=context.currency_code,
         lines=tuple(
             PlannedLine(
                 variant_id=variant.id,
                 sku=variant.sku,
                 title=f"{product.title} - {variant.title}",
                 quantity=quantity,
-                unit_price_minor=variant.price.to_minor(),
+                unit_price_minor=price.price.to_minor(),
                 mode=FulfillmentMode.IN_STORE,
                 candidates=(location_id,),
             )
-            for (_, quantity), variant, product in zip(lines, variants, products, strict=True)
-            if variant is not None and product is not None
+            for (_, quantity), variant, product, price in zip(
+                lines, variants, products, found, strict=True
+            )
+            if variant is not None and product is not None and price.price is not None
         ),
         initial=lifecycle.INITIAL,
         attempt=attempt,

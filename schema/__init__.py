@@ -31,6 +31,7 @@ from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
+from schema.pricing import add_in_context
 from schema.returns import ReturnMutation
 
 
@@ -128,6 +129,7 @@ def build_schema(
         **({"federation_version": FEDERATION_VERSION} if federation else {}),
     )
     without_draft_locations(built._schema)
+    add_in_context(built._schema)
     return built
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
 from resolvers import carts, catalog, checkout, members
-from resolvers.carts import CartResult, LineInput, LineUpdate
+from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.batch import batch, each, one
 from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
@@ -76,6 +76,10 @@ async def _alternatives(
     return await carts.alternatives(ctx, line, None if near is None else near.to_record(), first)
 
 
+async def _cart_location(ctx: Any, cart: CartRecord) -> Any:
+    return None if cart.location_id is None else await ctx.loaders.location_by_id.load(cart.location_id)
+
+
 async def _lines(ctx: Any, found: list[CartRecord]) -> list[list[CartLineRecord]]:
     return list(await ctx.loaders.cart_lines_by_cart_id.load_many([cart.id for cart in found]))
 
@@ -117,9 +121,21 @@ class CartLine:
     def fulfillment(root: CartLineRecord) -> Fulfillment:
         return root  # type: ignore[return-value]
 
-    @strawberry.field(description="The catalog's price now.", metadata=batch(each(carts.unit_price)))
+    @strawberry.field(
+        description="The price now in the cart's context: its channel, currency, store and "
+        "member's tier (zero, with `priced` false, when nothing prices it there any more).",
+        metadata=batch(each(carts.unit_price)),
+    )
     async def unit_price(root: CartLineRecord, info: Info) -> Money:
         return await one(each(carts.unit_price), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="False when no price list prices this variant in the cart's currency and "
+        "channel any more: checkout refuses the line (NOT_PRICED_IN_CURRENCY).",
+        metadata=batch(each(carts.priced)),
+    )
+    async def priced(root: CartLineRecord, info: Info) -> bool:
+        return await one(each(carts.priced), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(metadata=batch(each(carts.line_total)))
     async def total(root: CartLineRecord, info: Info) -> Money:
@@ -176,9 +192,27 @@ class Cart(Node):
     def id(root: CartRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("Cart", root.token))
 
-    @strawberry.field
+    @strawberry.field(description="What the cart is priced in; it never changes.")
     def currency_code(root: CartRecord) -> CurrencyCode:
         return CurrencyCode(root.currency_code)
+
+    @strawberry.field(
+        description="The store the cart is built and priced at (a store tablet's cart); that "
+        "store's staff may open it and attach it to a member.",
+        metadata=batch(each(_cart_location)),
+    )
+    async def location(root: CartRecord, info: Info) -> Location | None:
+        return await one(each(_cart_location), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Status MERGED: the cart its lines went to when its member attached a cart "
+        "on another device (follow it: this cart no longer changes). Null otherwise."
+    )
+    async def merged_into(root: CartRecord, info: Info) -> Cart | None:
+        found = await carts.merged_into(info.context, root)
+        if found is not None:
+            check_cart(info, found)
+        return found  # type: ignore[return-value]
 
     @strawberry.field(metadata=batch(_lines))
     async def lines(root: CartRecord, info: Info) -> list[CartLine]:
@@ -273,10 +307,25 @@ class CartLineUpdateInput:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A cart is priced in its channel and currency for good: `currencyCode`, else the "
+    "market of `country`, else that of the store `locationId`'s country, else the shop's."
+)
 class CartCreateInput:
     channel: Channel = commerce.Channel.WEB  # type: ignore[valid-type]
     lines: list[CartLineInput] = strawberry.field(default_factory=list)
+    currency_code: CurrencyCode | None = None
+    country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2, e.g. CA.")
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The store the cart is built at (a store tablet): its prices, and its staff "
+        "may open the cart and attach it to a member.",
+    )
+
+    def market(self) -> Market:
+        location = None if self.location_id is None else decode_id(self.location_id, "Location", "locationId")
+        currency = None if self.currency_code is None else self.currency_code.value
+        return Market(currency, self.country, location)
 
 
 @strawberry.type
@@ -323,9 +372,8 @@ class CartMutation:
     @strawberry.mutation(description="A new cart; signed-in members own theirs.")
     async def cart_create(self, info: Info, input: CartCreateInput) -> CartCreatePayload:
         lines = [line.to_record() for line in input.lines]
-        return CartCreatePayload(
-            **_fields(await carts.create_cart(info.context, input.channel, lines))
-        )
+        result = await carts.create_cart(info.context, input.channel, lines, input.market())
+        return CartCreatePayload(**_fields(result))
 
     @strawberry.mutation(
         description="Add lines; a line of the same variant and fulfillment grows.",

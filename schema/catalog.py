@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.ports import ProductSortKey
+from adapters.records import Money as MoneyRecord
 from adapters.records import ProductRecord, VariantRecord
 from resolvers import catalog, inventory, recommendations
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
@@ -45,6 +46,14 @@ async def _variants(ctx: Any, products: list[ProductRecord]) -> list[list[Varian
 
 async def _price_ranges(ctx: Any, products: list[ProductRecord]) -> list[catalog.PriceRange]:
     return await catalog.price_ranges(ctx, [p.id for p in products])
+
+
+async def _prices(ctx: Any, variants: list[VariantRecord]) -> list[MoneyRecord]:
+    return [p.price for p in await catalog.variant_prices(ctx, variants)]  # type: ignore[misc]
+
+
+async def _compare_at_prices(ctx: Any, variants: list[VariantRecord]) -> list[MoneyRecord | None]:
+    return [p.compare_at_price for p in await catalog.variant_prices(ctx, variants)]
 
 
 async def _available_for_sale(ctx: Any, products: list[ProductRecord]) -> list[bool]:
@@ -139,12 +148,26 @@ class ProductVariant(Node):
     sku: str
     title: str
     selected_options: list[SelectedOption]
-    price: Money
-    compare_at_price: Money | None
 
     @strawberry.field
     def id(root: VariantRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("ProductVariant", root.id))
+
+    @strawberry.field(
+        description="The price where the caller shops (`@inContext`: channel, market, store, "
+        "member tier; resolvers/prices.py has the precedence), else the catalog's own price. A "
+        "variant no list prices in the context's currency answers its catalog price.",
+        metadata=batch(_prices),
+    )
+    async def price(root: VariantRecord, info: Info) -> Money:
+        return await one(_prices, info, root)
+
+    @strawberry.field(
+        description="The compare-at (was) price of the same price list as `price`.",
+        metadata=batch(_compare_at_prices),
+    )
+    async def compare_at_price(root: VariantRecord, info: Info) -> Money | None:
+        return await one(_compare_at_prices, info, root)
 
     @strawberry.field(metadata=batch(_products))
     async def product(root: VariantRecord, info: Info) -> Product:

@@ -19,6 +19,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from adapters.commerce import CartRecord, CartStatus
 from resolvers import carts, inventory, loyalty, orders
 from resolvers.errors import GatewayError, NotFound
 from resolvers.events import CartChanged, LoyaltyChanged, OrderStatusChanged, StockChanged
@@ -29,6 +30,16 @@ from schema.inventory import InventoryLevel
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
 from schema.permissions import CanFollowOrders, CanOpenCart, IsMember, check_cart, may_see_order
+
+
+def _may_still_open(info: Info, cart: CartRecord) -> None:
+    """A cart that became a member's (attached on sign-in) ends a subscription that may not
+    open it now, saying so."""
+    try:
+        check_cart(info, cart)
+    except GatewayError as refused:
+        message = "this cart now belongs to a member: subscribe again signed in as them (`me.cart`)"
+        raise type(refused)(message) from refused
 
 
 class SubscriberTooSlow(GatewayError):
@@ -75,7 +86,7 @@ async def _events(info: Info, topic: str) -> AsyncIterator[Any]:
     asks), so their reads batch together."""
     context = info.context
     async for event in context.events.subscribe(topic, context.too_slow, context.audience):
-        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams))
+        context.loaders = _loaders(event, partial(Loaders.for_request, context.upstreams, context.clock))
         yield event
     # The bus ends a stream only when its subscriber fell too far behind.
     if context.too_slow is not None:
@@ -139,22 +150,33 @@ class Subscription:
 
     @strawberry.subscription(
         description="A cart as it changes (lines, holds, checkout), by its secret id; a member's "
-        "cart only for that member, as `cart(id)`.",
+        "cart for that member (and staff of the store it was built at), as `cart(id)`. When the "
+        "cart is merged into the cart its member attached on another device, the push shows it "
+        "MERGED with `mergedInto`, and the subscription follows that cart from then on (the "
+        "pushes carry its id). A subscriber who may not open the cart any more (it became a "
+        "member's) gets an UNAUTHENTICATED or FORBIDDEN error, and the subscription ends.",
         permission_classes=[CanOpenCart],
     )
     async def cart_changed(self, info: Info, cart_id: strawberry.ID) -> AsyncGenerator[Cart, None]:
         token = _cart_token(cart_id)
-        found = await carts.cart(info.context, token)
-        if found is None:
+        following = await carts.cart(info.context, token)
+        if following is None:
             raise NotFound("no cart has this id", field="cartId")
+        check_cart(info, following)
         async for event in _events(info, CartChanged.topic):
-            if not isinstance(event, CartChanged) or event.cart_id != found.id:
+            if not isinstance(event, CartChanged) or event.cart_id != following.id:
                 continue
-            current = await carts.cart(info.context, token)
+            current = await carts.cart(info.context, following.token)
             if current is None:
                 return  # expired: nothing more will change
-            check_cart(info, current)  # attached to a member since: theirs alone from now on
+            _may_still_open(info, current)  # attached to a member since: theirs alone from now on
             yield current  # type: ignore[misc]
+            if current.status is CartStatus.MERGED:
+                target = await carts.merged_into(info.context, current)
+                if target is None:
+                    return
+                _may_still_open(info, target)
+                following = target
 
     @strawberry.subscription(
         description="The signed-in member's points and tier as they change, on any channel.",

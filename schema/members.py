@@ -17,11 +17,11 @@ from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
 from schema.cart import Cart, _cart_token
 from schema.common import Address, Node, PageInfo, UserError
-from schema.ids import EXTERNAL_KEY, decode_id, str_key, to_global_id
+from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
-from schema.permissions import CanOpenCart, IsMember, IsThisMember, check_member
+from schema.permissions import CanOpenCart, IsMember, IsThisMember, WorksAtCartLocation, check_member
 
 if TYPE_CHECKING:
     from schema.catalog import Product
@@ -41,6 +41,10 @@ async def _preferred_store(ctx: Any, member: MemberRecord) -> Any:
 
 async def _orders(ctx: Any, member: MemberRecord, first: int | None = None, after: str | None = None) -> Any:
     return await orders.member_orders(ctx, member.key, PageArgs(first=first, after=after))
+
+
+async def _member_cart(ctx: Any, member: MemberRecord) -> Any:
+    return await carts.member_cart(ctx, member.key)
 
 
 async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
@@ -105,6 +109,15 @@ class Member(Node):
         root: MemberRecord, info: Info, first: int | None = None, after: str | None = None
     ) -> OrderConnection:
         return await one(each(_orders), info, root, first=first, after=after)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Their active cart, the same from every device: the open cart changed last "
+        "(carts attached on sign-in merge into one, `cartAttachMember`).",
+        metadata=batch(each(_member_cart)),
+    )
+    async def cart(root: MemberRecord, info: Info) -> Cart | None:
+        return await one(each(_member_cart), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],
@@ -194,6 +207,12 @@ class CartAttachMemberPayload:
 
 
 @strawberry.type
+class CartAssignMemberPayload:
+    cart: Cart | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
 class MemberQuery:
     @strawberry.field(description="The signed-in member; null for anyone else.")
     async def me(self, info: Info) -> Member | None:
@@ -219,12 +238,29 @@ class MemberMutation:
 
     @strawberry.mutation(
         permission_classes=[IsMember, CanOpenCart],
-        description="On sign-in: the cart becomes the member's; their earlier open cart is merged "
-        "into it (same variant and fulfillment: quantities add).",
+        description="On sign-in: the cart becomes the member's; their earlier open carts (other "
+        "devices) are merged into it (same variant and fulfillment: quantities add) and stay, "
+        "status MERGED with `mergedInto` this cart, so their ids still answer and their "
+        "`cartChanged` subscriptions follow this cart. Lines not priced in this cart's currency "
+        "stay behind on the merged cart.",
     )
     async def cart_attach_member(self, info: Info, cart_id: strawberry.ID) -> CartAttachMemberPayload:
         result = await carts.attach_member(info.context, _cart_token(cart_id))
         return CartAttachMemberPayload(cart=result.cart, user_errors=result.user_errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=[WorksAtCartLocation],
+        description="Staff: attach the cart built at their store (a tablet's, `locationId`) to a "
+        "customer, by member id or email, exactly as the customer's own `cartAttachMember`: their "
+        "open carts on other devices merge into it, and it shows as `me.cart` everywhere.",
+    )
+    async def cart_assign_member(
+        self, info: Info, cart_id: strawberry.ID, member_id: strawberry.ID | None = None,
+        email: str | None = None,
+    ) -> CartAssignMemberPayload:  # fmt: skip
+        key = None if member_id is None else decode_str_id(member_id, "Member", EXTERNAL_KEY, "memberId")
+        result = await carts.assign_member(info.context, _cart_token(cart_id), key, email)
+        return CartAssignMemberPayload(cart=result.cart, user_errors=result.user_errors)  # type: ignore[arg-type]
 
 
 __all__ = ["Member", "MemberMutation", "MemberQuery"]

@@ -73,11 +73,11 @@ async def _line_variant(ctx: Any, line: OrderLineRecord) -> Any:
 
 
 async def _unit_prices(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
-    return [_money(line.unit_price_minor, ctx.policy.currency_code) for line in lines]
+    return [_money(line.unit_price_minor, line.currency_code) for line in lines]
 
 
 async def _line_totals(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
-    return [_money(line.unit_price_minor * line.quantity, ctx.policy.currency_code) for line in lines]
+    return [_money(line.unit_price_minor * line.quantity, line.currency_code) for line in lines]
 
 
 async def _change_fulfillment(ctx: Any, change: StatusChangeRecord) -> Any:

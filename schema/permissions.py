@@ -119,9 +119,10 @@ class CanIssueGiftCards(BasePermission):
 
 
 def check_cart(info: Info, cart: CartRecord) -> None:
-    """The one rule for carts: a member's cart opens only for that member."""
+    """The one rule for carts: a member's cart opens only for that member (and for staff of the
+    store it was built at)."""
     principal: Principal = info.context.principal
-    if principal.may_open_cart(cart.member_id):
+    if principal.may_open_cart(cart.member_id, cart.location_id):
         return
     if not principal.is_authenticated:
         raise Unauthenticated("sign in to open this cart")
@@ -145,6 +146,24 @@ class CanOpenCartById(CanOpenCart):
     """cart(id)."""
 
     argument, graphql_name = "id", "id"
+
+
+class WorksAtCartLocation(BasePermission):
+    """cartAssignMember: staff of the store the cart was built at (`CartCreateInput.locationId`);
+    the cart must open for them as well."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "attach carts to members")
+        if principal.kind is not PrincipalKind.STAFF:
+            raise Forbidden("only staff attach a store's cart to a member")
+        token = decode_str_id(kwargs["cart_id"], "Cart", CART_TOKEN, "cartId")
+        found = await info.context.loaders.cart_by_token.load(token)
+        if found is None:
+            return True  # the resolver answers CART_NOT_FOUND
+        if found.location_id is None or not principal.works_at(found.location_id):
+            raise Forbidden("only staff of the store this cart was built at attach it to a member")
+        check_cart(info, found)
+        return True
 
 
 class IsMember(BasePermission):

@@ -62,7 +62,7 @@ class Return:
 
     @strawberry.field
     def refund(root: ReturnRecord, info: Info) -> Money:
-        return MoneyRecord.from_minor(root.refund_minor, info.context.policy.currency_code)  # type: ignore[return-value]
+        return MoneyRecord.from_minor(root.refund_minor, root.currency_code)  # type: ignore[return-value]
 
 
 @strawberry.input

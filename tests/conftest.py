@@ -34,9 +34,10 @@ INTEGRATIONS = {
         "scopes": ["orders:read", "orders:write"],
     }
 }
-# Staff of each demo location (ids 1-10) and two members; placeholders for real sign-in.
+# Staff of each demo location (ids 1-12: 11 and 12 in Canada) and two members; placeholders
+# for real sign-in.
 STAFF_TOKENS = [
-    {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 11)
+    {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 13)
 ]
 MEMBER_TOKENS = [{"token": f"test-member-{m}", "member_id": m} for m in ("m1", "m2")]
 JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes!"

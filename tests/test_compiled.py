@@ -280,3 +280,14 @@ async def test_fields_with_extensions_or_directives_the_planner_does_not_apply_a
 async def test_a_schema_extension_that_wraps_resolvers_turns_the_compiled_path_off():
     result, _ = await _compiled("{ secret { name } }", True, [_Wrapping])
     assert result is None
+
+
+async def test_an_operation_directive_the_executor_does_not_apply_is_not_compiled(api):
+    """The gateway's executor applies @inContext before it runs a plan; a compiled executor that
+    does not is never given such an operation."""
+    query = 'query @inContext(country: "CA") { products(first: 1) { nodes { title } } }'
+    document = api.gateway.documents.get(query)
+    assert not document.errors, document.errors
+    plain = CompiledExecutor(api.gateway.schema)
+    assert await plain.execute(document.node, None, None, make_context(api.gateway)) is None
+    assert await api.gateway.compiled.execute(document.node, None, None, make_context(api.gateway))

@@ -34,6 +34,36 @@ async def test_page_of_5_and_page_of_50_cost_the_same(uncached_api):
     assert counts == [4, 4, 4]
 
 
+CANADIAN_LISTING = LISTING.replace("query ($n: Int!)", 'query ($n: Int!) @inContext(country: "CA")')
+
+
+@pytest.mark.parametrize("n", [5, 50])
+async def test_a_listing_in_context_adds_one_statement_per_price_table(uncached_api, n):
+    api = uncached_api
+    api.store.trace = []
+    data = await api.data(CANADIAN_LISTING, {"n": n})
+    prices = [v["price"] for e in data["products"]["edges"] for v in e["node"]["variants"]]
+    assert len(data["products"]["edges"]) == n and prices
+    # the markets and price lists (the context), then one read of every list's prices of the
+    # page's variants, whatever their number
+    assert sorted(_tables(api)) == sorted(
+        ["markets", "price_lists", "products", "variants", "prices", "inventory_levels", "locations"]
+    )
+
+
+async def test_a_warm_entity_cache_prices_any_context_without_reading(api):
+    api.gateway.response_cache = None
+    endpoint = next(r for r in api.app.routes if getattr(r, "path", "") == "/graphql").app
+    endpoint.cache = None
+    await api.data(CANADIAN_LISTING, {"n": 50})
+    api.store.trace = []
+    await api.data(CANADIAN_LISTING, {"n": 50})
+    # Rows of every list are kept per variant; the context picks among them per request.
+    app_listing = CANADIAN_LISTING.replace('country: "CA"', "channel: MOBILE_APP")
+    await api.data(app_listing, {"n": 50})
+    assert api.store.trace == []
+
+
 def _tables(api) -> list[str]:
     return [s.split("FROM", 1)[1].split()[0] for s in api.store.trace]
 
@@ -140,8 +170,9 @@ async def test_a_carts_statements_do_not_grow_with_its_lines(uncached_api):
         data = await api.data(CART_QUERY, {"id": cart_id})
         assert len(data["cart"]["lines"]) == n
         counts.append(len(api.store.trace))
-    # the cart, its lines (with holds), variants, products, stock, locations
-    assert counts == [6, 6]
+    # the cart, its lines (with holds), the price lists (none applies to a WEB cart in USD, so
+    # no list's prices are read), variants, products, stock, locations
+    assert counts == [7, 7]
 
 
 async def test_an_orders_statements_do_not_grow_with_its_lines(uncached_api):

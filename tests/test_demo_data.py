@@ -146,21 +146,79 @@ def test_compare_at_is_above_price_when_set():
     assert 0.1 <= len(sale_products) / len(CATALOG.products) <= 0.3
 
 
-def test_locations_are_eight_stores_then_two_warehouses():
+def test_locations_are_eight_stores_two_warehouses_then_two_canadian_stores():
     kinds = [loc["kind"] for loc in CATALOG.locations]
-    assert kinds == ["STORE"] * 8 + ["WAREHOUSE"] * 2
-    assert [loc["id"] for loc in CATALOG.locations] == list(range(1, 11))
-    assert len({loc["code"] for loc in CATALOG.locations}) == 10
+    assert kinds == ["STORE"] * 8 + ["WAREHOUSE"] * 2 + ["STORE"] * 2
+    assert [loc["id"] for loc in CATALOG.locations] == list(range(1, 13))
+    assert len({loc["code"] for loc in CATALOG.locations}) == 12
+    assert [loc["city"] for loc in CATALOG.locations[10:]] == ["Vancouver", "Victoria"]
 
 
-def test_locations_are_on_the_us_west_coast():
+def test_locations_are_on_the_us_west_coast_and_in_british_columbia():
     for loc in CATALOG.locations:
-        assert 32.5 <= loc["latitude"] <= 49.0, loc["code"]
-        assert -124.8 <= loc["longitude"] <= -114.0, loc["code"]
-        assert (loc["country"], loc["country_code"]) == ("United States", "US")
-        assert loc["province_code"] in {"WA", "OR", "CA", "NV"}
-        assert loc["timezone"] == "America/Los_Angeles"
+        if loc["country_code"] == "CA":
+            assert 48.3 <= loc["latitude"] <= 49.4 and -123.5 <= loc["longitude"] <= -123.0, loc["code"]
+            assert (loc["country"], loc["province_code"], loc["timezone"]) == (
+                "Canada", "BC", "America/Vancouver"
+            )  # fmt: skip
+        else:
+            assert 32.5 <= loc["latitude"] <= 49.0, loc["code"]
+            assert -124.8 <= loc["longitude"] <= -114.0, loc["code"]
+            assert (loc["country"], loc["country_code"]) == ("United States", "US")
+            assert loc["province_code"] in {"WA", "OR", "CA", "NV"}
+            assert loc["timezone"] == "America/Los_Angeles"
         assert re.fullmatch(r"\+1 \d{3}-555-01\d{2}", loc["phone"]), loc["phone"]
+
+
+def test_the_second_market_leaves_the_us_stock_as_it_was():
+    """The Canadian stores draw their stock from a Random of their own: ids and figures of the
+    US locations are what they were before the second market."""
+    us = [r for r in CATALOG.inventory_levels if r["location_id"] <= 10]
+    assert len(us) == 10 * len(CATALOG.variants)
+    assert sum(r["on_hand"] for r in us if r["variant_id"] == 1) == US_STOCK_OF_VARIANT_1
+
+
+US_STOCK_OF_VARIANT_1 = 276  # fixed by seed 7 before the Canadian stores existed
+
+
+def test_markets_and_price_lists():
+    assert CATALOG.markets == [
+        {"country_code": "US", "currency_code": "USD"}, {"country_code": "CA", "currency_code": "CAD"},
+    ]  # fmt: skip
+    lists = {pl["code"]: pl for pl in CATALOG.price_lists}
+    assert [pl["id"] for pl in CATALOG.price_lists] == list(range(1, len(lists) + 1))
+    vancouver = CATALOG.locations[10]["id"]
+    assert {code for code, pl in lists.items() if pl["location_id"] == vancouver} == {"CA-YVR", "CA-YVR-GOLD"}
+    assert {code for code, pl in lists.items() if pl["channel"] == "MOBILE_APP"} == {"US-APP", "CA-APP"}
+    assert {code for code, pl in lists.items() if pl["member_tier"] == "GOLD"} == {
+        "US-GOLD", "CA-GOLD", "CA-YVR-GOLD"
+    }  # fmt: skip
+    spring = lists["CA-SPRING-2026"]
+    assert spring["valid_from"] < spring["valid_until"] < NOW  # dated, and over before the demo's now
+    assert all(pl["valid_from"] is None for code, pl in lists.items() if code != "CA-SPRING-2026")
+
+
+def test_every_variant_has_a_canadian_price_and_variant_1_is_on_every_list():
+    by_list: dict[int, dict[int, dict]] = {}
+    for row in CATALOG.prices:
+        by_list.setdefault(row["price_list_id"], {})[row["variant_id"]] = row
+    standard = by_list[1]
+    # Every variant but those of the products not sold in Canada (product ids 20, 40, ...).
+    assert set(standard) == {v["id"] for v in CATALOG.variants if v["product_id"] % 20}
+    assert {v["product_id"] for v in CATALOG.variants if v["id"] not in standard} == set(range(20, 201, 20))
+    assert all(row["amount_minor"] % 100 == 95 for row in standard.values())
+    assert all(1 in rows for rows in by_list.values())
+    us = {v["id"]: v["price_minor"] for v in CATALOG.variants}
+    for list_id, rows in by_list.items():
+        code = CATALOG.price_lists[list_id - 1]["code"]
+        for variant_id, row in rows.items():
+            if code == "CA-STANDARD":
+                assert row["amount_minor"] > us[variant_id]  # the Canadian shelf price
+                continue
+            # Every other list takes something off the shelf price it names as compare-at.
+            assert row["compare_at_minor"] > row["amount_minor"] > 0, (code, row)
+            base = us[variant_id] if code.startswith("US-") else standard[variant_id]["amount_minor"]
+            assert row["compare_at_minor"] == base
 
 
 def test_location_services_and_hours():

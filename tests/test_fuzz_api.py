@@ -206,7 +206,7 @@ def live_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "postgresql":
         templates = request.getfixturevalue("postgresql_templates")
         database_url = asyncio.run(templates.clone())
-    staff = [{"token": STAFF_TOKEN, "subject": "staff:fuzz", "location_ids": list(range(1, 11))}]
+    staff = [{"token": STAFF_TOKEN, "subject": "staff:fuzz", "location_ids": list(range(1, 13))}]
     env = {
         "GATEWAY_MEMBER_TOKENS": json.dumps(MEMBER_TOKENS),
         "GATEWAY_STAFF_TOKENS": json.dumps(staff),

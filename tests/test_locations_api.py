@@ -99,7 +99,7 @@ def key_of(location_id: str) -> int:
 async def test_locations_lists_every_location_in_id_order(api):
     everything = await listing(api)
     assert ids_of(everything) == [lid(k) for k in sorted(LOCATIONS)]
-    assert len(everything["edges"]) == 10
+    assert len(everything["edges"]) == 12
     assert everything["pageInfo"]["hasNextPage"] is False
     assert all(edge["distanceKm"] is None for edge in everything["edges"])
 
@@ -108,7 +108,7 @@ async def test_locations_by_kind(api):
     stores = await listing(api, kind="STORE")
     warehouses = await listing(api, kind="WAREHOUSE")
     assert ids_of(stores) == [lid(k) for k in sorted(STORES)]
-    assert len(stores["edges"]) == 8
+    assert len(stores["edges"]) == 10  # 8 in the US, 2 in British Columbia
     assert [lid(k) for k in sorted(set(LOCATIONS) - STORES)] == ids_of(warehouses)
     assert len(warehouses["edges"]) == 2
     assert {e["node"]["kind"] for e in stores["edges"]} == {"STORE"}
@@ -135,7 +135,8 @@ async def test_location_fields_match_the_location(api):
             "phone": demo["phone"],
         }
         assert node["geo"] == {"latitude": demo["latitude"], "longitude": demo["longitude"]}
-        assert node["timezone"] == demo["timezone"] == "America/Los_Angeles"
+        zone = "America/Vancouver" if demo["country_code"] == "CA" else "America/Los_Angeles"
+        assert node["timezone"] == demo["timezone"] == zone
         assert node["pickupEnabled"] is demo["pickup_enabled"]
         assert node["shipFromStoreEnabled"] is demo["ship_from_store_enabled"]
         assert node["openingHours"] == demo["opening_hours"]

@@ -37,6 +37,7 @@ mutation ($cartId: ID!) {{
   }}
 }}"""
 CART_MEMBER = "query ($id: ID!) { cart(id: $id) { id member { id email } } }"
+MERGED = "query ($id: ID!) { cart(id: $id) { status mergedInto { id } } }"
 
 
 async def test_member_login_issues_a_token_that_signs_them_in(api: Api):
@@ -92,8 +93,10 @@ async def test_attaching_a_cart_merges_the_members_open_cart(api: Api):
         (variant_id(2), "SHIP"): 1,
         (variant_id(3), "SHIP"): 1,
     }
-    # The earlier cart is gone; the attached one now opens only for its member.
-    assert (await api.data(CART_MEMBER, {"id": earlier["id"]}, **api.as_member("m1")))["cart"] is None
+    # The earlier cart (another device's) still answers: merged, naming the cart it went to.
+    merged = (await api.data(MERGED, {"id": earlier["id"]}, **api.as_member("m1")))["cart"]
+    assert merged == {"status": "MERGED", "mergedInto": {"id": guest["id"]}}
+    # The attached one now opens only for its member.
     anonymous = await api.gql(CART_MEMBER, {"id": guest["id"]})
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
     assert anonymous["data"]["cart"] is None

@@ -3,6 +3,8 @@ program, recommendation ranking."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from adapters.commerce import FulfillmentMode
 from adapters.ports import CartLineOp
 from resolvers.cart_merge import AddQuantities, KeepCurrentCart
@@ -22,8 +24,20 @@ def test_merging_adds_the_earlier_carts_lines_and_keeping_drops_them():
 def test_points_follow_the_currency_and_tiers_the_spend():
     program = LoyaltyProgram(points_per_unit=2, tiers=(("GOLD", 2000), ("SILVER", 500)))
     assert program.points_for(12_99, "USD") == 25  # 25.98, rounded down
-    assert program.points_for(1299, "JPY") == 2598  # no minor units
+    yen_shop = LoyaltyProgram(points_per_unit=2, currency="JPY")
+    assert yen_shop.points_for(1299, "JPY") == 2598  # no minor units
     assert program.points_for(-500, "USD") == 0
+
+
+def test_another_currency_counts_only_at_the_retailers_rate():
+    program = LoyaltyProgram(points_per_unit=1, currency="USD", rates=(("CAD", Decimal("0.73")),))
+    assert program.shop_minor(100_00, "CAD") == 73_00  # CA$100 counts as US$73
+    assert program.points_for(100_00, "CAD") == 73
+    assert program.shop_minor(-100_00, "CAD") == -73_00  # a refund takes back as much
+    assert program.shop_minor(1_99, "CAD") == 1_45  # 145.27 cents, rounded down
+    assert program.shop_minor(1000, "JPY") == 0  # no rate: nothing is guessed
+    assert program.points_for(1000, "JPY") == 0
+    assert LoyaltyProgram(currency="USD", rates=(("JPY", Decimal("0.0066")),)).shop_minor(1000, "JPY") == 6_60
     assert [program.tier_for(m, "USD") for m in (0, 500_00, 1999_99, 2000_00)] == [
         "MEMBER", "SILVER", "SILVER", "GOLD",
     ]  # fmt: skip

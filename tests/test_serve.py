@@ -24,7 +24,7 @@ def test_first_start_creates_and_seeds_the_embedded_database(served):
     data = response.json()["data"]
     assert len(data["products"]["nodes"]) == 200
     kinds = [n["kind"] for n in data["locations"]["nodes"]]
-    assert (kinds.count("STORE"), kinds.count("WAREHOUSE")) == (8, 2)
+    assert (kinds.count("STORE"), kinds.count("WAREHOUSE")) == (10, 2)  # 2 stores in Canada
     assert httpx.get(f"{base}/readyz", timeout=5).json()["database"] == "ok"
 
 
@@ -48,4 +48,4 @@ def test_seed_builds_a_database_from_nothing(tmp_path: Path):
 
     with sqlite3.connect(tmp_path / "omnigate.db") as db:
         assert db.execute("select count(*) from products").fetchone() == (200,)
-        assert db.execute("select count(*) from locations").fetchone() == (10,)
+        assert db.execute("select count(*) from locations").fetchone() == (12,)

@@ -54,11 +54,13 @@ class Payments:
         if request.method is PaymentMethod.CARD:
             return await self.cards.charge(request)
         if request.method is PaymentMethod.GIFT_CARD:
-            code, key = request.gift_card_code or "", request.idempotency_key
+            code, key, currency = request.gift_card_code or "", request.idempotency_key, request.currency_code
             if request.partial:
-                reference, taken = await self.gift_cards.charge_up_to(code, request.amount_minor, key, _now())
+                reference, taken = await self.gift_cards.charge_up_to(
+                    code, request.amount_minor, key, _now(), currency
+                )
             else:
-                reference = await self.gift_cards.charge(code, request.amount_minor, key, _now())
+                reference = await self.gift_cards.charge(code, request.amount_minor, key, _now(), currency)
                 taken = request.amount_minor
             return Charge(
                 PaymentMethod.GIFT_CARD,

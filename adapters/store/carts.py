@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import CartLineRecord, CartRecord, CartStatus, Channel, FulfillmentMode
-from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
+from adapters.ports import CartChange, CartLineOp, CartMerge, HoldPolicy, Refused
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
-from adapters.store.tables import cart_lines, carts, reservations
+from adapters.store.tables import cart_lines, carts, keys_in_range, reservations
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -32,10 +32,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def cart_from_row(row: Any, token: str) -> CartRecord:
+def cart_from_row(row: Any, token: str | None = None) -> CartRecord:
+    """`token`: the one the caller holds; else the stored one (a member's cart), else ""."""
     return CartRecord(
         id=row.id,
-        token=token,
+        token=token or row.token or "",
         channel=Channel(row.channel),
         member_id=row.member_id,
         currency_code=row.currency_code,
@@ -43,7 +44,19 @@ def cart_from_row(row: Any, token: str) -> CartRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         expires_at=row.expires_at,
+        location_id=row.location_id,
+        merged_into_id=row.merged_into_id,
     )
+
+
+def _refuse_closed(found: Any, now: datetime) -> None:
+    """Refuse changes to a cart that is gone, checked out or merged into another."""
+    if found is None or found.expires_at <= now:
+        raise Refused("CART_NOT_FOUND", "no open cart has this id")
+    if found.status == CartStatus.MERGED.value:
+        raise Refused("CART_MERGED", "this cart was merged into another: use Cart.mergedInto")
+    if found.status != CartStatus.OPEN.value:
+        raise Refused("CART_COMPLETED", "this cart has been checked out")
 
 
 @dataclass(slots=True)
@@ -120,6 +133,23 @@ class StoreCarts:
                 for r in await conn.execute(stmt, params)
             ]
 
+    async def carts_by_ids(self, ids: Sequence[int]) -> list[CartRecord]:
+        """Carts by internal id: only those whose token is kept (members' carts)."""
+        stmt = sa.select(carts).where(carts.c.id.in_(keys_in_range(ids)), carts.c.token.is_not(None))
+        async with self._store.reading() as conn:
+            return [cart_from_row(r) for r in await conn.execute(stmt)]
+
+    async def carts_of_member(self, member_id: str, now: datetime) -> list[CartRecord]:
+        """The member's open carts, most recently changed first."""
+        stmt = (
+            sa.select(carts)
+            .where(carts.c.member_id == member_id, carts.c.status == CartStatus.OPEN.value)
+            .where(carts.c.expires_at > now)
+            .order_by(carts.c.updated_at.desc(), carts.c.id.desc())
+        )
+        async with self._store.reading() as conn:
+            return [cart_from_row(r) for r in await conn.execute(stmt)]
+
     async def create_cart(
         self,
         channel: Channel,
@@ -129,6 +159,8 @@ class StoreCarts:
         now: datetime,
         expires_at: datetime,
         max_lines: int,
+        currency_code: str | None = None,
+        location_id: int | None = None,
     ) -> CartChange:
         token = new_token()
 
@@ -138,13 +170,15 @@ class StoreCarts:
                     sa.insert(carts)
                     .values(
                         token_hash=token_hash(token),
+                        token=token if member_id is not None else None,
                         channel=channel.value,
                         member_id=member_id,
-                        currency_code=self._store.currency_code,
+                        currency_code=currency_code or self._store.currency_code,
                         status=CartStatus.OPEN.value,
                         created_at=now,
                         updated_at=now,
                         expires_at=expires_at,
+                        location_id=location_id,
                     )
                     .returning(*carts.c)
                 )
@@ -164,26 +198,25 @@ class StoreCarts:
         max_lines: int,
     ) -> CartChange:
         async def work(conn: Any) -> CartChange:
-            # Touching the open cart first locks it (one round trip, not a locking read and an
-            # update); a change refused later rolls the touch back with the rest.
+            found = (
+                await conn.execute(
+                    sa.select(carts)
+                    .where(carts.c.token_hash == token_hash(token))
+                    .with_for_update()
+                )
+            ).first()
+            _refuse_closed(found, now)
+            levels = await _apply(conn, found.id, ops, holds, now, max_lines)
+            # A member's cart made before tokens were kept learns its token on its next change.
+            kept = token if found.member_id is not None else None
             row = (
                 await conn.execute(
                     sa.update(carts)
-                    .where(carts.c.token_hash == token_hash(token), carts.c.expires_at > now)
-                    .where(carts.c.status == CartStatus.OPEN.value)
-                    .values(updated_at=now, expires_at=expires_at)
+                    .where(carts.c.id == found.id)
+                    .values(updated_at=now, expires_at=expires_at, token=kept)
                     .returning(*carts.c)
                 )
-            ).first()
-            if row is None:
-                status = await conn.scalar(
-                    sa.select(carts.c.status)
-                    .where(carts.c.token_hash == token_hash(token), carts.c.expires_at > now)
-                )
-                if status is None:
-                    raise Refused("CART_NOT_FOUND", "no open cart has this id")
-                raise Refused("CART_COMPLETED", "this cart has been checked out")
-            levels = await _apply(conn, row.id, ops, holds, now, max_lines)
+            ).one()
             return CartChange(cart_from_row(row, token), levels)
 
         return await self._store.write(work)
@@ -197,20 +230,21 @@ class StoreCarts:
         now: datetime,
         expires_at: datetime,
         max_lines: int,
-    ) -> CartChange:
+        carried: Callable[[int], bool] = lambda _variant_id: True,
+    ) -> CartMerge:
         """The cart becomes the member's; their other open carts are merged into it (`merge`
-        turns this cart's lines and theirs into ops on this cart) and then deleted."""
+        turns this cart's lines and theirs into ops on this cart; lines whose variant is not
+        `carried`, not priced in this cart's currency, stay behind). A merged cart is kept, as
+        MERGED with `merged_into_id` (its id still answers, on every device), its holds
+        released."""
 
-        async def work(conn: Any) -> CartChange:
+        async def work(conn: Any) -> CartMerge:
             found = (
                 await conn.execute(
                     sa.select(carts).where(carts.c.token_hash == token_hash(token)).with_for_update()
                 )
             ).first()
-            if found is None or found.expires_at <= now:
-                raise Refused("CART_NOT_FOUND", "no open cart has this id")
-            if found.status != CartStatus.OPEN.value:
-                raise Refused("CART_COMPLETED", "this cart has been checked out")
+            _refuse_closed(found, now)
             if found.member_id not in (None, member_id):
                 raise Refused("CART_NOT_FOUND", "no open cart has this id")
             others = list(
@@ -226,7 +260,7 @@ class StoreCarts:
             levels: list[InventoryLevelRecord] = []
             if others:
                 mine = await _line_ops(conn, [found.id])
-                theirs = await _line_ops(conn, others)
+                theirs = [op for op in await _line_ops(conn, others) if carried(op.variant_id or 0)]
                 ops = merge(mine, [CartLineOp(None, *op_fields(op)) for op in theirs])
                 lines = sa.select(cart_lines.c.id).where(cart_lines.c.cart_id.in_(others))
                 levels += await stock_moves.release_reservations(
@@ -234,17 +268,21 @@ class StoreCarts:
                     sa.and_(reservations.c.order_line_id.is_(None), reservations.c.cart_line_id.in_(lines)),
                     now,
                 )
-                await conn.execute(sa.delete(carts).where(carts.c.id.in_(others)))
+                await conn.execute(
+                    sa.update(carts)
+                    .where(carts.c.id.in_(others))
+                    .values(status=CartStatus.MERGED.value, merged_into_id=found.id, updated_at=now)
+                )
             levels += await _apply(conn, found.id, ops, holds, now, max_lines)
             row = (
                 await conn.execute(
                     sa.update(carts)
                     .where(carts.c.id == found.id)
-                    .values(member_id=member_id, updated_at=now, expires_at=expires_at)
+                    .values(member_id=member_id, token=token, updated_at=now, expires_at=expires_at)
                     .returning(*carts.c)
                 )
             ).one()
-            return CartChange(cart_from_row(row, token), levels)
+            return CartMerge(cart_from_row(row, token), levels, others)
 
         return await self._store.write(work)
 

@@ -131,6 +131,8 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             status = await conn.scalar(sa.select(carts.c.status).where(carts.c.id == draft.cart_id))
             if status == CartStatus.CHECKING_OUT.value:
                 raise Refused("CHECKOUT_IN_PROGRESS", "another checkout of this cart is running")
+            if status == CartStatus.MERGED.value:
+                raise Refused("CART_MERGED", "this cart was merged into another: use Cart.mergedInto")
             raise Refused("CART_COMPLETED", "this cart has been checked out")
         # The cart row is locked now (cart changes lock it too): its lines are what they are.
         current = frozenset(

@@ -50,6 +50,7 @@ class Store:
         from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
+        from adapters.store.prices import StorePrices
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
 
@@ -78,6 +79,7 @@ class Store:
         self.loyalty = StoreLoyalty(self)
         self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
+        self.prices = StorePrices(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -109,6 +111,7 @@ class Store:
             member_credentials=self.members,
             loyalty=self.loyalty,
             purchases=self.purchases,
+            prices=self.prices,
         )
 
     @asynccontextmanager

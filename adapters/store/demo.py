@@ -1,4 +1,5 @@
-"""A deterministic demo retailer, "Cascade Outfitters": outdoor apparel and gear, US West Coast.
+"""A deterministic demo retailer, "Cascade Outfitters": outdoor apparel and gear, US West Coast,
+and a second market in British Columbia priced in CAD (with app-only, store and member prices).
 
 Pure data generation (no I/O): the same seed and `now` always give the same rows, so demos,
 benchmarks and tests can rely on stable ids, SKUs and stock figures.
@@ -220,6 +221,15 @@ LOCATIONS = (
     ("WH-KNT", "Kent Fulfillment Center", "WAREHOUSE", "8020 S 212th St", None, "Kent",
      "Washington", "WA", "98032", "+1 253-555-0166", 47.4118, -122.2320, False, False, None),
 )
+# The second market: stores in British Columbia, priced in CAD (ids follow the US locations).
+CANADIAN_LOCATIONS = (
+    ("YVR-GAST", "Vancouver Gastown", "STORE", "321 Water St", None, "Vancouver",
+     "British Columbia", "BC", "V6B 1B8", "+1 604-555-0131", 49.2847, -123.1089, True, True,
+     ("10:00-20:00", "10:00-20:00", "11:00-18:00")),
+    ("YYJ-LOWR", "Victoria Lower Johnson", "STORE", "560 Johnson St", None, "Victoria",
+     "British Columbia", "BC", "V8W 1M2", "+1 250-555-0147", 48.4284, -123.3680, True, False,
+     ("10:00-18:00", "10:00-18:00", "11:00-17:00")),
+)
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
 VIEWS = ("front view", "back view", "detail")
 # fmt: on
@@ -231,6 +241,9 @@ class DemoCatalog:
     variants: list[dict]
     locations: list[dict]
     inventory_levels: list[dict]
+    markets: list[dict]
+    price_lists: list[dict]
+    prices: list[dict]
 
 
 def demo_catalog(seed: int = 7, now: datetime | None = None) -> DemoCatalog:
@@ -256,7 +269,16 @@ def demo_catalog(seed: int = 7, now: datetime | None = None) -> DemoCatalog:
         stem = f"{prefix}-{category.code}-{pid:04d}"
         variants.extend(_variants(rng, category, pid, stem, len(variants) + 1))
     locations = [_location(i, row) for i, row in enumerate(LOCATIONS, start=1)]
-    return DemoCatalog(products, variants, locations, _inventory(rng, variants, locations, now))
+    levels = _inventory(rng, variants, locations, now)
+    # The Canadian stores draw from a Random of their own: the US stock figures stay as they were.
+    canadian = [
+        _location(i, row, CANADA) for i, row in enumerate(CANADIAN_LOCATIONS, start=len(locations) + 1)
+    ]
+    levels += _inventory(random.Random(seed * 1009 + 1), variants, canadian, now)
+    price_lists, prices = _price_lists(variants, vancouver=canadian[0]["id"])
+    return DemoCatalog(
+        products, variants, locations + canadian, levels, list(MARKETS), price_lists, prices
+    )
 
 
 def _titles(rng: random.Random, category: Category, seen: set[str]) -> list[tuple[str, str]]:
@@ -351,7 +373,67 @@ def _variants(rng: random.Random, category: Category, pid: int, stem: str, first
     return rows
 
 
-def _location(lid: int, row: tuple) -> dict:
+UNITED_STATES = ("United States", "US", "America/Los_Angeles")
+CANADA = ("Canada", "CA", "America/Vancouver")
+# fmt: off
+MARKETS = ({"country_code": "US", "currency_code": "USD"}, {"country_code": "CA", "currency_code": "CAD"})
+# The demo's price lists: (code, name, currency, channel, store, tier, valid from, valid until,
+# which variants (id % n == 1), percent off the list it discounts). Variant 1 is on every list.
+NOT_IN_CANADA = 20  # products whose id is a multiple of this are not sold in Canada
+SPRING_SALE = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+PRICE_LISTS = (
+    ("CA-STANDARD", "Canada", "CAD", None, None, None, None, None, 1, 0),
+    ("US-APP", "App-only prices", "USD", "MOBILE_APP", None, None, None, None, 7, 10),
+    ("CA-APP", "App-only prices, Canada", "CAD", "MOBILE_APP", None, None, None, None, 7, 10),
+    ("US-GOLD", "Gold member prices", "USD", None, None, "GOLD", None, None, 5, 15),
+    ("CA-GOLD", "Gold member prices, Canada", "CAD", None, None, "GOLD", None, None, 5, 15),
+    ("CA-YVR", "Vancouver Gastown store prices", "CAD", None, "VANCOUVER", None, None, None, 3, 5),
+    ("CA-YVR-GOLD", "Vancouver Gastown, Gold members", "CAD", None, "VANCOUVER", "GOLD", None, None,
+     15, 20),
+    ("CA-SPRING-2026", "Spring sale 2026, Canada", "CAD", None, None, None, *SPRING_SALE, 4, 25),
+)
+# fmt: on
+
+
+def cad_shelf_price(usd_minor: int) -> int:
+    """The demo retailer's Canadian shelf price for a US price: its own list, set once by the
+    retailer (the gateway itself never converts a price)."""
+    return math.ceil(usd_minor * 136 / 10000) * 100 - 5
+
+
+def _discounted(minor: int, percent: int) -> int:
+    """`percent` off, ending in .95 below the result."""
+    return max(math.floor(minor * (100 - percent) / 10000) * 100 - 5, 95)
+
+
+def _price_lists(variants: list, vancouver: int) -> tuple[list[dict], list[dict]]:
+    lists, rows = [], []
+    for list_id, (code, name, currency, channel, store, tier, start, end, every, off) in enumerate(
+        PRICE_LISTS, start=1
+    ):
+        lists.append({
+            "id": list_id, "code": code, "name": name, "currency_code": currency, "channel": channel,
+            "location_id": vancouver if store == "VANCOUVER" else None, "member_tier": tier,
+            "valid_from": start, "valid_until": end,
+        })  # fmt: skip
+        for v in variants:
+            if v["id"] % every != 1 % every:
+                continue
+            if currency == "CAD" and v["product_id"] % NOT_IN_CANADA == 0:
+                continue  # not sold in Canada: no Canadian list prices it
+            shelf = v["price_minor"] if currency == "USD" else cad_shelf_price(v["price_minor"])
+            if off == 0:  # the market's standing list: its compare-at follows the catalog's
+                was = v["compare_at_minor"]
+                was = None if was is None else cad_shelf_price(was)
+                amount, compare_at = shelf, was if was is not None and was > shelf else None
+            else:
+                amount, compare_at = _discounted(shelf, off), shelf
+            rows.append({"price_list_id": list_id, "variant_id": v["id"], "amount_minor": amount,
+                         "compare_at_minor": compare_at})  # fmt: skip
+    return lists, rows
+
+
+def _location(lid: int, row: tuple, country: tuple[str, str, str] = UNITED_STATES) -> dict:
     *fields, hours = row
     opening_hours = []
     if hours:
@@ -363,7 +445,7 @@ def _location(lid: int, row: tuple) -> dict:
         ]
     location = {"id": lid, **dict(zip(LOCATION_FIELDS, fields, strict=True))}
     location["name"] = f"Cascade Outfitters {location['name']}"
-    location.update(country="United States", country_code="US", timezone="America/Los_Angeles")
+    location.update(country=country[0], country_code=country[1], timezone=country[2])
     return {**location, "opening_hours": opening_hours}
 
 

@@ -111,14 +111,32 @@ class StoreGiftCards:
                 raise
             return done
 
-    async def charge(self, code: str, amount_minor: int, key: str, now: datetime) -> str:
-        return await self._move(gift_cards.c.code_hash == code_hash(code), -amount_minor, key, now)
+    async def _same_currency(self, card: Any, currency_code: str | None) -> None:
+        """Decline a card that holds money of another kind: its balance is never converted."""
+        if currency_code is None:
+            return
+        async with self._store.reading() as conn:
+            held = await conn.scalar(sa.select(gift_cards.c.currency_code).where(card))
+        if held is not None and held != currency_code:
+            raise PaymentDeclined(
+                "currency_mismatch", f"this gift card holds {held}; the order is in {currency_code}"
+            )
 
-    async def charge_up_to(self, code: str, amount_minor: int, key: str, now: datetime) -> tuple[str, int]:
+    async def charge(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> str:
+        card = gift_cards.c.code_hash == code_hash(code)
+        await self._same_currency(card, currency_code)
+        return await self._move(card, -amount_minor, key, now)
+
+    async def charge_up_to(
+        self, code: str, amount_minor: int, key: str, now: datetime, currency_code: str | None = None
+    ) -> tuple[str, int]:
         """What the balance covers, at most `amount_minor`, read and taken under the card's row
         lock (PostgreSQL's FOR UPDATE; SQLite's write transactions run one at a time). A charge
         of nothing is recorded too, so a resumed checkout finds the same split."""
         card = gift_cards.c.code_hash == code_hash(code)
+        await self._same_currency(card, currency_code)
 
         async def work(conn: Any) -> tuple[str, int]:
             done = (

@@ -71,6 +71,7 @@ def line_from_row(row: Any) -> OrderLineRecord:
         title=row.title,
         quantity=row.quantity,
         unit_price_minor=row.unit_price_minor,
+        currency_code=row.currency_code,  # joined from the order
     )
 
 
@@ -104,7 +105,7 @@ def payment_from_row(row: Any) -> PaymentRecord:
     )
 
 
-def return_from_row(row: Any) -> ReturnRecord:
+def return_from_row(row: Any, currency_code: str | None = None) -> ReturnRecord:
     return ReturnRecord(
         id=row.id,
         order_id=row.order_id,
@@ -114,6 +115,7 @@ def return_from_row(row: Any) -> ReturnRecord:
         refund_minor=row.refund_minor,
         refund_status=RefundStatus(row.refund_status),
         created_at=row.created_at,
+        currency_code=currency_code or row.currency_code,  # the order's, joined or given
     )
 
 

@@ -114,7 +114,8 @@ class StoreOrders:
 
     async def lines_by_order_ids(self, order_ids: Sequence[int]) -> list[OrderLineRecord]:
         stmt = (
-            sa.select(order_lines)
+            sa.select(order_lines, orders.c.currency_code)
+            .join(orders, orders.c.id == order_lines.c.order_id)
             .where(order_lines.c.order_id.in_(order_ids))
             .order_by(order_lines.c.order_id, order_lines.c.position)
         )
@@ -133,7 +134,12 @@ class StoreOrders:
         return [payment_from_row(r) for r in await self._rows(stmt)]
 
     async def returns_by_order_ids(self, order_ids: Sequence[int]) -> list[ReturnRecord]:
-        stmt = sa.select(returns).where(returns.c.order_id.in_(order_ids)).order_by(returns.c.id)
+        stmt = (
+            sa.select(returns, orders.c.currency_code)
+            .join(orders, orders.c.id == returns.c.order_id)
+            .where(returns.c.order_id.in_(order_ids))
+            .order_by(returns.c.id)
+        )
         return [return_from_row(r) for r in await self._rows(stmt)]
 
     async def return_lines_by_return_ids(self, return_ids: Sequence[int]) -> list[ReturnLineRecord]:

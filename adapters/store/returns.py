@@ -95,7 +95,7 @@ async def create(conn: Any, draft: ReturnDraft, actor: str, now: datetime) -> Re
     reference = f"return:{row.id} order:{order_number(draft.order_id)}"
     await stock_moves.record(conn, back, InventoryReason.RETURN_RESTOCK, reference, actor, now)
     await stock_moves.record(conn, out, InventoryReason.SALE, reference, actor, now)
-    return Returned(return_from_row(row), stock_moves.latest(lv for lv, _ in back + out))
+    return Returned(return_from_row(row, order.currency_code), stock_moves.latest(lv for lv, _ in back + out))
 
 
 async def record_refund(

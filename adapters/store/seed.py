@@ -31,15 +31,24 @@ _COMMERCE = (  # children first
 
 
 async def seed_demo(store: Store, seed: int = 7) -> None:
-    """Replace the catalog, locations and stock with the demo retailer, in one transaction.
+    """Replace the catalog, locations, stock, markets and price lists with the demo retailer, in
+    one transaction.
 
     Carts, orders and their reservations point at the old catalog, so they go too; gift card
     balances are money owed to customers and stay.
     """
     demo = demo_catalog(seed)
     variants = [{**v, "currency_code": store.currency_code} for v in demo.variants]
+    # The demo's US lists are in the shop's currency, whatever it is configured to be.
+    home = {"USD": store.currency_code}
+    markets = [{**m, "currency_code": home.get(m["currency_code"], m["currency_code"])} for m in demo.markets]
+    price_lists = [
+        {**pl, "currency_code": home.get(pl["currency_code"], pl["currency_code"])} for pl in demo.price_lists
+    ]
     async with store.writing() as conn:
         for table in _COMMERCE:
+            await conn.execute(sa.delete(table))
+        for table in (tables.prices, tables.price_lists, tables.markets):
             await conn.execute(sa.delete(table))
         for table in (tables.inventory_adjustments, tables.inventory_levels, tables.variants):
             await conn.execute(sa.delete(table))
@@ -50,12 +59,15 @@ async def seed_demo(store: Store, seed: int = 7) -> None:
             (tables.variants, variants),
             (tables.locations, demo.locations),
             (tables.inventory_levels, demo.inventory_levels),
+            (tables.markets, markets),
+            (tables.price_lists, price_lists),
+            (tables.prices, demo.prices),
         ):
             for start in range(0, len(rows), _CHUNK):
                 await conn.execute(sa.insert(table), rows[start : start + _CHUNK])
         if conn.dialect.name == "postgresql":
             # Rows came with explicit ids: move the sequences past them.
-            for table in (tables.products, tables.variants, tables.locations):
+            for table in (tables.products, tables.variants, tables.locations, tables.price_lists):
                 await conn.execute(
                     sa.text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

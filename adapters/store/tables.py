@@ -147,6 +147,15 @@ carts = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
+    # The store a cart is built and priced at (a store tablet); its staff may open it. Added
+    # by migration 0007 as plain ids (SQLite adds no foreign key to a table in place, and
+    # rebuilding `carts` would cascade to its lines): a store or cart gone reads as none.
+    sa.Column("location_id", sa.Integer),
+    # The secret itself, kept only once the cart is a member's: it then opens for that member
+    # alone, so it is no bearer secret, and `me.cart` / `Cart.mergedInto` can name the cart.
+    sa.Column("token", sa.String(64)),
+    # A cart merged into another when its member signed in elsewhere: the cart it lives on in.
+    sa.Column("merged_into_id", sa.Integer),
     sa.Index("ix_carts_member_id", "member_id"),
 )
 
@@ -425,4 +434,41 @@ loyalty_entries = sa.Table(
     sa.Column("order_id", sa.Integer),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index("ix_loyalty_entries_member_id_id", "member_id", "id"),
+)
+
+# -- prices per channel, currency and market (issue 17) -----------------------------------------
+
+# Which currency a country buys in; a country not listed buys in the shop's currency.
+markets = sa.Table(
+    "markets",
+    metadata,
+    sa.Column("country_code", sa.String(2), primary_key=True),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+)
+
+# A price list: prices in one currency, for a channel, a store, a member tier (each optional:
+# the more it names, the more specific it is), between two instants (each optional).
+price_lists = sa.Table(
+    "price_lists",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("currency_code", sa.String(3), nullable=False),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("location_id", sa.ForeignKey("locations.id", ondelete="CASCADE")),
+    sa.Column("member_tier", sa.String(32)),
+    sa.Column("valid_from", UtcDateTime),
+    sa.Column("valid_until", UtcDateTime),
+)
+
+prices = sa.Table(
+    "prices",
+    metadata,
+    sa.Column("price_list_id", sa.ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("variant_id", sa.ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("compare_at_minor", sa.BigInteger),
+    sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    sa.Index("ix_prices_variant_id", "variant_id"),
 )

@@ -95,6 +95,10 @@ class Mismatch:
 
 
 class CompiledExecutor:
+    # Operation directives a subclass applies before running a plan (gateway/pricing.py's
+    # @inContext); an operation with any other directive is not compiled.
+    operation_directives: frozenset[str] = frozenset()
+
     def __init__(self, schema: strawberry.Schema, max_plans: int = 1000, verify: bool = False) -> None:
         self._schema = schema
         self._gql = schema._schema
@@ -167,6 +171,7 @@ class CompiledExecutor:
             dict(switches),
             self._convert,
             lambda field_def, node: get_argument_values(field_def, node, _NO_VARIABLES),
+            self.operation_directives,
         )
         try:
             root = planner.operation(operation)

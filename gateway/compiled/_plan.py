@@ -173,8 +173,10 @@ class Planner:
         variables: dict[str, Any],
         convert_args: Callable[[StrawberryField, dict[str, Any]], dict[str, Any]],
         coerce_args: Callable[[GraphQLField, FieldNode], dict[str, Any]],
+        operation_directives: frozenset[str] = frozenset(),
     ) -> None:
         self.schema = schema
+        self.operation_directives = operation_directives  # applied by the executor before it runs
         self.fragments = fragments
         self.variables = variables  # only those that @skip/@include read
         self.convert_args = convert_args
@@ -191,6 +193,9 @@ class Planner:
     def operation(self, operation: OperationDefinitionNode) -> SelectionPlan:
         if operation.operation.value != "query":
             raise NotCompilable("only queries are compiled")
+        for directive in operation.directives or ():
+            if directive.name.value not in self.operation_directives:
+                raise NotCompilable(f"operation directive @{directive.name.value}")
         root = self.schema.query_type
         assert root is not None
         return self.selection(root, [operation.selection_set])
