@@ -7,14 +7,14 @@ publishes its own changes itself, after they are committed. A NOTIFY is sent at 
 rolled-back write is never announced. On SQLite this migration does nothing.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
