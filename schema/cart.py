@@ -81,7 +81,7 @@ async def _cart_location(ctx: Any, cart: CartRecord) -> Any:
 
 
 async def _lines(ctx: Any, found: list[CartRecord]) -> list[list[CartLineRecord]]:
-    return list(await ctx.loaders.cart_lines_by_cart_id.load_many([cart.id for cart in found]))
+    return await each(carts.lines_of)(ctx, found)  # lines_of tells the lines their cart (prices)
 
 
 async def _total_quantity(ctx: Any, found: list[CartRecord]) -> list[int]:
