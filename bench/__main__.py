@@ -44,7 +44,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-scenarios", action="store_true", help="skip bench/scenarios.py"
     )
-    parser.add_argument("--redis", help="a Redis URL: subscription fan-out across two processes too")
+    parser.add_argument("--redis", default=os.environ.get("GATEWAY_TEST_REDIS_URL"),
+                        help="a Redis URL (default $GATEWAY_TEST_REDIS_URL): fan-out across two processes, "
+                        "--workers 2, push latency")  # fmt: skip
+    parser.add_argument("--database-url", default=os.environ.get("GATEWAY_TEST_DATABASE_URL"),
+                        help="PostgreSQL (default $GATEWAY_TEST_DATABASE_URL): the write path, --workers 2 "
+                        "and push latency scenarios make scratch databases beside it")  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.page_seconds, args.rounds, args.runs = 2.0, 2.0, 1, 5
@@ -52,6 +57,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.output = args.output or WORK / "RESULTS-quick.md"
     args.output = args.output or RESULTS
     return args
+
+
+def _scenario_options(args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
+    """Where the scenarios that need them find PostgreSQL and Redis (each skips what is missing)."""
+    database = ("--database-url", args.database_url) if args.database_url else ()
+    redis = ("--redis", args.redis) if args.redis else ()
+    return {"subscriptions": redis, "writes": (*database, *redis), "processes": (*database, *redis),
+            "notify": (*database, *redis), "commerce": database}  # fmt: skip
 
 
 def _on_sigterm(_signum: int, _frame: Any) -> NoReturn:
@@ -156,8 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     if not args.no_scenarios:
-        extra = {"subscriptions": ("--redis", args.redis)} if args.redis else None
-        run.scenarios = scenarios.run_all(args.quick, extra)
+        run.scenarios = scenarios.run_all(args.quick, _scenario_options(args))
     run.load_after = machine.load_average()
     run.duration_s = time.monotonic() - started
     run.targets = targets.rows(run)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,9 @@ from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
 from adapters.ports import Upstreams
 from adapters.profiles import ProfileOwners
+from adapters.records import InventoryLevelRecord
 from adapters.store import Store, backups, open_store
+from adapters.store.notifications import DatabaseChanges
 from gateway import graphiql
 from gateway.auth import (
     TokenBackend,
@@ -83,6 +86,7 @@ from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
 from gateway.webhooks import Webhooks
 from gateway.workers import outbox_worker, read_model_sync
+from resolvers.events import CatalogChanged, StockChanged
 from resolvers.loaders import Loaders
 from resolvers.principal import SYSTEM, Principal
 from resolvers.sweeper import SweepReport, sweep
@@ -338,6 +342,7 @@ class Gateway:
             decline_all=settings.payments_test_decline_all,
             loyalty=self.store.loyalty,
             test_ledger=settings.payments_test_ledger,
+            test_latency_s=settings.payments_test_latency_ms / 1000,
         )
         faults.arm(settings.test_fault)
         members, orders = self.upstreams.customers, self.upstreams.orders
@@ -404,6 +409,14 @@ class Gateway:
         for topic in TOPICS:
             self.events.listen(topic, partial(self._changed, topic), remote=False)
             self.events.listen(topic, partial(self._changed_in_other_process, topic), local=False)
+        # Rows written around the gateway (an ERP, a till) on PostgreSQL: each process hears them
+        # itself, so they are delivered here only, never shared through Redis again.
+        self.database_changes: DatabaseChanges | None = None
+        if settings.database_notifications and self.store.dialect == "postgresql":
+            self.database_changes = DatabaseChanges(
+                self.store.engine.url, self._stock_written_elsewhere, self._catalog_written_elsewhere,
+                self._changes_missed,
+            )  # fmt: skip
 
     @property
     def active_subscriptions(self) -> int:
@@ -434,6 +447,17 @@ class Gateway:
     def _changed_elsewhere(self, topic: str) -> None:
         if self.entity_cache is not None:
             self.entity_cache.forget(topic)
+
+    def _stock_written_elsewhere(self, level: InventoryLevelRecord) -> None:
+        self.events.deliver(StockChanged.of(level, "EXTERNAL"), remote=False)
+
+    def _catalog_written_elsewhere(self, product_id: int) -> None:
+        self.events.deliver(CatalogChanged((product_id,), "EXTERNAL", self.clock()), remote=False)
+
+    def _changes_missed(self) -> None:
+        """The listener was away: whatever changed meanwhile, no cached copy is trusted."""
+        for topic in ("stock", "catalog"):
+            self._changed(topic, None)
 
     def context(
         self, principal: Principal, request_id: str, request: Any = None, response: Any = None
@@ -491,6 +515,12 @@ class Gateway:
                 "database, with demo member accounts whose password is published (omnigate-demo). "
                 "Never do this on a gateway that serves real shoppers."
             )
+        if self.database_changes is not None:
+            self._spawn(self.database_changes.run_forever())
+            try:  # ready once it listens; a database that refuses it now is retried meanwhile
+                await asyncio.wait_for(self.database_changes.listening.wait(), timeout=2)
+            except TimeoutError:
+                log.warning("not listening for database changes yet; serving meanwhile")
         if self.sync is not None:
             await self.sync.load_positions()
             if self.settings.sync_interval_s > 0:
@@ -546,11 +576,15 @@ class Gateway:
             ("counter", "omnigate_events_received", "Events received from other gateway processes",
              self.events.received),
             ("counter", "omnigate_requests_shed", "Requests refused at capacity", self.capacity.shed),
+            ("counter", "omnigate_database_notifications",
+             "Stock and catalog changes made around the gateway, heard from PostgreSQL",
+             self.database_changes.received if self.database_changes else 0),
         ]  # fmt: skip
 
 
 async def healthz(_request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    # Which process answered: behind one port (`omnigate serve --workers N`), each is its own.
+    return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
 async def readyz(request: Request) -> Response:

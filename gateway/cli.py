@@ -7,12 +7,14 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from gateway.logs import configure as configure_logs
 from gateway.settings import Settings
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> None:
+def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | None = None) -> None:
+    """One gateway process until SIGTERM (on `sockets` when a supervisor's worker)."""
     import uvicorn
 
     from gateway.app import create_app
@@ -24,12 +26,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # Forwarded headers only from the proxies the operator names (uvicorn on its own trusts
     # loopback): otherwise a client on the same host could pick its own address, and with it
     # its own rate-limit bucket.
-    trusted = args.forwarded_allow_ips
-    trusted = (settings.forwarded_allow_ips if trusted is None else trusted).strip()
+    trusted = settings.forwarded_allow_ips.strip()
     config = uvicorn.Config(
         app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=host,
+        port=port,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
         log_level=settings.log_level,
@@ -39,16 +40,31 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         ws_per_message_deflate=settings.websocket_compression,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
     )
-    DrainingServer(config, app.state.gateway).run()
+    DrainingServer(config, app.state.gateway).run(sockets=sockets)
 
 
-async def _with_store(settings: Settings, reseed: bool) -> None:
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.forwarded_allow_ips is not None:  # the command line over GATEWAY_FORWARDED_ALLOW_IPS
+        settings = settings.model_copy(update={"forwarded_allow_ips": args.forwarded_allow_ips})
+    if args.workers == 1:
+        serve_one(settings, host, port)
+        return
+    from gateway import supervisor
+
+    supervisor.check(settings, args.workers)
+    # Once, before the workers: N processes must not race to migrate or seed one database.
+    asyncio.run(_with_store(settings, reseed=False, seed_if_empty=settings.seeds_demo))
+    supervisor.Supervisor(settings, host, port, args.workers).run()
+
+
+async def _with_store(settings: Settings, reseed: bool, seed_if_empty: bool = False) -> None:
     from adapters.store import open_store
 
     store = open_store(settings.resolved_database_url, currency_code=settings.currency_code)
     try:
         await store.migrate()
-        if reseed:
+        if reseed or (seed_if_empty and await store.is_empty()):
             await store.seed_demo()
     finally:
         await store.close()
@@ -184,6 +200,9 @@ def main(argv: list[str] | None = None) -> None:
         "--forwarded-allow-ips",
         help="proxies trusted for X-Forwarded-For/-Proto, comma-separated (default: "
         "GATEWAY_FORWARDED_ALLOW_IPS, else none)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes behind one port (above 1: needs GATEWAY_REDIS_URL)"
     )
     commands.add_parser("seed", help="replace the catalog, locations and stock with the demo retailer")
     commands.add_parser("migrate", help="bring the database schema up to date")

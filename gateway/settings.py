@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         default=None, description="redis://host:port/db to share caches (and events) between processes"
     )
     redis_prefix: str = Field(default="omnigate:", description="prefix of every key the gateway writes")
+    database_notifications: bool = Field(
+        default=True,
+        description="on PostgreSQL: hear stock and catalog rows written around the gateway (LISTEN/NOTIFY)",
+    )
     integration_token: SecretStr | None = Field(
         default=None, description="bearer token of one integration that posts stock counts and receipts"
     )
@@ -178,6 +182,9 @@ class Settings(BaseSettings):
     )
     payments_test_ledger: Path | None = Field(
         default=None, description="SQLite file where the test card provider keeps its charges"
+    )
+    payments_test_latency_ms: float = Field(
+        default=0, ge=0, description="how long each call to the test card provider takes (benchmarks)"
     )
     # Test mode only (the test card provider): the process SIGKILLs itself at this point of a
     # checkout (adapters/faults.py); the crash tests use it.

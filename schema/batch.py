@@ -9,10 +9,13 @@ still batch the standard executor's per-object calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.types import Info
+
+from resolvers.loaders import WHOLE_LEVELS
 
 BatchResolver = Callable[..., Awaitable[list[Any]]]
 
@@ -32,3 +35,22 @@ NO_TOPICS: frozenset[str] = frozenset()
 
 async def one(fn: BatchResolver, info: Info, root: Any, **kwargs: Any) -> Any:
     return (await fn(info.context, [root], **kwargs))[0]
+
+
+def each(fn: Callable[..., Awaitable[Any]]) -> BatchResolver:
+    """A batch resolver made of a per-parent use case `fn(ctx, parent, **kwargs)`: every parent's
+    call starts at once, so the DataLoaders they go through batch them (a round trip per loader
+    for the whole level, whatever the number of parents). Each call asks for its own keys only,
+    so the loaders must wait for the others' (WHOLE_LEVELS off) rather than go straight to SQL."""
+
+    async def resolve(ctx: Any, parents: list[Any], **kwargs: Any) -> list[Any]:
+        if len(parents) == 1:
+            return [await fn(ctx, parents[0], **kwargs)]
+        whole = WHOLE_LEVELS.set(False)  # the tasks below copy the context as it is now
+        try:
+            calls = [asyncio.ensure_future(fn(ctx, parent, **kwargs)) for parent in parents]
+        finally:
+            WHOLE_LEVELS.reset(whole)
+        return list(await asyncio.gather(*calls))
+
+    return resolve

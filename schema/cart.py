@@ -13,6 +13,7 @@ from adapters.commerce import CartLineRecord, CartRecord
 from resolvers import carts, catalog, checkout, members
 from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
+from schema.batch import batch, each, one
 from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
 from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
@@ -39,13 +40,69 @@ LineStatus = strawberry.enum(
 )
 
 
+# Batch resolvers (schema/batch.py): each field's values for a whole level of carts or lines,
+# so that the compiled path serves a cart in one round trip per loader, whatever its lines.
+
+
+async def _location(ctx: Any, line: CartLineRecord) -> Any:
+    return await carts.location_of(ctx, line)
+
+
+async def _variant(ctx: Any, line: CartLineRecord) -> Any:
+    return await catalog.variant(ctx, line.variant_id)
+
+
+async def _status(ctx: Any, line: CartLineRecord) -> Any:
+    return (await carts.availability(ctx, line)).status
+
+
+async def _available(ctx: Any, line: CartLineRecord) -> int:
+    return (await carts.availability(ctx, line)).available
+
+
+async def _held(ctx: Any, lines: list[CartLineRecord]) -> list[int]:
+    now = ctx.now()
+    return [carts.live_hold(line, now) for line in lines]
+
+
+async def _held_until(ctx: Any, lines: list[CartLineRecord]) -> list[Any]:
+    now = ctx.now()
+    return [line.held_until if carts.live_hold(line, now) else None for line in lines]
+
+
+async def _alternatives(
+    ctx: Any, line: CartLineRecord, near: GeoPointInput | None = None, first: int = 3
+) -> list[StoreAvailabilityRecord]:
+    return await carts.alternatives(ctx, line, None if near is None else near.to_record(), first)
+
+
+async def _cart_location(ctx: Any, cart: CartRecord) -> Any:
+    return None if cart.location_id is None else await ctx.loaders.location_by_id.load(cart.location_id)
+
+
+async def _lines(ctx: Any, found: list[CartRecord]) -> list[list[CartLineRecord]]:
+    return await each(carts.lines_of)(ctx, found)  # lines_of tells the lines their cart (prices)
+
+
+async def _total_quantity(ctx: Any, found: list[CartRecord]) -> list[int]:
+    return [sum(line.quantity for line in lines) for lines in await _lines(ctx, found)]
+
+
+async def _member(ctx: Any, cart: CartRecord) -> Any:
+    return None if cart.member_id is None else await members.member(ctx, cart.member_id)
+
+
+async def _order(ctx: Any, found: list[CartRecord]) -> list[Any]:
+    return list(await ctx.loaders.order_by_cart_id.load_many([cart.id for cart in found]))
+
+
 @strawberry.type(description="How a cart line reaches the customer, and where.")
 class Fulfillment:
     mode: FulfillmentMode  # type: ignore[valid-type]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_location)))
     async def location(root: CartLineRecord, info: Info) -> Location | None:
-        return await carts.location_of(info.context, root)  # type: ignore[return-value]
+        return await one(each(_location), info, root)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -56,9 +113,9 @@ class CartLine:
     def id(root: CartLineRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("CartLine", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_variant)))
     async def variant(root: CartLineRecord, info: Info) -> ProductVariantRef:
-        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+        return await one(each(_variant), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field
     def fulfillment(root: CartLineRecord) -> Fulfillment:
@@ -66,52 +123,57 @@ class CartLine:
 
     @strawberry.field(
         description="The price now in the cart's context: its channel, currency, store and "
-        "member's tier (zero, with `priced` false, when nothing prices it there any more)."
+        "member's tier (zero, with `priced` false, when nothing prices it there any more).",
+        metadata=batch(each(carts.unit_price)),
     )
     async def unit_price(root: CartLineRecord, info: Info) -> Money:
-        return await carts.unit_price(info.context, root)  # type: ignore[return-value]
+        return await one(each(carts.unit_price), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="False when no price list prices this variant in the cart's currency and "
-        "channel any more: checkout refuses the line (NOT_PRICED_IN_CURRENCY)."
+        "channel any more: checkout refuses the line (NOT_PRICED_IN_CURRENCY).",
+        metadata=batch(each(carts.priced)),
     )
     async def priced(root: CartLineRecord, info: Info) -> bool:
-        return await carts.priced(info.context, root)
+        return await one(each(carts.priced), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(carts.line_total)))
     async def total(root: CartLineRecord, info: Info) -> Money:
-        return await carts.line_total(info.context, root)  # type: ignore[return-value]
+        return await one(each(carts.line_total), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_status)))
     async def status(root: CartLineRecord, info: Info) -> LineStatus:  # type: ignore[valid-type]
-        return (await carts.availability(info.context, root)).status
+        return await one(each(_status), info, root)
 
     @strawberry.field(
-        description="Units this line could have where it is fulfilled, its own hold included."
+        description="Units this line could have where it is fulfilled, its own hold included.",
+        metadata=batch(each(_available)),
     )
     async def available(root: CartLineRecord, info: Info) -> int:
-        return (await carts.availability(info.context, root)).available
+        return await one(each(_available), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Units held for this line at its store now (PICKUP, RESERVE).")
-    def held(root: CartLineRecord, info: Info) -> int:
-        return carts.live_hold(root, info.context.now())
+    @strawberry.field(
+        description="Units held for this line at its store now (PICKUP, RESERVE).", metadata=batch(_held)
+    )
+    async def held(root: CartLineRecord, info: Info) -> int:
+        return await one(_held, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="When this line's hold ends unless the cart changes again.")
-    def held_until(root: CartLineRecord, info: Info) -> DateTime | None:
-        return root.held_until if carts.live_hold(root, info.context.now()) else None
+    @strawberry.field(
+        description="When this line's hold ends unless the cart changes again.", metadata=batch(_held_until)
+    )
+    async def held_until(root: CartLineRecord, info: Info) -> DateTime | None:
+        return await one(_held_until, info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Where else the whole quantity can be had: other stores for pickup, nearest "
         "first (to `near`, else to this line's store), then the ship option as a warehouse entry "
-        "(location.kind WAREHOUSE, no distance) unless the line already ships."
+        "(location.kind WAREHOUSE, no distance) unless the line already ships.",
+        metadata=batch(each(_alternatives)),
     )
     async def alternatives(
         root: CartLineRecord, info: Info, near: GeoPointInput | None = None, first: int = 3
     ) -> list[StoreAvailabilityRef]:
-        found: list[StoreAvailabilityRecord] = await carts.alternatives(
-            info.context, root, None if near is None else near.to_record(), first
-        )
-        return found  # type: ignore[return-value]
+        return await one(each(_alternatives), info, root, near=near, first=first)  # type: ignore[no-any-return]
 
 
 @strawberry.type(
@@ -136,12 +198,11 @@ class Cart(Node):
 
     @strawberry.field(
         description="The store the cart is built and priced at (a store tablet's cart); that "
-        "store's staff may open it and attach it to a member."
+        "store's staff may open it and attach it to a member.",
+        metadata=batch(each(_cart_location)),
     )
     async def location(root: CartRecord, info: Info) -> Location | None:
-        if root.location_id is None:
-            return None
-        return await info.context.loaders.location_by_id.load(root.location_id)  # type: ignore[no-any-return]
+        return await one(each(_cart_location), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Status MERGED: the cart its lines went to when its member attached a cart "
@@ -153,31 +214,36 @@ class Cart(Node):
             check_cart(info, found)
         return found  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_lines))
     async def lines(root: CartRecord, info: Info) -> list[CartLine]:
-        return await carts.lines_of(info.context, root)  # type: ignore[return-value]
+        return await one(_lines, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_total_quantity))
     async def total_quantity(root: CartRecord, info: Info) -> int:
-        return sum(line.quantity for line in await carts.lines_of(info.context, root))
+        return await one(_total_quantity, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(carts.subtotal)))
     async def subtotal(root: CartRecord, info: Info) -> Money:
-        return await carts.subtotal(info.context, root)  # type: ignore[return-value]
+        return await one(each(carts.subtotal), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The subtotal; taxes and shipping are not priced yet.")
+    @strawberry.field(
+        description="The subtotal; taxes and shipping are not priced yet.",
+        metadata=batch(each(carts.subtotal)),
+    )
     async def total(root: CartRecord, info: Info) -> Money:
-        return await carts.subtotal(info.context, root)  # type: ignore[return-value]
+        return await one(each(carts.subtotal), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Whose cart this is (a member's cart opens only for them).")
+    @strawberry.field(
+        description="Whose cart this is (a member's cart opens only for them).", metadata=batch(each(_member))
+    )
     async def member(root: CartRecord, info: Info) -> MemberRef | None:
-        if root.member_id is None:
-            return None
-        return await members.member(info.context, root.member_id)  # type: ignore[return-value]
+        return await one(each(_member), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The order placed from this cart, for whoever holds its id.")
+    @strawberry.field(
+        description="The order placed from this cart, for whoever holds its id.", metadata=batch(_order)
+    )
     async def order(root: CartRecord, info: Info) -> Order | None:
-        return await info.context.loaders.order_by_cart_id.load(root.id)  # type: ignore[return-value]
+        return await one(_order, info, root)  # type: ignore[no-any-return]
 
     @classmethod
     def parse_key(cls, key: str, argument: str) -> Any:

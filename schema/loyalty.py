@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -11,8 +12,19 @@ from adapters.records import LoyaltyEntry as LoyaltyEntryRecord
 from resolvers import loyalty
 from resolvers.loyalty import LoyaltyAccount as LoyaltyAccountRecord
 from resolvers.pagination import PageArgs
+from schema.batch import batch, each, one
 from schema.common import DateTime, PageInfo
 from schema.orders import Order
+
+
+async def _order(ctx: Any, entry: LoyaltyEntryRecord) -> Any:
+    return None if entry.order_id is None else await ctx.loaders.order_by_id.load(entry.order_id)
+
+
+async def _history(
+    ctx: Any, account: LoyaltyAccountRecord, first: int | None = None, after: str | None = None
+) -> Any:
+    return await loyalty.history(ctx, account.member_id, PageArgs(first=first, after=after))
 
 
 @strawberry.enum(description="Why a member's points changed.")
@@ -32,11 +44,9 @@ class LoyaltyEntry:
     def kind(root: LoyaltyEntryRecord) -> LoyaltyEntryKind:
         return LoyaltyEntryKind(root.kind)
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_order)))
     async def order(root: LoyaltyEntryRecord, info: Info) -> Order | None:
-        if root.order_id is None:
-            return None
-        return await info.context.loaders.order_by_id.load(root.order_id)  # type: ignore[no-any-return]
+        return await one(each(_order), info, root)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -57,10 +67,8 @@ class LoyaltyAccount:
     points: int = strawberry.field(description="The balance: the sum of the history.")
     tier: str = strawberry.field(description="From the spend of the last 12 months.")
 
-    @strawberry.field(description="Every change, newest first.")
+    @strawberry.field(description="Every change, newest first.", metadata=batch(each(_history)))
     async def history(
         root: LoyaltyAccountRecord, info: Info, first: int | None = None, after: str | None = None
     ) -> LoyaltyEntryConnection:
-        return await loyalty.history(  # type: ignore[return-value]
-            info.context, root.member_id, PageArgs(first=first, after=after)
-        )
+        return await one(each(_history), info, root, first=first, after=after)  # type: ignore[no-any-return]

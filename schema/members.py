@@ -14,6 +14,7 @@ from adapters.records import MemberChanges, MemberRecord
 from resolvers import carts, loyalty, members, orders, recommendations
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
+from schema.batch import batch, each, one
 from schema.cart import Cart, _cart_token
 from schema.common import Address, Node, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, str_key, to_global_id
@@ -26,6 +27,32 @@ if TYPE_CHECKING:
     from schema.catalog import Product
 
 ProductRef = Annotated["Product", strawberry.lazy("schema.catalog")]
+
+
+# Batch resolvers (schema/batch.py), so that `me` with its orders and loyalty runs on the
+# compiled path (each field's permission classes are still checked first, for every member).
+
+
+async def _preferred_store(ctx: Any, member: MemberRecord) -> Any:
+    if member.preferred_location_id is None:
+        return None
+    return await ctx.loaders.location_by_id.load(member.preferred_location_id)
+
+
+async def _orders(ctx: Any, member: MemberRecord, first: int | None = None, after: str | None = None) -> Any:
+    return await orders.member_orders(ctx, member.key, PageArgs(first=first, after=after))
+
+
+async def _member_cart(ctx: Any, member: MemberRecord) -> Any:
+    return await carts.member_cart(ctx, member.key)
+
+
+async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
+    return await loyalty.account(ctx, member.key)
+
+
+async def _recommendations(ctx: Any, member: MemberRecord, first: int | None = 8) -> Any:
+    return await recommendations.member_recommendations(ctx, member.key, 8 if first is None else first)
 
 
 @strawberry.type
@@ -65,43 +92,49 @@ class Member(Node):
     def marketing_consent(root: MemberRecord) -> bool:
         return root.marketing_consent
 
-    @strawberry.field(permission_classes=[IsThisMember], description="Where they like to shop.")
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Where they like to shop.",
+        metadata=batch(each(_preferred_store)),
+    )
     async def preferred_store(root: MemberRecord, info: Info) -> Location | None:
-        if root.preferred_location_id is None:
-            return None
-        return await info.context.loaders.location_by_id.load(root.preferred_location_id)  # type: ignore[no-any-return]
+        return await one(each(_preferred_store), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],
         description="The unified purchase history: web, app, store till and partner orders, newest first.",
+        metadata=batch(each(_orders)),
     )
     async def orders(
         root: MemberRecord, info: Info, first: int | None = None, after: str | None = None
     ) -> OrderConnection:
-        return await orders.member_orders(  # type: ignore[return-value]
-            info.context, root.key, PageArgs(first=first, after=after)
-        )
+        return await one(each(_orders), info, root, first=first, after=after)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],
         description="Their active cart, the same from every device: the open cart changed last "
         "(carts attached on sign-in merge into one, `cartAttachMember`).",
+        metadata=batch(each(_member_cart)),
     )
     async def cart(root: MemberRecord, info: Info) -> Cart | None:
-        return await carts.member_cart(info.context, root.key)  # type: ignore[return-value]
+        return await one(each(_member_cart), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(permission_classes=[IsThisMember], description="Points and tier, every channel.")
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Points and tier, every channel.",
+        metadata=batch(each(_loyalty)),
+    )
     async def loyalty(root: MemberRecord, info: Info) -> LoyaltyAccount:
-        return await loyalty.account(info.context, root.key)  # type: ignore[return-value]
+        return await one(each(_loyalty), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],
         description="For this member: bought with what they bought on any channel, lifted by "
         "their favourite categories; never what they already have, only products for sale.",
+        metadata=batch(each(_recommendations)),
     )
     async def recommendations(root: MemberRecord, info: Info, first: int | None = 8) -> list[ProductRef]:
-        wanted = 8 if first is None else first
-        return await recommendations.member_recommendations(info.context, root.key, wanted)  # type: ignore[return-value]
+        return await one(each(_recommendations), info, root, first=first)  # type: ignore[no-any-return]
 
     @classmethod
     def parse_key(cls, key: str, argument: str) -> Any:

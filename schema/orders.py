@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -21,6 +21,7 @@ from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
 from resolvers.orders import OrderResult
+from schema.batch import batch, each, one
 from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
@@ -58,6 +59,57 @@ def _money(minor: int, currency_code: str) -> MoneyRecord:
     return MoneyRecord.from_minor(minor, currency_code)
 
 
+# Batch resolvers (schema/batch.py): a field's values for a whole level of orders, lines or
+# fulfillments at once, so that a member's orders cost one round trip per loader, whatever
+# their number and size.
+
+
+async def _fulfillment_location(ctx: Any, f: FulfillmentRecord) -> Any:
+    return await locations.location(ctx, f.location_id)
+
+
+async def _line_variant(ctx: Any, line: OrderLineRecord) -> Any:
+    return await catalog.variant(ctx, line.variant_id)
+
+
+async def _unit_prices(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
+    return [_money(line.unit_price_minor, line.currency_code) for line in lines]
+
+
+async def _line_totals(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
+    return [_money(line.unit_price_minor * line.quantity, line.currency_code) for line in lines]
+
+
+async def _change_fulfillment(ctx: Any, change: StatusChangeRecord) -> Any:
+    if change.fulfillment_id is None:
+        return None
+    return await ctx.loaders.fulfillment_by_id.load(change.fulfillment_id)
+
+
+async def _order_member(ctx: Any, order: OrderRecord) -> Any:
+    return None if order.member_id is None else await members.member(ctx, order.member_id)
+
+
+async def _order_lines(ctx: Any, order: OrderRecord) -> Any:
+    return await orders.lines_of(ctx, order.id)
+
+
+async def _order_fulfillments(ctx: Any, order: OrderRecord) -> Any:
+    return await orders.fulfillments_of(ctx, order.id)
+
+
+def _by_order_id(loader: str) -> Any:
+    async def load(ctx: Any, found: list[OrderRecord]) -> list[Any]:
+        return list(await getattr(ctx.loaders, loader).load_many([order.id for order in found]))
+
+    return load
+
+
+_status_history = _by_order_id("status_changes_by_order_id")
+_returns = _by_order_id("returns_by_order_id")
+_payments = _by_order_id("payments_by_order_id")
+
+
 @strawberry.type(description="What one location prepares and hands over one way.")
 class OrderFulfillment:
     mode: FulfillmentMode  # type: ignore[valid-type]
@@ -71,13 +123,13 @@ class OrderFulfillment:
     def id(root: FulfillmentRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("OrderFulfillment", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_fulfillment_location)))
     async def location(root: FulfillmentRecord, info: Info) -> Location:
-        return await locations.location(info.context, root.location_id)  # type: ignore[return-value]
+        return await one(each(_fulfillment_location), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(orders.lines_of_fulfillment)))
     async def lines(root: FulfillmentRecord, info: Info) -> list[OrderLine]:
-        return await orders.lines_of_fulfillment(info.context, root)  # type: ignore[return-value]
+        return await one(each(orders.lines_of_fulfillment), info, root)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -90,25 +142,27 @@ class OrderLine:
     def id(root: OrderLineRecord) -> strawberry.ID:
         return strawberry.ID(to_global_id("OrderLine", root.id))
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_line_variant)))
     async def variant(root: OrderLineRecord, info: Info) -> ProductVariantRef:
-        return await catalog.variant(info.context, root.variant_id)  # type: ignore[return-value]
+        return await one(each(_line_variant), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The price paid for one unit.")
+    @strawberry.field(description="The price paid for one unit.", metadata=batch(_unit_prices))
     async def unit_price(root: OrderLineRecord, info: Info) -> Money:
-        return _money(root.unit_price_minor, root.currency_code)  # type: ignore[return-value]
+        return await one(_unit_prices, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_line_totals))
     async def total(root: OrderLineRecord, info: Info) -> Money:
-        return _money(root.unit_price_minor * root.quantity, root.currency_code)  # type: ignore[return-value]
+        return await one(_line_totals, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(orders.fulfillment_of_line)))
     async def fulfillment(root: OrderLineRecord, info: Info) -> OrderFulfillment:
-        return await orders.fulfillment_of_line(info.context, root)  # type: ignore[return-value]
+        return await one(each(orders.fulfillment_of_line), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Units of this line that have come back.")
+    @strawberry.field(
+        description="Units of this line that have come back.", metadata=batch(each(orders.returned_quantity))
+    )
     async def returned_quantity(root: OrderLineRecord, info: Info) -> int:
-        return await orders.returned_quantity(info.context, root)
+        return await one(each(orders.returned_quantity), info, root)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -121,11 +175,11 @@ class OrderStatusChange:
     def occurred_at(root: StatusChangeRecord) -> DateTime:
         return root.created_at
 
-    @strawberry.field(description="The fulfillment that moved, if one did.")
+    @strawberry.field(
+        description="The fulfillment that moved, if one did.", metadata=batch(each(_change_fulfillment))
+    )
     async def fulfillment(root: StatusChangeRecord, info: Info) -> OrderFulfillment | None:
-        if root.fulfillment_id is None:
-            return None
-        return await info.context.loaders.fulfillment_by_id.load(root.fulfillment_id)  # type: ignore[return-value]
+        return await one(each(_change_fulfillment), info, root)  # type: ignore[no-any-return]
 
 
 @strawberry.type
@@ -169,31 +223,36 @@ class Order(Node):
     def total(root: OrderRecord) -> Money:
         return _money(root.total_minor, root.currency_code)  # type: ignore[return-value]
 
-    @strawberry.field(description="Who placed it, when they were signed in or named at the till.")
+    @strawberry.field(
+        description="Who placed it, when they were signed in or named at the till.",
+        metadata=batch(each(_order_member)),
+    )
     async def member(root: OrderRecord, info: Info) -> MemberRef | None:
-        if root.member_id is None:
-            return None
-        return await members.member(info.context, root.member_id)  # type: ignore[return-value]
+        return await one(each(_order_member), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(each(_order_lines)))
     async def lines(root: OrderRecord, info: Info) -> list[OrderLine]:
-        return await orders.lines_of(info.context, root.id)  # type: ignore[return-value]
+        return await one(each(_order_lines), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="One per location and way of handing over.")
+    @strawberry.field(
+        description="One per location and way of handing over.", metadata=batch(each(_order_fulfillments))
+    )
     async def fulfillments(root: OrderRecord, info: Info) -> list[OrderFulfillment]:
-        return await orders.fulfillments_of(info.context, root.id)  # type: ignore[return-value]
+        return await one(each(_order_fulfillments), info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Every change, oldest first.")
+    @strawberry.field(description="Every change, oldest first.", metadata=batch(_status_history))
     async def status_history(root: OrderRecord, info: Info) -> list[OrderStatusChange]:
-        return await info.context.loaders.status_changes_by_order_id.load(root.id)  # type: ignore[return-value]
+        return await one(_status_history, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(metadata=batch(_returns))
     async def returns(root: OrderRecord, info: Info) -> list[Return]:
-        return await info.context.loaders.returns_by_order_id.load(root.id)  # type: ignore[return-value]
+        return await one(_returns, info, root)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Every tender that paid it, in the order they were taken.")
+    @strawberry.field(
+        description="Every tender that paid it, in the order they were taken.", metadata=batch(_payments)
+    )
     async def payments(root: OrderRecord, info: Info) -> list[Payment]:
-        return await info.context.loaders.payments_by_order_id.load(root.id)  # type: ignore[return-value]
+        return await one(_payments, info, root)  # type: ignore[no-any-return]
 
     @classmethod
     async def resolve_nodes(cls, info: Info, keys: list[int]) -> list[OrderRecord | None]:

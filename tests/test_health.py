@@ -1,5 +1,7 @@
 """/healthz says the process is up; /readyz says whether its database answers."""
 
+import os
+
 import httpx
 
 from gateway.app import create_app
@@ -7,7 +9,7 @@ from tests.conftest import make_settings
 
 
 async def test_healthz_and_readyz(api):
-    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.client.get("/healthz")).json() == {"status": "ok", "process": os.getpid()}
     ready = await api.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok"

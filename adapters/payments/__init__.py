@@ -145,11 +145,12 @@ def open_payments(
     decline_all: bool = False,
     loyalty: LoyaltyLedger | None = None,
     test_ledger: Path | None = None,
+    test_latency_s: float = 0.0,
 ) -> Payments:
     if card_provider != "test":
         raise ValueError(f"unknown card provider {card_provider!r}; the built-in one is 'test'")
     return Payments(
-        cards=TestCardProvider(decline_all=decline_all, ledger=test_ledger),
+        cards=TestCardProvider(decline_all=decline_all, ledger=test_ledger, latency=test_latency_s),
         gift_cards=gift_cards,
         loyalty=loyalty,
     )

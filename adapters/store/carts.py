@@ -79,34 +79,44 @@ class _Line:
         )
 
 
+def _lines_with_holds() -> sa.Select[Any]:
+    hold = reservations.c
+    holds = (
+        sa.select(
+            hold.cart_line_id,
+            sa.func.sum(hold.quantity).label("held"),
+            sa.func.min(hold.expires_at).label("held_until"),
+        )
+        .where(hold.cart_line_id.is_not(None), hold.order_line_id.is_(None))
+        .group_by(hold.cart_line_id)
+        .subquery()
+    )
+    return (
+        sa.select(cart_lines, holds.c.held, holds.c.held_until)
+        .outerjoin(holds, holds.c.cart_line_id == cart_lines.c.id)
+        .where(cart_lines.c.cart_id.in_(sa.bindparam("cart_ids", expanding=True)))
+        .order_by(cart_lines.c.cart_id, cart_lines.c.id)
+    )
+
+
+# Every cart read sends these two: built once, so a read costs no statement building and no
+# cache-key walk (SQLAlchemy memoizes it on the statement object).
+_CARTS_BY_HASHES = sa.select(carts).where(carts.c.token_hash.in_(sa.bindparam("hashes", expanding=True)))
+_LINES_BY_CART_IDS = _lines_with_holds()
+
+
 class StoreCarts:
     def __init__(self, store: Store) -> None:
         self._store = store
 
     async def carts_by_tokens(self, tokens: Sequence[str]) -> list[CartRecord]:
         by_hash = {token_hash(t): t for t in tokens}
-        stmt = sa.select(carts).where(carts.c.token_hash.in_(list(by_hash)))
         async with self._store.reading() as conn:
-            return [cart_from_row(r, by_hash[r.token_hash]) for r in await conn.execute(stmt)]
+            rows = await conn.execute(_CARTS_BY_HASHES, {"hashes": list(by_hash)})
+            return [cart_from_row(r, by_hash[r.token_hash]) for r in rows]
 
     async def lines_by_cart_ids(self, cart_ids: Sequence[int]) -> list[CartLineRecord]:
-        hold = reservations.c
-        holds = (
-            sa.select(
-                hold.cart_line_id,
-                sa.func.sum(hold.quantity).label("held"),
-                sa.func.min(hold.expires_at).label("held_until"),
-            )
-            .where(hold.cart_line_id.is_not(None), hold.order_line_id.is_(None))
-            .group_by(hold.cart_line_id)
-            .subquery()
-        )
-        stmt = (
-            sa.select(cart_lines, holds.c.held, holds.c.held_until)
-            .outerjoin(holds, holds.c.cart_line_id == cart_lines.c.id)
-            .where(cart_lines.c.cart_id.in_(cart_ids))
-            .order_by(cart_lines.c.cart_id, cart_lines.c.id)
-        )
+        stmt, params = _LINES_BY_CART_IDS, {"cart_ids": list(cart_ids)}
         async with self._store.reading() as conn:
             return [
                 CartLineRecord(
@@ -120,7 +130,7 @@ class StoreCarts:
                     held_until=_utc(r.held_until),  # an aggregate: no column type on SQLite
                     created_at=r.created_at,
                 )
-                for r in await conn.execute(stmt)
+                for r in await conn.execute(stmt, params)
             ]
 
     async def carts_by_ids(self, ids: Sequence[int]) -> list[CartRecord]:
@@ -492,9 +502,10 @@ async def _settle_holds(
                         created_at=now,
                     )
                 )
-    # Any change to the cart keeps every hold it still has for another full period.
+    # Any change to the cart keeps every hold it still has for another full period (a cart
+    # with no hold, the common web cart of shipped lines, has none to renew).
     live = [ln.id for ln in lines if not ln.removed]
-    if live:
+    if live and (hold_rows or any(kind == "grow" for _, kind, *_ in moves)):
         await conn.execute(
             sa.update(reservations)
             .where(reservations.c.cart_line_id.in_(live), reservations.c.order_line_id.is_(None))
