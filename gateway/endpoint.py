@@ -372,8 +372,16 @@ class GraphQLEndpoint:
     ) -> CompiledResult | None:  # fmt: skip
         assert self.compiled is not None
 
+        if self.compiled.verify:
+            # Both executors answer as of one instant: fields computed from the clock (a pickup's
+            # ready-by time) would otherwise differ by the microseconds between the two runs.
+            instant = context.now()
+            context.clock = lambda: instant
+
         async def standard_context() -> Any:  # GATEWAY_COMPILED_VERIFY: the check's own context
-            return await self.view.get_context(Request(scope, _replay(body)), None)
+            standard = await self.view.get_context(Request(scope, _replay(body)), None)
+            standard.clock = context.clock
+            return standard
 
         return await self.compiled.execute(
             document.node, operation_name, variables, context, standard_context
