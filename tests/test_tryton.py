@@ -230,7 +230,35 @@ async def test_member_update_writes_the_party_and_keeps_what_a_party_has_no_plac
     assert [a["city"] for a in me["addresses"]] == ["Seattle"]
     # A party the ERP does not know: nothing is written anywhere.
     stranger = bearer(hs256({"sub": "999999"}))
-    payload = (await api.data(MEMBER_UPDATE, {"input": {"marketingConsent": True}}, **stranger))
+    payload = await api.data(MEMBER_UPDATE, {"input": {"marketingConsent": True}}, **stranger)
     assert [e["code"] for e in payload["memberUpdate"]["userErrors"]] == ["MEMBER_NOT_FOUND"]
     async with api.store.engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(member_profiles)) == 1
+
+
+async def test_customer_reads_while_the_erp_is_down_answer_upstream_unavailable(tryton, make_api, caplog):
+    from tests.commerce import SEATTLE, checkout, create_cart, line
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    upstream = tryton_upstream(tryton, read_retries=0, timeout=3.0)
+    api = await make_api(seeded=True, upstreams={"tryton": upstream}, customers="tryton")
+    [ada] = await upstream.members.members_by_emails(["ada@example.com"])
+    as_ada = bearer(hs256({"sub": ada.key}))
+    cart = await create_cart(api, line(1, 1, "PICKUP", SEATTLE), **as_ada)
+    placed = await checkout(api, cart["id"], **as_ada)
+    assert placed["userErrors"] == [], placed["userErrors"]
+    order_id = placed["order"]["id"]
+    member_of = "query ($id: ID!) { order(id: $id) { id member { email } } }"
+    order = (await api.data(member_of, {"id": order_id}, **as_ada))["order"]
+    assert order["member"]["email"] == "ada@example.com"
+
+    tryton.stop()
+    caplog.clear()
+    body = await api.gql(ME, **as_ada)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    body = await api.gql(member_of, {"id": order_id}, **as_ada)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    assert body["errors"][0]["path"] == ["order", "member"]
+    assert body["data"]["order"]["id"] == order_id  # the rest of the order is the gateway's own
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
