@@ -362,6 +362,8 @@ class Gateway:
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
         self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        if self.metrics is not None:
+            self.upstreams.observe(self.metrics.upstream_call)
         self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,
@@ -487,6 +489,34 @@ class Gateway:
         self.sync.poke()
         return True
 
+    def upstream_report(self) -> dict[str, dict[str, Any]]:
+        """Per configured upstream: its roles, circuit, last success and failure, and each feed's
+        last sync and lag (seconds), for /readyz."""
+        now = datetime.now(UTC)
+        stale = {(f.upstream, f.data) for f in self.freshness.stale(now)} if self.freshness.feeds else set()
+        report: dict[str, dict[str, Any]] = {}
+        for name, upstream in self.upstreams.by_name.items():
+            health = upstream.guard.health
+            report[name] = {
+                "roles": self.upstreams.roles_of(name),
+                "available": health.available,
+                "circuit": health.breaker,
+                "lastSuccess": _iso(health.last_ok),
+                "lastFailure": _iso(health.last_failure),
+                "lastError": health.last_error,
+                "feeds": {},
+            }
+        for feed in self.freshness.feeds:
+            entry = report.setdefault(feed.upstream, {"feeds": {}})
+            lag = (now - feed.synced_at).total_seconds() if feed.synced_at else None
+            entry["feeds"][feed.data] = {
+                "syncedAt": _iso(feed.synced_at),
+                "lagSeconds": None if lag is None else round(lag, 3),
+                "lastError": feed.last_error,
+                "stale": (feed.upstream, feed.data) in stale,
+            }
+        return report
+
     def warnings(self) -> dict[str, Any]:
         """`extensions` every answer carries now (stale upstream data), on every path."""
         found = self.freshness.warnings() if self.freshness.feeds else []
@@ -582,18 +612,35 @@ class Gateway:
         ]  # fmt: skip
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 async def healthz(_request: Request) -> Response:
     # Which process answered: behind one port (`omnigate serve --workers N`), each is its own.
     return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
 async def readyz(request: Request) -> Response:
+    """Ready while the gateway's own database answers. Each upstream is reported (circuit, last
+    success and failure, each feed's sync lag) but never fails readiness: with the ERP down the
+    gateway still serves its read model, with warnings, and taking it out of rotation would
+    turn a degraded shop into a closed one."""
+    gateway = request.app.state.gateway
+    upstreams = gateway.upstream_report()
+    degraded = any(
+        not u.get("available", True) or any(f["stale"] for f in u["feeds"].values())
+        for u in upstreams.values()
+    )
     try:
-        await request.app.state.gateway.store.ping()
+        await gateway.store.ping()
     except Exception as exc:  # any failure means "do not send traffic here"
         log.warning("not ready: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "upstreams": upstreams}, status_code=503
+        )
+    status = "degraded" if degraded else "ok"
+    return JSONResponse({"status": status, "database": "ok", "upstreams": upstreams})
 
 
 def _cors(origins: list[str]) -> dict[str, Any]:

@@ -24,6 +24,19 @@ class ConnectedUpstreams:
     customers: Any = None
     orders: Any = None
 
+    def roles_of(self, name: str) -> list[str]:
+        """The roles upstream `name` plays: catalog, inventory, customers, orders."""
+        upstream = self.by_name.get(name)
+        roles = ("catalog", "inventory", "customers", "orders")
+        return [role for role in roles if upstream is not None and getattr(self, role) is upstream]
+
+    def observe(self, observer: Any) -> None:
+        """Every call to every upstream, timed, reaches `observer(name, seconds, error)`."""
+        for upstream in self.by_name.values():
+            guard = getattr(upstream, "guard", None)
+            if guard is not None and observer not in guard.observers:
+                guard.observe(observer)
+
     async def aclose(self) -> None:
         for upstream in self.by_name.values():
             await upstream.aclose()
