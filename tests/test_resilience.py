@@ -257,3 +257,28 @@ async def test_two_gateways_on_one_database_poll_one_at_a_time(make_api, tmp_pat
     await asyncio.sleep(0.3)
     assert upstreams[leader].guard.calls > calls[leader]  # woken, it polled at once
     assert upstreams[1 - leader].guard.calls == 0
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_the_leader_lock_key_honours_the_redis_prefix(make_api):
+    from redis.asyncio import Redis
+
+    prefix = f"tenant-{uuid.uuid4().hex[:8]}:"
+    await make_api(
+        upstreams={"memory": connect_memory(memory_data())},
+        catalog="memory",
+        inventory="memory",
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        sync_interval_s=30,
+    )
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        for _ in range(100):  # the loop takes the lead as it starts
+            keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}*")]
+            if keys:
+                break
+            await asyncio.sleep(0.02)
+        assert [k.split(":")[1] for k in keys] == ["read-model-sync"]
+    finally:
+        await redis.aclose()
