@@ -86,7 +86,7 @@ from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
 from gateway.webhooks import Webhooks
 from gateway.workers import outbox_worker, read_model_sync
-from resolvers.events import CatalogChanged, StockChanged
+from resolvers.events import CatalogChanged, StockChanged, SyncRequested
 from resolvers.loaders import Loaders
 from resolvers.principal import SYSTEM, Principal
 from resolvers.sweeper import SweepReport, sweep
@@ -320,6 +320,8 @@ class Gateway:
         # The upstream systems configuration names, and the ports the use cases read through.
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
         self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
+        if self.sync is not None:
+            self.events.listen("sync", self.sync.heard)
         self.freshness = Freshness(
             timedelta(seconds=settings.stale_after_s),
             list(self.sync.statuses.values()) if self.sync else [],
@@ -483,10 +485,15 @@ class Gateway:
         """Release what expired, once (the background task calls this on its interval)."""
         return await sweep(self.context(SYSTEM, "sweeper"))
 
-    def poke(self, upstream: str) -> bool:
+    async def poke(self, upstream: str) -> bool:
+        """An upstream's webhook: whichever process leads the polling polls it now (the bus
+        carries the request to every process); with no polling loop, this process polls once
+        itself, under the lock. False when no feed reads from `upstream`."""
         if self.sync is None or upstream not in self.sync.upstreams:
             return False
-        self.sync.poke()
+        await self.events.publish(SyncRequested(upstream, self.clock()))
+        if self.settings.sync_interval_s == 0:
+            self.sync.poll_soon()
         return True
 
     def upstream_report(self) -> dict[str, dict[str, Any]]:
@@ -568,6 +575,8 @@ class Gateway:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.sync is not None:
+            await self.sync.stop()
         if self.shared_cache is not None:
             await self.shared_cache.stop()
         await self.events.stop()
