@@ -351,6 +351,8 @@ class Gateway:
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
             members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
+            # A CRM's members sign in with the CRM: the gateway's passwords name its own members.
+            member_credentials=None if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None

@@ -121,10 +121,20 @@ def _export_schema(args: argparse.Namespace) -> None:
 async def _member_token(settings: Settings, email: str) -> str:
     from adapters.store import open_store
     from gateway.auth import issuer_from
+    from gateway.upstreams import STORE, connect_upstreams
 
     issuer = issuer_from(settings)
     if issuer is None:
         raise SystemExit("set GATEWAY_JWT_SECRET: the gateway signs its tokens with it")
+    if settings.customers != STORE:  # the members are the CRM's (or the ERP's): ask it
+        upstreams = connect_upstreams(settings)
+        try:
+            found = await upstreams.customers.members.members_by_emails([email])
+        finally:
+            await upstreams.aclose()
+        if not found:
+            raise SystemExit(f"{settings.customers} has no customer with the email {email!r}")
+        return issuer.member(found[0].key)
     store = open_store(settings.resolved_database_url, currency_code=settings.currency_code)
     try:
         await store.migrate()

@@ -262,3 +262,45 @@ async def test_customer_reads_while_the_erp_is_down_answer_upstream_unavailable(
     assert body["errors"][0]["path"] == ["order", "member"]
     assert body["data"]["order"]["id"] == order_id  # the rest of the order is the gateway's own
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_the_token_command_finds_members_in_the_erp(tryton, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import jwt
+
+    from tests.conftest import JWT_SECRET
+
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        "GATEWAY_JWT_SECRET": JWT_SECRET,
+        "GATEWAY_CUSTOMERS": "tryton",
+        "GATEWAY_TRYTON_URL": tryton.url,
+        "GATEWAY_TRYTON_DATABASE": tryton.database,
+        "GATEWAY_TRYTON_PASSWORD": ADMIN_PASSWORD,
+    }
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "omnigate"), "token", "member"]
+    done = subprocess.run([*command, "ada@example.com"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rpc = tryton.rpc()
+    [party] = rpc("party.party", "search", [["name", "=", "Ada Lovelace"]], 0, 1, None)
+    rpc.close()
+    assert jwt.decode(done.stdout.strip(), JWT_SECRET, algorithms=["HS256"])["sub"] == str(party)
+    done = subprocess.run([*command, "nobody@example.com"], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "tryton has no customer" in done.stderr
+
+
+async def test_member_login_with_the_erp_as_member_directory_says_why_it_cannot(tryton, make_api):
+    login = """mutation ($email: String!, $password: String!) {
+      memberLogin(email: $email, password: $password) {
+        token member { id } userErrors { code } } }"""
+    api = await make_api(seeded=True, upstreams={"tryton": tryton_upstream(tryton)}, customers="tryton")
+    # chloe has a password at the gateway (the demo seed), but the ERP's parties are the members.
+    variables = {"email": "chloe@example.com", "password": "omnigate-demo"}
+    payload = (await api.data(login, variables))["memberLogin"]
+    assert payload == {"token": None, "member": None, "userErrors": [{"code": "SIGN_IN_UNAVAILABLE"}]}
