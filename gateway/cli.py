@@ -45,6 +45,7 @@ def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | Non
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     host, port = args.host or settings.host, args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # where it really listens
     if args.forwarded_allow_ips is not None:  # the command line over GATEWAY_FORWARDED_ALLOW_IPS
         settings = settings.model_copy(update={"forwarded_allow_ips": args.forwarded_allow_ips})
     if args.workers == 1:

@@ -340,3 +340,45 @@ async def test_the_leader_lock_key_honours_the_redis_prefix(make_api):
         assert [k.split(":")[1] for k in keys] == ["read-model-sync"]
     finally:
         await redis.aclose()
+
+
+async def test_a_gateway_in_front_of_an_upstream_catalog_seeds_no_demo_products(tmp_path):
+    """Dev mode seeds the demo retailer into an empty database, but not beside an ERP's
+    catalog: 200 sellable products the ERP has never heard of."""
+    import httpx
+
+    from gateway.app import create_app
+    from tests.conftest import Api, make_settings
+
+    titles = "{ products(first: 5) { nodes { title } } }"
+
+    async def first_titles(name, upstreams=None, **settings):
+        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        chosen = make_settings(url, dev=True, sync_interval_s=0, outbox_interval_s=0, **settings)
+        app = create_app(chosen.model_copy(update={"seed_demo": None}), upstreams=upstreams)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+                api = Api(app, client)
+                before = (await api.data(titles))["products"]["nodes"]
+                if app.state.gateway.sync is not None:
+                    await app.state.gateway.sync.run_once()
+                return before, (await api.data(titles))["products"]["nodes"]
+
+    demo, _ = await first_titles("demo")
+    assert len(demo) == 5
+    erp = {"memory": connect_memory(memory_data())}
+    assert await first_titles("erp", erp, catalog="memory") == ([], [{"title": "Memory Jacket"}])
+
+
+async def test_an_upstream_url_that_is_the_gateway_itself_is_refused(monkeypatch):
+    from gateway.settings import Settings
+    from gateway.upstreams import connect_upstreams
+
+    monkeypatch.delenv("GATEWAY_TRYTON_URL", raising=False)
+    # trytond's default listener and the gateway's default port are both 8000.
+    with pytest.raises(ValueError, match="GATEWAY_TRYTON_URL"):
+        connect_upstreams(Settings(catalog="tryton"))
+    moved = connect_upstreams(Settings(catalog="tryton", port=8080))
+    assert moved.catalog.url == "http://127.0.0.1:8000"
+    await moved.aclose()
