@@ -318,3 +318,19 @@ async def test_member_update_patches_the_business_partner_and_keeps_the_rest_at_
     rows = await upstream.client.get_by_keys("API_BUSINESS_PARTNER", "A_BusinessPartnerAddress",
                                              "BusinessPartner", ["1000001"])  # fmt: skip
     assert [r["AddressID"] for r in rows] == ["2001"]
+
+
+async def test_a_member_read_while_sap_is_down_answers_upstream_unavailable(odata, proxy, make_api, caplog):
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    front = await proxy(odata.url.split("/sap/")[0])
+    upstream = odata_upstream(front.url + "/sap/opu/odata/sap")
+    api = await make_api(seeded=True, upstreams={"odata": upstream}, customers="odata")
+    as_ada = bearer(hs256({"sub": "1000001"}))
+    assert (await api.data("{ me { lastName } }", **as_ada))["me"]["lastName"]
+    front.status = 503
+    caplog.clear()
+    body = await api.gql("{ me { lastName } }", **as_ada)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
