@@ -505,7 +505,10 @@ class Gateway:
         stale = {(f.upstream, f.data) for f in self.freshness.stale(now)} if self.freshness.feeds else set()
         report: dict[str, dict[str, Any]] = {}
         for name, upstream in self.upstreams.by_name.items():
-            health = upstream.guard.health
+            guard = getattr(upstream, "guard", None)
+            if guard is None:
+                continue
+            health = guard.health
             report[name] = {
                 "roles": self.upstreams.roles_of(name),
                 "available": health.available,
