@@ -4,12 +4,14 @@ exponential backoff (tenacity). Writes are never retried here: the outbox retrie
 natural idempotency key, which is the only safe place to do it.
 
 The guard also keeps the upstream's health (last success, last failure, breaker state) for the
-freshness warnings that GraphQL responses carry when the read model may be stale.
+freshness warnings that GraphQL responses carry when the read model may be stale, and tells its
+observers (the gateway's metrics) of every attempt: how long it took and how it ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +29,8 @@ from tenacity import (
 from adapters.errors import CircuitOpen, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 
 T = TypeVar("T")
+# (upstream name, seconds, the failure or None): called once per attempt, refused ones included.
+CallObserver = Callable[[str, float, BaseException | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class Guard:
         self.policy = policy or ResiliencePolicy()
         self.health = UpstreamHealth(name)
         self.calls = 0  # attempts that reached the upstream, for tests and benchmarks
+        self.observers: list[CallObserver] = []
         self._slots = asyncio.Semaphore(self.policy.concurrency)
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=self.policy.breaker_threshold,
@@ -86,7 +91,24 @@ class Guard:
                 return await self._once(attempt)
         raise AssertionError("unreachable: tenacity re-raises the last failure")
 
+    def observe(self, observer: CallObserver) -> None:
+        self.observers.append(observer)
+
     async def _once(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        started = time.perf_counter()
+        try:
+            result = await self._guarded(attempt)
+        except BaseException as exc:
+            self._tell(time.perf_counter() - started, exc)
+            raise
+        self._tell(time.perf_counter() - started, None)
+        return result
+
+    def _tell(self, seconds: float, error: BaseException | None) -> None:
+        for observer in self.observers:
+            observer(self.name, seconds, error)
+
+    async def _guarded(self, attempt: Callable[[], Awaitable[T]]) -> T:
         breaker = await self._breakers.get_breaker(self.name)
         try:
             async with breaker, self._slots:

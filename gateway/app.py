@@ -86,7 +86,7 @@ from gateway.upstreams import connect_upstreams
 from gateway.warnings import UpstreamWarnings
 from gateway.webhooks import Webhooks
 from gateway.workers import outbox_worker, read_model_sync
-from resolvers.events import CatalogChanged, StockChanged
+from resolvers.events import CatalogChanged, StockChanged, SyncRequested
 from resolvers.loaders import Loaders
 from resolvers.principal import SYSTEM, Principal
 from resolvers.sweeper import SweepReport, sweep
@@ -320,6 +320,8 @@ class Gateway:
         # The upstream systems configuration names, and the ports the use cases read through.
         self.upstreams = connect_upstreams(settings, **(upstreams or {}))
         self.sync = read_model_sync(settings, self.store, self.events, self.upstreams, self.redis)
+        if self.sync is not None:
+            self.events.listen("sync", self.sync.heard)
         self.freshness = Freshness(
             timedelta(seconds=settings.stale_after_s),
             list(self.sync.statuses.values()) if self.sync else [],
@@ -349,6 +351,8 @@ class Gateway:
         self.ports: Upstreams = dataclasses.replace(
             self.store.upstreams(self.payments),
             members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
+            # A CRM's members sign in with the CRM: the gateway's passwords name its own members.
+            member_credentials=None if members else self.store.members,
             order_sink=orders.orders if orders else None,
         )
         self.entity_cache: CachedUpstreams | None = None
@@ -362,6 +366,8 @@ class Gateway:
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
         self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        if self.metrics is not None:
+            self.upstreams.observe(self.metrics.upstream_call)
         self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,
@@ -481,11 +487,47 @@ class Gateway:
         """Release what expired, once (the background task calls this on its interval)."""
         return await sweep(self.context(SYSTEM, "sweeper"))
 
-    def poke(self, upstream: str) -> bool:
+    async def poke(self, upstream: str) -> bool:
+        """An upstream's webhook: whichever process leads the polling polls it now (the bus
+        carries the request to every process); with no polling loop, this process polls once
+        itself, under the lock. False when no feed reads from `upstream`."""
         if self.sync is None or upstream not in self.sync.upstreams:
             return False
-        self.sync.poke()
+        await self.events.publish(SyncRequested(upstream, self.clock()))
+        if self.settings.sync_interval_s == 0:
+            self.sync.poll_soon()
         return True
+
+    def upstream_report(self) -> dict[str, dict[str, Any]]:
+        """Per configured upstream: its roles, circuit, last success and failure, and each feed's
+        last sync and lag (seconds), for /readyz."""
+        now = datetime.now(UTC)
+        stale = {(f.upstream, f.data) for f in self.freshness.stale(now)} if self.freshness.feeds else set()
+        report: dict[str, dict[str, Any]] = {}
+        for name, upstream in self.upstreams.by_name.items():
+            guard = getattr(upstream, "guard", None)
+            if guard is None:
+                continue
+            health = guard.health
+            report[name] = {
+                "roles": self.upstreams.roles_of(name),
+                "available": health.available,
+                "circuit": health.breaker,
+                "lastSuccess": _iso(health.last_ok),
+                "lastFailure": _iso(health.last_failure),
+                "lastError": health.last_error,
+                "feeds": {},
+            }
+        for feed in self.freshness.feeds:
+            entry = report.setdefault(feed.upstream, {"feeds": {}})
+            lag = (now - feed.synced_at).total_seconds() if feed.synced_at else None
+            entry["feeds"][feed.data] = {
+                "syncedAt": _iso(feed.synced_at),
+                "lagSeconds": None if lag is None else round(lag, 3),
+                "lastError": feed.last_error,
+                "stale": (feed.upstream, feed.data) in stale,
+            }
+        return report
 
     def warnings(self) -> dict[str, Any]:
         """`extensions` every answer carries now (stale upstream data), on every path."""
@@ -538,6 +580,8 @@ class Gateway:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.sync is not None:
+            await self.sync.stop()
         if self.shared_cache is not None:
             await self.shared_cache.stop()
         await self.events.stop()
@@ -582,18 +626,35 @@ class Gateway:
         ]  # fmt: skip
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 async def healthz(_request: Request) -> Response:
     # Which process answered: behind one port (`omnigate serve --workers N`), each is its own.
     return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
 async def readyz(request: Request) -> Response:
+    """Ready while the gateway's own database answers. Each upstream is reported (circuit, last
+    success and failure, each feed's sync lag) but never fails readiness: with the ERP down the
+    gateway still serves its read model, with warnings, and taking it out of rotation would
+    turn a degraded shop into a closed one."""
+    gateway = request.app.state.gateway
+    upstreams = gateway.upstream_report()
+    degraded = any(
+        not u.get("available", True) or any(f["stale"] for f in u["feeds"].values())
+        for u in upstreams.values()
+    )
     try:
-        await request.app.state.gateway.store.ping()
+        await gateway.store.ping()
     except Exception as exc:  # any failure means "do not send traffic here"
         log.warning("not ready: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "upstreams": upstreams}, status_code=503
+        )
+    status = "degraded" if degraded else "ok"
+    return JSONResponse({"status": status, "database": "ok", "upstreams": upstreams})
 
 
 def _cors(origins: list[str]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | Non
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     host, port = args.host or settings.host, args.port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # where it really listens
     if args.forwarded_allow_ips is not None:  # the command line over GATEWAY_FORWARDED_ALLOW_IPS
         settings = settings.model_copy(update={"forwarded_allow_ips": args.forwarded_allow_ips})
     if args.workers == 1:
@@ -121,10 +122,20 @@ def _export_schema(args: argparse.Namespace) -> None:
 async def _member_token(settings: Settings, email: str) -> str:
     from adapters.store import open_store
     from gateway.auth import issuer_from
+    from gateway.upstreams import STORE, connect_upstreams
 
     issuer = issuer_from(settings)
     if issuer is None:
         raise SystemExit("set GATEWAY_JWT_SECRET: the gateway signs its tokens with it")
+    if settings.customers != STORE:  # the members are the CRM's (or the ERP's): ask it
+        upstreams = connect_upstreams(settings)
+        try:
+            found = await upstreams.customers.members.members_by_emails([email])
+        finally:
+            await upstreams.aclose()
+        if not found:
+            raise SystemExit(f"{settings.customers} has no customer with the email {email!r}")
+        return issuer.member(found[0].key)
     store = open_store(settings.resolved_database_url, currency_code=settings.currency_code)
     try:
         await store.migrate()

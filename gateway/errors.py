@@ -5,6 +5,8 @@
   validate, variables that do not coerce): BAD_USER_INPUT, unless it already carries a code;
 - the gateway's own database could not be reached (down, restarting): UPSTREAM_UNAVAILABLE,
   logged as a warning, since nothing is wrong with the request;
+- a system of record (the ERP, the CRM) is down, slow or behind an open circuit while a field
+  reads it live (a member, an order's member): UPSTREAM_UNAVAILABLE, logged as a warning;
 - anything else happened while resolving a field and is a bug: logged whole, answered as
   INTERNAL with the request id to quote.
 
@@ -21,6 +23,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from adapters.errors import UpstreamUnavailable as UpstreamDown
 from adapters.store.database import unreachable
 from resolvers.errors import GatewayError
 
@@ -55,6 +58,11 @@ def contract_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     elif error.path is None:
         extensions = {"code": "BAD_USER_INPUT"}
         message = error.message
+    elif isinstance(original, UpstreamDown):
+        upstream = getattr(original, "upstream", "upstream")
+        log.warning("upstream unavailable (request %s) at %s: %s", request_id, error.path, original)
+        extensions = {"code": "UPSTREAM_UNAVAILABLE"}
+        message = f"{upstream} did not answer; try again later"
     elif unreachable(original):
         log.warning("database unreachable (request %s) at %s: %s", request_id, error.path, original)
         extensions = {"code": "UPSTREAM_UNAVAILABLE"}

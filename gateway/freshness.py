@@ -23,6 +23,10 @@ class Freshness:
     stale_after: timedelta
     feeds: list[FeedStatus] = field(default_factory=list)
 
+    def stale(self, now: datetime | None = None) -> list[FeedStatus]:
+        now = now or datetime.now(UTC)
+        return [feed for feed in self.feeds if _why_stale(feed, now, self.stale_after) is not None]
+
     def warnings(self, now: datetime | None = None) -> list[dict[str, Any]]:
         now = now or datetime.now(UTC)
         found = []

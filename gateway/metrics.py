@@ -2,7 +2,7 @@
 
 Counted as they happen: operations by name, outcome (`ok` or the first error's code) and path
 (`compiled`, `cached` or `standard`), with a latency histogram; upstream calls and errors by
-adapter (`Metrics.upstream_call`, for the adapters to report through). Read at scrape time
+adapter (`Metrics.upstream_call`, which every upstream guard calls once per attempt). Read at scrape time
 from the objects that keep them: response cache hits and misses, compiled and fallback runs,
 rate-limit rejections, untrusted documents, active subscriptions.
 """

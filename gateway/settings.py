@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     seed_demo: bool | None = Field(
         default=None,
         description="seed the demo retailer (and its demo accounts) into an empty database "
-        "(None: in dev mode only; production seeds only when this is true)",
+        "(None: in dev mode only, and never when an upstream owns the catalog; production "
+        "seeds only when this is true)",
     )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db to share caches (and events) between processes"
@@ -313,8 +314,11 @@ class Settings(BaseSettings):
 
     @property
     def seeds_demo(self) -> bool:
-        """Demo data (with its published demo passwords) only in dev mode, unless asked for."""
-        return self.seed_demo if self.seed_demo is not None else self.dev_mode
+        """Demo data (with its published demo passwords) only in dev mode, unless asked for; and
+        not in front of an ERP's catalog, whose products the demo's would sell beside."""
+        if self.seed_demo is not None:
+            return self.seed_demo
+        return self.dev_mode and self.catalog == "store"
 
     @property
     def resolved_database_url(self) -> str:

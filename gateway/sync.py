@@ -1,6 +1,15 @@
 """Change feeds into the read model: poll each upstream feed from its watermark, upsert what
 changed, publish StockChanged for every level that moved. Run by the leader only; a webhook or
-the gateway itself can `poke()` it to poll at once."""
+the gateway itself can `poke()` it to poll at once.
+
+Every process answers with the same freshness: the leader publishes each feed's outcome
+(`FeedSynced`) to the others, and a process that does not lead also re-reads the last sync
+time from the database every cycle (an event missed while Redis was away). A webhook that
+reaches any process becomes a `SyncRequested` event the leader hears; with no polling loop
+(`GATEWAY_SYNC_INTERVAL_S=0`), the process it reached polls once itself, under the lock.
+
+Locations are read on every poll: a store or warehouse added in the upstream after start is
+added here, its stock read in full, and a `LocationsChanged` event makes the caches forget."""
 
 from __future__ import annotations
 
@@ -17,7 +26,14 @@ from adapters.store import Store
 from adapters.store.readmodel import ReadModel
 from gateway.freshness import FeedStatus
 from gateway.leader import Leadership, SoleProcess
-from resolvers.events import CatalogChanged, EventPublisher, StockChanged
+from resolvers.events import (
+    CatalogChanged,
+    EventPublisher,
+    FeedSynced,
+    LocationsChanged,
+    StockChanged,
+    SyncRequested,
+)
 
 log = logging.getLogger("omnigate.sync")
 
@@ -46,7 +62,8 @@ class ReadModelSync:
         self._stock = stock
         self._leadership = leadership or SoleProcess()
         self._wake = asyncio.Event()
-        self._locations_synced = False
+        self._polling: asyncio.Task[None] | None = None
+        self._poll_again = False
         self.statuses: dict[str, FeedStatus] = {}
         if catalog:
             self.statuses["catalog"] = FeedStatus(catalog[0], "catalog", catalog[2])
@@ -65,6 +82,56 @@ class ReadModelSync:
     def poke(self) -> None:
         self._wake.set()
 
+    def heard(self, event: object) -> None:
+        """A `sync` event from the bus (this process's or another's)."""
+        if isinstance(event, SyncRequested) and event.upstream in self.upstreams:
+            self.poke()
+        elif isinstance(event, FeedSynced):
+            status = self.statuses.get(event.feed)
+            if status is None or status.upstream != event.upstream:
+                return
+            if event.ok:
+                if status.synced_at is None or event.occurred_at > status.synced_at:
+                    status.synced_at = event.occurred_at
+                status.last_error = None
+            else:
+                status.last_error = event.error
+
+    async def refresh(self) -> None:
+        """What the leader last synced, from the database (for a process that does not poll)."""
+        for feed, status in self.statuses.items():
+            _, synced_at = await self._read_model.position(status.upstream, feed)
+            if synced_at is not None and (status.synced_at is None or synced_at > status.synced_at):
+                status.synced_at = synced_at
+                status.last_error = None
+
+    def poll_soon(self) -> asyncio.Task[None]:
+        """Poll once in this process, under the polling lock, in the background (no loop runs
+        here); asked again while polling, it polls once more afterwards."""
+        if self._polling is None or self._polling.done():
+            self._polling = asyncio.get_running_loop().create_task(self._poll_under_lock())
+        else:
+            self._poll_again = True
+        return self._polling
+
+    async def _poll_under_lock(self) -> None:
+        while True:
+            self._poll_again = False
+            if await self._leadership.lead():
+                try:
+                    await self.run_once()
+                finally:
+                    await self._leadership.resign()
+            else:
+                log.info("another process holds the polling lead; it was asked to poll")
+            if not self._poll_again:
+                return
+
+    async def stop(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
+
     async def run_once(self) -> SyncReport:
         report = SyncReport()
         # Catalog first: stock for a SKU that is not in the read model yet would be skipped.
@@ -80,10 +147,11 @@ class ReadModelSync:
         if self._stock:
             name, stock, _ = self._stock
             async with self._feed("stock", report):
-                if not self._locations_synced:
-                    await self._read_model.apply_locations(name, await stock.stock_locations())
-                    self._locations_synced = True
+                added = await self._read_model.apply_locations(name, await stock.stock_locations())
                 since, _ = await self._read_model.position(name, "stock")
+                if added:
+                    since = None  # a new location: read its stock in full, not only what moved
+                    await self._events.publish(LocationsChanged(tuple(added), "SYNC", datetime.now(UTC)))
                 changed = await self._read_model.apply_stock(name, await stock.stock_changes(since))
                 report.levels_changed = len(changed)
                 for level in changed:
@@ -95,11 +163,19 @@ class ReadModelSync:
             while True:
                 if await self._leadership.lead():
                     await self.run_once()
+                else:  # another process polls: say what it last managed, as it does
+                    await self._refreshed()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), interval)
         finally:
             await self._leadership.resign()
+
+    async def _refreshed(self) -> None:
+        try:
+            await self.refresh()
+        except Exception as exc:  # the database is away: the next cycle tries again
+            log.warning("could not read the sync state: %s", exc)
 
     @contextlib.asynccontextmanager
     async def _feed(self, feed: str, report: SyncReport):  # type: ignore[no-untyped-def]
@@ -117,3 +193,14 @@ class ReadModelSync:
         else:
             status.last_error = None
             status.synced_at = datetime.now(UTC)
+        outcome = FeedSynced(
+            status.upstream,
+            feed,
+            status.last_error is None,
+            status.last_error,
+            status.synced_at if status.last_error is None and status.synced_at else datetime.now(UTC),
+        )
+        try:
+            await self._events.publish(outcome)
+        except Exception as exc:  # the others learn it from the database on their next cycle
+            log.warning("could not share the %s %s sync outcome: %s", status.upstream, feed, exc)

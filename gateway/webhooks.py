@@ -4,6 +4,8 @@ The body is signed with HMAC-SHA256 over `<timestamp>.<body>` (header `X-Omnigat
 sha256=<hex>`, timestamp in `X-Omnigate-Timestamp`, Unix seconds), compared in constant time;
 a timestamp outside the tolerance is refused, so a captured request cannot be replayed later.
 The payload is not trusted for data: the poll reads the upstream itself from its watermark.
+Whichever process the load balancer picks, the poll happens: the request reaches the polling
+leader through the event bus, or, with no polling loop, this process polls once under the lock.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -31,7 +33,7 @@ class Webhooks:
         self,
         secret: str | None,
         tolerance_s: int,
-        pokes: Callable[[str], bool],
+        pokes: Callable[[str], Awaitable[bool]],
     ) -> None:
         self._secret = secret.encode() if secret else None
         self._tolerance = tolerance_s
@@ -58,7 +60,7 @@ class Webhooks:
         given = request.headers.get("x-omnigate-signature", "")
         if not hmac.compare_digest(given.encode(), signature(self._secret, timestamp, body).encode()):
             return _error(401, "bad signature")
-        if not self._pokes(upstream):
+        if not await self._pokes(upstream):
             return _error(404, f"no feed from {upstream!r}")
         return JSONResponse({"status": "accepted"}, status_code=202)
 

@@ -41,7 +41,7 @@ def leadership(settings: Settings, redis: Any) -> Leadership:
     ttl = max(3 * settings.sync_interval_s, 10.0)
     # One leader per read model: the processes sharing a database share the lock.
     database = hashlib.sha256(settings.resolved_database_url.encode()).hexdigest()[:16]
-    return RedisLeadership(redis, f"omnigate:read-model-sync:{database}", ttl)
+    return RedisLeadership(redis, f"{settings.redis_prefix}read-model-sync:{database}", ttl)
 
 
 def outbox_worker(store: Store, upstreams: ConnectedUpstreams) -> OutboxWorker | None:

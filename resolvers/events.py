@@ -97,8 +97,53 @@ class LoyaltyChanged:
     topic = "loyalty"
 
 
+@dataclass(frozen=True, slots=True)
+class LocationsChanged:
+    """Stores or warehouses appeared (e.g. added in the ERP after start): whatever keeps copies
+    of the locations forgets them."""
+
+    location_ids: tuple[int, ...]
+    reason: str
+    occurred_at: datetime
+
+    topic = "locations"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRequested:
+    """An upstream rang the doorbell (`/webhooks/<upstream>`) at some process: whichever one
+    holds the polling lead polls it now."""
+
+    upstream: str
+    occurred_at: datetime
+
+    topic = "sync"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSynced:
+    """The polling leader polled a feed (`ok`, or failed with `error`): every process's
+    freshness warnings say the same thing, not only the leader's."""
+
+    upstream: str
+    feed: str  # catalog, stock
+    ok: bool
+    error: str | None
+    occurred_at: datetime
+
+    topic = "sync"
+
+
 DomainEvent = (
-    StockChanged | CartChanged | OrderStatusChanged | ReturnCreated | CatalogChanged | LoyaltyChanged
+    StockChanged
+    | CartChanged
+    | OrderStatusChanged
+    | ReturnCreated
+    | CatalogChanged
+    | LoyaltyChanged
+    | LocationsChanged
+    | SyncRequested
+    | FeedSynced
 )
 
 

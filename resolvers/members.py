@@ -74,16 +74,24 @@ def _verify(stored: str, password: str) -> bool:
 
 async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResult:
     """The member with this email and password, or one userError that does not say which was
-    wrong. Failed attempts are throttled per account and per client address (RateLimited before
-    any password is checked); an unknown email is checked against a dummy hash, so the answer
-    takes as long either way."""
+    wrong (SIGN_IN_UNAVAILABLE when the members are a CRM's: its passwords are not here, and the
+    gateway's own would name members the CRM does not know). Failed attempts are throttled per
+    account and per client address (RateLimited before any password is checked); an unknown
+    email is checked against a dummy hash, so the answer takes as long either way."""
+    credentials = ctx.upstreams.member_credentials
+    if credentials is None:  # the members are a CRM's (GATEWAY_CUSTOMERS): it keeps the passwords
+        refusal = UserError(
+            None,
+            "members sign in with the customer system's own sign-in; this gateway keeps no passwords",
+            "SIGN_IN_UNAVAILABLE",
+        )
+        return MemberResult(None, [refusal])
     throttle = ctx.sign_in_throttle
     if throttle is not None:
         wait = await throttle.admit(email, ctx.client_address)
         if wait is not None:
             raise RateLimited(f"Too many failed sign-ins; retry in {wait} s.", retry_after=wait)
-    credentials = ctx.upstreams.member_credentials
-    found = await credentials.password_hash_of(email) if credentials else None
+    found = await credentials.password_hash_of(email)
     stored = found[1] if found else _DUMMY_HASH
     # argon2 is deliberately slow: off the event loop.
     valid = await asyncio.to_thread(_verify, stored, password)

@@ -221,7 +221,11 @@ class MemberQuery:
 
 @strawberry.type
 class MemberMutation:
-    @strawberry.mutation(description="Sign in with the email and password kept at the gateway.")
+    @strawberry.mutation(
+        description="Sign in with the email and password kept at the gateway. When the members "
+        "are a CRM's (GATEWAY_CUSTOMERS), they sign in with it instead: userError "
+        "SIGN_IN_UNAVAILABLE."
+    )
     async def member_login(self, info: Info, email: str, password: str) -> MemberLoginPayload:
         issue = info.context.issue_member_token
         if issue is None:

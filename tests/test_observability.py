@@ -45,9 +45,27 @@ async def test_metrics_count_operations_paths_cache_and_rejections(database_url)
         assert sample(text, "omnigate_response_cache_misses_total") == 1
         assert sample(text, "omnigate_rate_limited_total") == 1
         assert sample(text, "omnigate_active_subscriptions") == 0
-        api.gateway.metrics.upstream_call("erp", 0.01, TimeoutError())
-        text = (await api.client.get("/metrics")).text
-        assert sample(text, "omnigate_upstream_calls_total", adapter="erp", outcome="TimeoutError") == 1
+
+
+async def test_every_upstream_call_is_counted_and_timed(make_api):
+    from adapters.memory import connect as connect_memory
+    from adapters.resilience import ResiliencePolicy
+    from tests.test_resilience import memory_data
+
+    upstream = connect_memory(memory_data(), ResiliencePolicy(read_retries=1, backoff=0.001))
+    api = await make_api(upstreams={"memory": upstream}, catalog="memory", inventory="memory", metrics=True)
+    text = (await api.client.get("/metrics")).text
+    assert sample(text, "omnigate_upstream_calls_total", adapter="memory", outcome="ok") == 0
+    await api.gateway.sync.run_once()  # catalog, locations, stock: three calls
+    text = (await api.client.get("/metrics")).text
+    assert sample(text, "omnigate_upstream_calls_total", adapter="memory", outcome="ok") == 3
+    assert sample(text, "omnigate_upstream_call_seconds_count", adapter="memory") == 3
+    upstream.data.down = True
+    await api.gateway.sync.run_once()  # catalog and stock each tried twice (one retry)
+    text = (await api.client.get("/metrics")).text
+    down = sample(text, "omnigate_upstream_calls_total", adapter="memory", outcome="UpstreamUnavailable")
+    assert down == 4
+    assert sample(text, "omnigate_upstream_call_seconds_count", adapter="memory") == 7
 
 
 async def test_operation_names_cannot_grow_the_label_set_without_bound(database_url):

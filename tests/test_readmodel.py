@@ -128,11 +128,36 @@ async def test_catalog_writes_are_announced_for_caches_to_forget(erp):
 
 async def test_only_real_changes_are_written_and_announced(erp):
     gateway = erp.gateway
+    announced = []
+    for topic in ("catalog", "stock", "locations"):
+        gateway.events.listen(topic, announced.append)
     first = await gateway.sync.run_once()
     assert first.levels_changed == 2  # the unknown SKU waits for the catalog
-    published = gateway.events.published
+    published = len(announced)
     assert (await gateway.sync.run_once()).levels_changed == 0
-    assert gateway.events.published == published + 1  # the catalog poll's CatalogChanged only
+    assert len(announced) == published + 1  # the catalog poll's CatalogChanged only
     erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 5)
     assert (await gateway.sync.run_once()).levels_changed == 1
-    assert gateway.events.published == published + 3
+    assert len(announced) == published + 3
+
+
+async def test_a_location_added_in_the_erp_after_start_is_picked_up_and_announced(erp):
+    gateway = erp.gateway
+    await gateway.sync.run_once()
+    names = "{ locations(first: 50) { nodes { name } } }"
+    before = {n["name"] for n in (await erp.data(names))["locations"]["nodes"]}  # caches warm
+    assert "ERP Outlet" not in before
+    announced = []
+    gateway.events.listen("locations", announced.append)
+    erp.upstream.data.locations.append(UpstreamLocation("W-12", "ERP-OUT", "ERP Outlet", LocationKind.STORE))
+    erp.upstream.data.levels.append(UpstreamLevel("ERP-SHELL-M", "ERP-OUT", 4))
+    report = await gateway.sync.run_once()
+    assert report.levels_changed == 1
+    after = {n["name"] for n in (await erp.data(names))["locations"]["nodes"]}
+    assert after == before | {"ERP Outlet"}
+    [event] = announced
+    assert (event.topic, event.reason, len(event.location_ids)) == ("locations", "SYNC", 1)
+    [shell] = (await erp.data(QUERY, {"q": "Harbor"}))["products"]["nodes"]
+    stock = {lv["location"]["name"]: lv["onHand"] for lv in shell["variants"][0]["inventory"]}
+    assert stock == {"ERP Distribution Center": 7, "ERP Outlet": 4}
+    assert (await gateway.sync.run_once()).levels_changed == 0 and len(announced) == 1

@@ -166,12 +166,32 @@ def signed(secret, body, timestamp=None):
     }
 
 
-async def test_a_signed_webhook_makes_the_sync_poll_at_once(memory_api):
-    api = memory_api
+async def until(check, what, tries=300):
+    for _ in range(tries):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"gave up waiting: {what}")
+
+
+TITLES = "{ products(first: 1) { nodes { title } } }"
+
+
+async def test_a_signed_webhook_polls_even_with_no_polling_loop(memory_api):
+    api = memory_api  # GATEWAY_SYNC_INTERVAL_S=0: nothing polls in the background
+    assert (await api.data(TITLES))["products"]["nodes"] == []
     body = b'{"event": "stock.changed"}'
     response = await api.client.post("/webhooks/memory", content=body, headers=signed("hook-secret", body))
     assert response.status_code == 202
-    assert api.gateway.sync._wake.is_set()
+
+    async def synced():
+        body = await api.gql(TITLES)
+        return body["data"]["products"]["nodes"] == [{"title": "Memory Jacket"}] and not (
+            body.get("extensions") or {}
+        ).get("warnings")
+
+    await until(synced, "the webhook's poll reached the read model")
+    assert api.upstream.guard.calls == 3  # catalog, locations, stock: one poll
 
 
 @pytest.mark.parametrize(
@@ -188,7 +208,8 @@ async def test_webhooks_refuse_bad_signatures_replays_and_strangers(memory_api, 
     headers = signed(secret, body, int(time.time()) - age)
     response = await memory_api.client.post(path, content=body, headers=headers)
     assert response.status_code == status
-    assert not memory_api.gateway.sync._wake.is_set()
+    await asyncio.sleep(0.05)
+    assert memory_api.upstream.guard.calls == 0  # nothing polled
 
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
@@ -231,7 +252,8 @@ def test_configuration_names_the_upstream_of_each_role(tmp_path):
 @pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
 async def test_two_gateways_on_one_database_poll_one_at_a_time(make_api, tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-    upstreams = [connect_memory(memory_data()) for _ in range(2)]
+    prefix = f"t{uuid.uuid4().hex[:8]}:"  # this test's own lock and event channel
+    upstreams = [connect_memory(memory_data(), ResiliencePolicy(read_retries=0)) for _ in range(2)]
     apis = [
         await make_api(
             database_url=url,
@@ -239,21 +261,124 @@ async def test_two_gateways_on_one_database_poll_one_at_a_time(make_api, tmp_pat
             catalog="memory",
             inventory="memory",
             redis_url=REDIS_URL,
+            redis_prefix=prefix,
             sync_interval_s=30,  # the first poll is at start; later ones only when woken
             webhook_secret="hook-secret",
         )
         for upstream in upstreams
     ]
-    await asyncio.sleep(0.3)
-    calls = [u.guard.calls for u in upstreams]
-    assert sorted(c > 0 for c in calls) == [False, True]  # exactly one polled
-    leader = calls.index(max(calls))
+
+    async def one_polled():
+        return sum(u.guard.calls > 0 for u in upstreams) == 1
+
+    await until(one_polled, "the leader's first poll")
+    leader = next(i for i, u in enumerate(upstreams) if u.guard.calls > 0)
+    follower = 1 - leader
+
+    async def fresh_everywhere():
+        bodies = [await api.gql(TITLES) for api in apis]
+        return all(not (b.get("extensions") or {}).get("warnings") for b in bodies)
+
+    # The follower never polls, yet says what the leader managed: no STALE_DATA.
+    await until(fresh_everywhere, "every process answers without warnings")
+    assert (await apis[follower].data(TITLES))["products"]["nodes"] == [{"title": "Memory Jacket"}]
+
+    # The upstream's load balancer picks the process that does not poll.
+    polled = upstreams[leader].guard.calls
+    upstreams[leader].data.levels = [UpstreamLevel("MEM-1", "MEM-STORE", 9)]
     body = b"{}"
-    for api in apis:  # the upstream pushes to whichever process its load balancer picks
-        response = await api.client.post(
-            "/webhooks/memory", content=body, headers=signed("hook-secret", body)
-        )
-        assert response.status_code == 202
-    await asyncio.sleep(0.3)
-    assert upstreams[leader].guard.calls > calls[leader]  # woken, it polled at once
-    assert upstreams[1 - leader].guard.calls == 0
+    headers = signed("hook-secret", body)
+    response = await apis[follower].client.post("/webhooks/memory", content=body, headers=headers)
+    assert response.status_code == 202
+
+    async def leader_polled():
+        return upstreams[leader].guard.calls > polled
+
+    await until(leader_polled, "the leader polled for the follower's webhook")
+    assert upstreams[follower].guard.calls == 0
+    stock = "{ products(first: 1) { nodes { variants { inventory { onHand } } } } }"
+
+    async def nine_on_hand():
+        data = await apis[follower].data(stock)
+        return data["products"]["nodes"][0]["variants"][0]["inventory"][0]["onHand"] == 9
+
+    await until(nine_on_hand, "the follower reads what the leader's poll wrote")
+
+    # The leader's failed poll is the follower's warning too.
+    upstreams[leader].data.down = True
+    response = await apis[follower].client.post("/webhooks/memory", content=body, headers=headers)
+    assert response.status_code == 202
+
+    async def stale_at_the_follower():
+        warnings = ((await apis[follower].gql(TITLES)).get("extensions") or {}).get("warnings") or []
+        return {w["data"] for w in warnings} == {"catalog", "inventory"}
+
+    await until(stale_at_the_follower, "the follower warns of the leader's failed poll")
+    assert upstreams[follower].guard.calls == 0
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set")
+async def test_the_leader_lock_key_honours_the_redis_prefix(make_api):
+    from redis.asyncio import Redis
+
+    prefix = f"tenant-{uuid.uuid4().hex[:8]}:"
+    await make_api(
+        upstreams={"memory": connect_memory(memory_data())},
+        catalog="memory",
+        inventory="memory",
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        sync_interval_s=30,
+    )
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        for _ in range(100):  # the loop takes the lead as it starts
+            keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}*")]
+            if keys:
+                break
+            await asyncio.sleep(0.02)
+        assert [k.split(":")[1] for k in keys] == ["read-model-sync"]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_gateway_in_front_of_an_upstream_catalog_seeds_no_demo_products(tmp_path):
+    """Dev mode seeds the demo retailer into an empty database, but not beside an ERP's
+    catalog: 200 sellable products the ERP has never heard of."""
+    import httpx
+
+    from gateway.app import create_app
+    from tests.conftest import Api, make_settings
+
+    titles = "{ products(first: 5) { nodes { title } } }"
+
+    async def first_titles(name, upstreams=None, **settings):
+        url = f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        chosen = make_settings(url, dev=True, sync_interval_s=0, outbox_interval_s=0, **settings)
+        app = create_app(chosen.model_copy(update={"seed_demo": None}), upstreams=upstreams)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+                api = Api(app, client)
+                before = (await api.data(titles))["products"]["nodes"]
+                if app.state.gateway.sync is not None:
+                    await app.state.gateway.sync.run_once()
+                return before, (await api.data(titles))["products"]["nodes"]
+
+    demo, _ = await first_titles("demo")
+    assert len(demo) == 5
+    erp = {"memory": connect_memory(memory_data())}
+    assert await first_titles("erp", erp, catalog="memory") == ([], [{"title": "Memory Jacket"}])
+
+
+async def test_an_upstream_url_that_is_the_gateway_itself_is_refused(monkeypatch):
+    from gateway.settings import Settings
+    from gateway.upstreams import connect_upstreams
+
+    monkeypatch.delenv("GATEWAY_TRYTON_URL", raising=False)
+    # trytond's default listener and the gateway's default port are both 8000.
+    with pytest.raises(ValueError, match="GATEWAY_TRYTON_URL"):
+        connect_upstreams(Settings(catalog="tryton"))
+    moved = connect_upstreams(Settings(catalog="tryton", port=8080))
+    assert moved.catalog.url == "http://127.0.0.1:8000"
+    await moved.aclose()

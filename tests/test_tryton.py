@@ -230,7 +230,77 @@ async def test_member_update_writes_the_party_and_keeps_what_a_party_has_no_plac
     assert [a["city"] for a in me["addresses"]] == ["Seattle"]
     # A party the ERP does not know: nothing is written anywhere.
     stranger = bearer(hs256({"sub": "999999"}))
-    payload = (await api.data(MEMBER_UPDATE, {"input": {"marketingConsent": True}}, **stranger))
+    payload = await api.data(MEMBER_UPDATE, {"input": {"marketingConsent": True}}, **stranger)
     assert [e["code"] for e in payload["memberUpdate"]["userErrors"]] == ["MEMBER_NOT_FOUND"]
     async with api.store.engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(member_profiles)) == 1
+
+
+async def test_customer_reads_while_the_erp_is_down_answer_upstream_unavailable(tryton, make_api, caplog):
+    from tests.commerce import SEATTLE, checkout, create_cart, line
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    upstream = tryton_upstream(tryton, read_retries=0, timeout=3.0)
+    api = await make_api(seeded=True, upstreams={"tryton": upstream}, customers="tryton")
+    [ada] = await upstream.members.members_by_emails(["ada@example.com"])
+    as_ada = bearer(hs256({"sub": ada.key}))
+    cart = await create_cart(api, line(1, 1, "PICKUP", SEATTLE), **as_ada)
+    placed = await checkout(api, cart["id"], **as_ada)
+    assert placed["userErrors"] == [], placed["userErrors"]
+    order_id = placed["order"]["id"]
+    member_of = "query ($id: ID!) { order(id: $id) { id member { email } } }"
+    order = (await api.data(member_of, {"id": order_id}, **as_ada))["order"]
+    assert order["member"]["email"] == "ada@example.com"
+
+    tryton.stop()
+    caplog.clear()
+    body = await api.gql(ME, **as_ada)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    body = await api.gql(member_of, {"id": order_id}, **as_ada)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
+    assert body["errors"][0]["path"] == ["order", "member"]
+    assert body["data"]["order"]["id"] == order_id  # the rest of the order is the gateway's own
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_the_token_command_finds_members_in_the_erp(tryton, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import jwt
+
+    from tests.conftest import JWT_SECRET
+
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        "GATEWAY_JWT_SECRET": JWT_SECRET,
+        "GATEWAY_CUSTOMERS": "tryton",
+        "GATEWAY_TRYTON_URL": tryton.url,
+        "GATEWAY_TRYTON_DATABASE": tryton.database,
+        "GATEWAY_TRYTON_PASSWORD": ADMIN_PASSWORD,
+    }
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "omnigate"), "token", "member"]
+    done = subprocess.run([*command, "ada@example.com"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rpc = tryton.rpc()
+    [party] = rpc("party.party", "search", [["name", "=", "Ada Lovelace"]], 0, 1, None)
+    rpc.close()
+    assert jwt.decode(done.stdout.strip(), JWT_SECRET, algorithms=["HS256"])["sub"] == str(party)
+    done = subprocess.run([*command, "nobody@example.com"], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "tryton has no customer" in done.stderr
+
+
+async def test_member_login_with_the_erp_as_member_directory_says_why_it_cannot(tryton, make_api):
+    login = """mutation ($email: String!, $password: String!) {
+      memberLogin(email: $email, password: $password) {
+        token member { id } userErrors { code } } }"""
+    api = await make_api(seeded=True, upstreams={"tryton": tryton_upstream(tryton)}, customers="tryton")
+    # chloe has a password at the gateway (the demo seed), but the ERP's parties are the members.
+    variables = {"email": "chloe@example.com", "password": "omnigate-demo"}
+    payload = (await api.data(login, variables))["memberLogin"]
+    assert payload == {"token": None, "member": None, "userErrors": [{"code": "SIGN_IN_UNAVAILABLE"}]}

@@ -69,7 +69,9 @@ class ReadModel:
             await self._mark(conn, upstream, "catalog", changes.watermark, now)
         return written
 
-    async def apply_locations(self, upstream: str, found: Sequence[UpstreamLocation]) -> None:
+    async def apply_locations(self, upstream: str, found: Sequence[UpstreamLocation]) -> list[int]:
+        """Map the upstream's locations to the gateway's; returns the ids of those it added."""
+        added: list[int] = []
         async with self._store.writing() as conn:
             known = await _mapped(conn, upstream, "location", [loc.key for loc in found])
             by_code = await _ids_by(conn, locations.c.code, [loc.code for loc in found])
@@ -79,7 +81,9 @@ class ReadModel:
                     local = await conn.scalar(
                         sa.insert(locations).values(**_new_location(loc)).returning(locations.c.id)
                     )
+                    added.append(local)
                 await _map(conn, upstream, "location", loc.key, local)
+        return added
 
     async def apply_stock(self, upstream: str, changes: StockChanges) -> list[InventoryLevelRecord]:
         """Write the levels that differ from the read model; return those, after the change."""

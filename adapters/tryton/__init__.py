@@ -41,6 +41,10 @@ class TrytonUpstream:
     orders: TrytonOrders
     _http: httpx.AsyncClient
 
+    @property
+    def url(self) -> str:
+        return self.client.url
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

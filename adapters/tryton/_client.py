@@ -59,6 +59,7 @@ class TrytonClient:
         self._config = config
         self._guard = guard
         self._http = http
+        self.url = config.url
         self._rpc = f"{config.url.rstrip('/')}/{config.database}/rpc/"
         self._session: str | None = None
         self._ids = itertools.count(1)

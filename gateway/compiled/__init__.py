@@ -35,6 +35,7 @@ from graphql.language import Visitor
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from adapters.errors import UpstreamUnavailable
 from gateway.compiled._declarations import Denied, resolver_wrappers
 from gateway.compiled._plan import FieldPlan, NotCompilable, Planner, SelectionPlan
 from gateway.compiled._run import Fallback, Runner
@@ -263,3 +264,5 @@ class CompiledExecutor:
             return None
         except GatewayError:  # a resolver refused the input: the standard executor says why
             return None
+        except UpstreamUnavailable:  # a system of record is down: the standard executor answers
+            return None  # what it can, and UPSTREAM_UNAVAILABLE at the field that needed it
