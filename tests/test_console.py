@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -17,10 +18,10 @@ from gql import GraphQLRequest
 
 from gateway import console
 from tests.commerce import BELLEVUE, SEATTLE, checkout, create_cart, line, location_id, set_stock, variant_id
-from tests.conftest import SqliteTemplates, make_settings
+from tests.conftest import JWT_SECRET, SqliteTemplates, make_settings
 from tests.conftest import serving as serving_app
 from tests.served import Served, serve
-from tests.servers import JS, free_port, need, need_node_tools
+from tests.servers import JS, OMNIGATE, free_port, need, need_node_tools
 
 VARIANT = 1
 ORDERS = "subscription { orderStatusChanged { id status } }"
@@ -30,6 +31,17 @@ mutation ($id: ID!, $status: FulfillmentStatus!) {
   fulfillmentUpdateStatus(fulfillmentId: $id, status: $status) { userErrors { code } }
 }"""
 FULFILLMENTS = "query ($id: ID!) { order(id: $id) { fulfillments { id status } } }"
+CONSOLE = {"GATEWAY_CONSOLE": "true", "GATEWAY_JWT_SECRET": JWT_SECRET}
+
+
+async def staff_token(location: int) -> str:
+    minted = await asyncio.create_subprocess_exec(
+        *OMNIGATE, "token", "staff", "--locations", str(location), "--name", "ana",
+        env={**os.environ, "GATEWAY_JWT_SECRET": JWT_SECRET}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await minted.communicate()
+    assert minted.returncode == 0
+    return out.decode().strip()
 
 
 async def test_production_serves_no_console_unless_enabled(database_url: str):
@@ -101,10 +113,12 @@ async def browser(base: str, shots: Path) -> AsyncIterator[Browser]:
             proc.stdin.write(b'{"op": "quit"}\n')
             with contextlib.suppress(Exception):
                 await proc.stdin.drain()
+            proc.stdin.close()
             try:
                 await asyncio.wait_for(proc.wait(), 30)
             except TimeoutError:
                 proc.kill()
+                await proc.wait()
 
 
 async def place_pickup_order(gateway: Served, key: str) -> dict[str, Any]:
@@ -136,15 +150,17 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
     port = free_port()
     card = '[data-group="{group}"] [data-order="{order}"]'
     async with browser(f"http://127.0.0.1:{port}", tmp_path) as page:
-        async with serve(tmp_path, database_url, port=port, GATEWAY_CONSOLE="true") as gateway:
+        async with serve(tmp_path, database_url, port=port, **CONSOLE) as gateway:
             await set_stock(gateway, VARIANT, SEATTLE, 10)
             await set_stock(gateway, VARIANT, BELLEVUE, 4)
             sku = (await gateway.data(SKU, {"id": variant_id(VARIANT)}))["node"]["sku"]
 
-            # Staff sign in with their token; the tablet is bound to Seattle.
+            # Staff sign in with the token `omnigate token staff` mints (the README's way); the
+            # tablet is bound to Seattle, the one store the token names.
             assert "script-src 'nonce-" in await page("open")
             await page.screenshot("sign-in")
-            assert await page("signIn", token="test-staff-1", store=location_id(SEATTLE))
+            token = await staff_token(SEATTLE)
+            assert await page("signIn", token=token, store=location_id(SEATTLE))
             assert await page("live", link="online") is False  # no offline banner
             assert await page("smallestTarget") >= 44
 
@@ -207,7 +223,7 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
                 MOVE, {"id": found["fulfillments"][0]["id"], "status": "PICKED_UP"}, **staff
             )
             assert moved["fulfillmentUpdateStatus"]["userErrors"] == []
-        async with serve(tmp_path, database_url, port=port, GATEWAY_CONSOLE="true") as gateway:
+        async with serve(tmp_path, database_url, port=port, **CONSOLE) as gateway:
             assert await page("live", link="online") is False
             await page("wait", selector=card.format(group="collected", order=order["id"]))
             # Pushes flow again: a new order appears live.
