@@ -212,8 +212,8 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             await page.screenshot("pickup-portrait")
 
         # The gateway goes away: the tablet says so. While it is down the order is collected
-        # (through another gateway on the same database); when the gateway is back the tablet
-        # reconnects by itself and catches up without a reload.
+        # and another one is placed (through another gateway on the same database); when the
+        # gateway is back the tablet reconnects by itself and catches up without a reload.
         assert await page("live", link="offline") is True  # the banner shows
         await page.screenshot("offline")
         async with serve(tmp_path, database_url) as elsewhere:
@@ -223,11 +223,13 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
                 MOVE, {"id": found["fulfillments"][0]["id"], "status": "PICKED_UP"}, **staff
             )
             assert moved["fulfillmentUpdateStatus"]["userErrors"] == []
+            missed = await place_pickup_order(elsewhere, "console-2")
         async with serve(tmp_path, database_url, port=port, **CONSOLE) as gateway:
             assert await page("live", link="online") is False
             await page("wait", selector=card.format(group="collected", order=order["id"]))
+            await page("wait", selector=card.format(group="prepare", order=missed["id"]))
             # Pushes flow again: a new order appears live.
-            again = await place_pickup_order(gateway, "console-2")
+            again = await place_pickup_order(gateway, "console-3")
             await page("wait", selector=card.format(group="prepare", order=again["id"]))
             await page.screenshot("recovered")
             report = await page("report")

@@ -46,7 +46,6 @@
       /* a private window: the session lasts as long as the page */
     }
   }
-  const knownKey = () => `omnigate-console:orders:${state.session.location.id}`;
 
   // ---- the API ------------------------------------------------------------------------------------
   class ApiError extends Error {}
@@ -146,11 +145,17 @@
     fragment ConsoleOrder on Order {
       id number channel status createdAt
       total { amount currencyCode }
+      member { firstName lastName }
       lines { id sku title quantity returnedQuantity unitPrice { amount currencyCode } }
       fulfillments { id mode status holdExpiresAt updatedAt location { id }
         lines { id sku title quantity } }
     }`;
-  const ORDERS_BY_ID = `query ConsoleOrders($ids: [ID!]!) { nodes(ids: $ids) { ...ConsoleOrder } } ${ORDER}`;
+  const QUEUE = `query ConsoleQueue($locationId: ID!) {
+    open: locationOrders(locationId: $locationId, statuses: [ALLOCATED, READY_FOR_PICKUP, HELD], first: 200) {
+      nodes { ...ConsoleOrder } }
+    done: locationOrders(locationId: $locationId, statuses: [PICKED_UP, SOLD], first: 30) {
+      nodes { ...ConsoleOrder } }
+  } ${ORDER}`;
   const ORDER_PUSHES = `subscription ConsoleOrderPushes($locationId: ID!) {
     orderStatusChanged(locationId: $locationId) { ...ConsoleOrder } } ${ORDER}`;
   const MOVE = `mutation ConsoleMove($id: ID!, $status: FulfillmentStatus!) {
@@ -210,19 +215,20 @@
   // JWT staff tokens carry location *ids*; the API's ids are global ("Location:<id>", base64).
   const globalLocationId = (key) => btoa(`Location:${key}`);
 
+  const queued = (order) => order && ours(order).some((f) => f.mode === 'PICKUP' || f.mode === 'RESERVE');
+  // A push or a mutation's answer: one order's news.
   function keepOrders(list) {
     const orders = { ...state.orders };
-    for (const order of list) {
-      if (order && ours(order).some((f) => f.mode === 'PICKUP' || f.mode === 'RESERVE')) orders[order.id] = order;
-    }
-    writeJson(knownKey(), Object.keys(orders).slice(-300));
+    for (const order of list) if (queued(order)) orders[order.id] = order;
     set({ orders });
   }
+  // The store's queue as the gateway has it now: on start and after every reconnection, so
+  // what happened while the tablet was away (new orders, orders moved or cancelled) shows.
   async function refetchOrders() {
-    const ids = readJson(knownKey()) || [];
-    if (!ids.length) return;
-    const data = await gql(ORDERS_BY_ID, { ids });
-    keepOrders(data.nodes.filter(Boolean));
+    const data = await gql(QUEUE, { locationId: here() });
+    const orders = {};
+    for (const order of [...data.open.nodes, ...data.done.nodes]) if (queued(order)) orders[order.id] = order;
+    set({ orders });
   }
 
   // ---- components -------------------------------------------------------------------------------------
@@ -343,6 +349,7 @@
     return html`<li class="card" data-order=${order.id} data-number=${order.number} data-status=${fulfillment.status}>
       <div class="card-head">
         <strong>#${order.number}</strong>
+        ${order.member && html`<span>${order.member.firstName} ${order.member.lastName}</span>`}
         <span class="badge">${fulfillment.mode === 'RESERVE' ? 'Try on' : 'Collect'}</span>
         <span class="muted">${order.channel} · ${time(order.createdAt)}</span>
       </div>
@@ -365,22 +372,12 @@
   function Pickup() {
     const s = useStore();
     const action = useAction();
-    const [lookup, setLookup] = useState('');
     useEffect(() => {
       action.run(refetchOrders);
     }, []);
     onReconnect(() => action.run(refetchOrders));
     useSubscription(ORDER_PUSHES, { locationId: here() }, (data) => keepOrders([data.orderStatusChanged]), []);
     const groups = groupOrders(s.orders);
-    const add = (event) => {
-      event.preventDefault();
-      action.run(async () => {
-        const found = (await gql(ORDER_BY_ID, { id: lookup.trim() })).order;
-        if (!found) throw new ApiError('No order has this id.');
-        keepOrders([found]);
-        setLookup('');
-      });
-    };
     const column = (key, title, entries) => html`<section class="column" data-group=${key}>
       <h2>${title} <span class="count">${entries.length}</span></h2>
       <ul class="cards">
@@ -394,11 +391,6 @@
         ${column('holds', 'Holds expiring', groups.holds)}
         ${column('collected', 'Collected', groups.collected.slice(0, 20))}
       </div>
-      <form class="row" onSubmit=${add}>
-        <label for="order-lookup">Add an order by id</label>
-        <input id="order-lookup" value=${lookup} onInput=${(e) => setLookup(e.target.value)} />
-        <button type="submit">Add</button>
-      </form>
       <${Problem} text=${action.error} />
     </div>`;
   }
@@ -642,9 +634,11 @@
         <div class="number"><span class="label">To prepare</span><span class="value">${groups.prepare.length}</span></div>
         <div class="number"><span class="label">Waiting for pickup</span><span class="value">${groups.ready.length}</span></div>
         <div class="number"><span class="label">Holds</span><span class="value">${groups.holds.length}</span></div>
-        <div class="number"><span class="label">Collected</span><span class="value">${groups.collected.length}</span></div>
+        <div class="number"><span class="label">Collected today</span><span class="value">${
+          groups.collected.filter((e) => new Date(e.fulfillment.updatedAt).toDateString() === today).length
+        }</span></div>
       </div>
-      <h2>Pickup and try-on orders today, by channel</h2>
+      <h2>Pickup and try-on orders placed today, by channel</h2>
       <ul class="bars">
         ${Object.entries(sales).map(
           ([channel, total]) => html`<li><span class="label">${channel}</span>
@@ -652,7 +646,7 @@
             <span class="value">${total.toFixed(2)}</span></li>`,
         )}
       </ul>
-      <p class="muted">From the orders this tablet follows; the store's full figures come with the analytics queries.</p>
+      <p class="muted">From the store's pickup queue; sales of every kind come with the analytics queries.</p>
     </div>`;
   }
 
