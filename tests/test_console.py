@@ -232,6 +232,16 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             again = await place_pickup_order(gateway, "console-3")
             await page("wait", selector=card.format(group="prepare", order=again["id"]))
             await page.screenshot("recovered")
+            # The collected order comes back at the counter: refunded.
+            await page("tab", name="returns")
+            await page("fill", selector="#return-order", value=order["id"])
+            await page("click", selector='[data-screen-name="returns"] form button[type=submit]')
+            await page("fill", selector='.return-line input[type="number"]', value="1")
+            await page("click", selector='[data-screen-name="returns"] form.panel button[type=submit]')
+            await page("wait", selector='[data-screen-name="returns"] .ok')
+            refund = await page("text", selector='[data-screen-name="returns"] .ok')
+            assert refund.startswith("Refund 57.50 USD"), refund
+            await page.screenshot("returned")
             report = await page("report")
     assert report["violations"] == []
     assert report["errors"] == []

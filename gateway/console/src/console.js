@@ -562,6 +562,7 @@
     const [id, setId] = useState(s.returnOrderId || '');
     const [order, setOrder] = useState(null);
     const [quantities, setQuantities] = useState({});
+    const [swaps, setSwaps] = useState({}); // order line id -> the SKU taken instead of money
     const [reason, setReason] = useState('');
     const [done, setDone] = useState(null);
     const action = useAction();
@@ -570,6 +571,7 @@
       if (!found) throw new ApiError('No order has this id, or it is not one this store may see.');
       setOrder(found);
       setQuantities({});
+      setSwaps({});
     }
     useEffect(() => {
       if (s.returnOrderId) action.run(() => load(s.returnOrderId));
@@ -578,15 +580,27 @@
       event.preventDefault();
       setDone(null);
       action.run(async () => {
-        const lines = Object.entries(quantities)
-          .filter(([, q]) => q > 0)
-          .map(([orderLineId, quantity]) => ({ orderLineId, quantity }));
+        const lines = [];
+        for (const [orderLineId, quantity] of Object.entries(quantities)) {
+          if (!(quantity > 0)) continue;
+          const line = { orderLineId, quantity };
+          const wanted = (swaps[orderLineId] || '').trim();
+          if (wanted) {
+            const variants = (await gql(SKU_ONLY, { sku: wanted })).products.nodes.flatMap((p) => p.variants);
+            const match = variants.find((v) => v.sku.toLowerCase() === wanted.toLowerCase());
+            if (!match) throw new ApiError(`No variant has the SKU ${wanted}.`);
+            line.exchangeVariantId = match.id;
+          }
+          lines.push(line);
+        }
         if (!lines.length) throw new ApiError('Choose what comes back.');
         const data = await gql(RETURN, { input: { orderId: order.id, locationId: here(), lines, reason: reason || null } });
         const result = payload(data.returnCreate);
         setOrder(result.order);
         setQuantities({});
-        setDone(`Refund ${money(result.return.refund)} (${result.return.refundStatus}).`);
+        setSwaps({});
+        const swapped = lines.filter((l) => l.exchangeVariantId).length;
+        setDone(`Refund ${money(result.return.refund)} (${result.return.refundStatus})${swapped ? `; ${swapped} exchanged` : ''}.`);
       });
     };
     return html`<div class="screen" data-screen-name="returns">
@@ -605,12 +619,14 @@
               <span>${l.title} <span class="muted">${l.sku} · ${money(l.unitPrice)} · ${left} of ${l.quantity} returnable</span></span>
               <input type="number" min="0" max=${left} aria-label=${`Units of ${l.sku} back`} disabled=${left <= 0}
                 value=${quantities[l.id] || ''} onInput=${(e) => setQuantities({ ...quantities, [l.id]: Number(e.target.value) || 0 })} />
+              <input class="swap" placeholder="Exchange for SKU" aria-label=${`Exchange ${l.sku} for`} disabled=${left <= 0}
+                value=${swaps[l.id] || ''} onInput=${(e) => setSwaps({ ...swaps, [l.id]: e.target.value })} />
             </li>`;
           })}
         </ul>
         <label for="return-reason">Reason</label>
         <input id="return-reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
-        <button type="submit" class="primary" disabled=${action.busy}>Take back and refund</button>
+        <button type="submit" class="primary" disabled=${action.busy}>Take back</button>
       </form>`}
       ${done && html`<p class="ok" role="status">${done}</p>`}
       <${Problem} text=${action.error} />
