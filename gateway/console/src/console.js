@@ -624,9 +624,11 @@
             </li>`;
           })}
         </ul>
-        <label for="return-reason">Reason</label>
-        <input id="return-reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
-        <button type="submit" class="primary" disabled=${action.busy}>Take back</button>
+        <div class="row">
+          <label for="return-reason">Reason</label>
+          <input id="return-reason" value=${reason} onInput=${(e) => setReason(e.target.value)} />
+          <button type="submit" class="primary" disabled=${action.busy}>Take back</button>
+        </div>
       </form>`}
       ${done && html`<p class="ok" role="status">${done}</p>`}
       <${Problem} text=${action.error} />
