@@ -30,6 +30,7 @@ MOVE = """
 mutation ($id: ID!, $status: FulfillmentStatus!) {
   fulfillmentUpdateStatus(fulfillmentId: $id, status: $status) { userErrors { code } }
 }"""
+ME_CART = "{ me { cart { id } } }"
 FULFILLMENTS = "query ($id: ID!) { order(id: $id) { fulfillments { id status } } }"
 CONSOLE = {"GATEWAY_CONSOLE": "true", "GATEWAY_JWT_SECRET": JWT_SECRET}
 
@@ -199,6 +200,12 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             await page("fill", selector="#cart-sku", value=sku)
             await page("click", selector='[data-screen-name="customer"] form button[type=submit]')
             await page("wait", selector="[data-cart]")
+            await page("fill", selector="#customer-email", value="ana@example.com")
+            await page("click", selector="[data-cart] form button[type=submit]")
+            await page("wait", selector="[data-cart] .ok")  # the tablet's cart is Ana's now
+            tablet_cart = await page("attribute", selector="[data-cart]", name="data-cart")
+            mine = await gateway.data(ME_CART, **gateway.as_member("m1"))
+            assert mine["me"]["cart"]["id"] == tablet_cart
             await page.screenshot("customer")
             await page("tab", name="returns")
             await page("fill", selector="#return-order", value=order["id"])

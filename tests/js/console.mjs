@@ -68,6 +68,9 @@ const commands = {
   async text({ selector }) {
     return page.innerText(selector);
   },
+  async attribute({ selector, name }) {
+    return page.getAttribute(selector, name);
+  },
   // The smallest button or field on screen: the touch targets' size.
   async smallestTarget() {
     return page.evaluate(() => Math.min(...[...document.querySelectorAll('button, input, select, textarea')]

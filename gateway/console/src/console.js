@@ -542,8 +542,9 @@
       html`<section class="panel" data-cart=${cart.id}>
         <h2>Cart <span class="count">${cart.totalQuantity}</span> <span class="muted">${money(cart.subtotal)}</span></h2>
         <ul class="lines">
-          ${cart.lines.map((l) => html`<li>${l.quantity} × ${l.variant.product.title} ${l.variant.title}
-            <span class="muted">${l.variant.sku} · ${money(l.total)}</span></li>`)}
+          ${cart.lines.map(
+            (l) => html`<li>${l.quantity} × ${l.variant.product.title} ${l.variant.title}${' '}<span class="muted">${l.variant.sku} · ${money(l.total)}</span></li>`,
+          )}
         </ul>
         <form class="row" onSubmit=${hand}>
           <label for="customer-email">Customer's email</label>
