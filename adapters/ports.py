@@ -386,6 +386,13 @@ class OrderSource(Protocol):
         """The member's orders from every channel, newest first unless the page says otherwise."""
         ...
 
+    async def order_page_at_location(
+        self, location_id: int, statuses: Sequence[str] | None, page: KeysetPage
+    ) -> list[OrderRecord]:
+        """Orders with a fulfillment at the location (in one of `statuses`, when given), newest
+        first unless the page says otherwise."""
+        ...
+
     async def fulfillments_by_order_ids(self, order_ids: Sequence[int]) -> list[FulfillmentRecord]: ...
 
     async def fulfillments_by_ids(self, ids: Sequence[int]) -> list[FulfillmentRecord]: ...

@@ -47,7 +47,7 @@ from adapters.profiles import ProfileOwners
 from adapters.records import InventoryLevelRecord
 from adapters.store import Store, backups, open_store
 from adapters.store.notifications import DatabaseChanges
-from gateway import graphiql
+from gateway import console, graphiql
 from gateway.auth import (
     TokenBackend,
     connection_authorization,
@@ -725,6 +725,11 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
                 "/graphql/stream", EventStreams(gateway, endpoint), methods=["GET", "POST", "PUT", "DELETE"]
             ),
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.serves_graphiql else []),
+            *(
+                [Route(console.PATH, console.page), Mount(console.ASSETS_PATH, console.assets())]
+                if settings.serves_console
+                else []
+            ),
         ],
         middleware=[
             Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),

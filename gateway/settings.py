@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = Field(
         default=None, description="GraphiQL for browsers at /graphql (None: in dev mode only)"
     )
+    console: bool | None = Field(
+        default=None, description="the store console for tablets at /console (None: in dev mode only)"
+    )
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
     )
@@ -303,6 +306,10 @@ class Settings(BaseSettings):
     @property
     def serves_graphiql(self) -> bool:
         return self.graphiql if self.graphiql is not None else self.dev_mode
+
+    @property
+    def serves_console(self) -> bool:
+        return self.console if self.console is not None else self.dev_mode
 
     @property
     def metrics_enabled(self) -> bool:

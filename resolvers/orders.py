@@ -127,6 +127,29 @@ async def member_orders(
     )
 
 
+async def location_orders(
+    ctx: ResolverContext, location_id: int, statuses: list[FulfillmentStatus] | None, page: PageArgs
+) -> Connection[OrderRecord]:
+    """The orders a store or warehouse fulfils (a tablet's pickup queue), newest first; with
+    `statuses`, those whose fulfillment there is in one of them."""
+    wanted = None if statuses is None else [s.value for s in statuses]
+
+    def parse(value: object) -> int:
+        if type(value) is not int:
+            raise ValueError(value)
+        return value
+
+    async def fetch(window: object) -> list[OrderRecord]:
+        rows = await ctx.upstreams.orders.order_page_at_location(location_id, wanted, window)  # type: ignore[arg-type]
+        for row in rows:
+            ctx.loaders.order_by_id.prime(row.id, row)
+        return rows
+
+    return await keyset_connection(
+        page, ctx.policy, "ORDER_ID", parse, lambda o: (o.id, o.id), fetch, reverse=True
+    )
+
+
 # -- events ----------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
 from resolvers.orders import OrderResult
+from resolvers.pagination import PageArgs
 from schema.batch import batch, each, one
 from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
@@ -28,6 +29,7 @@ from schema.locations import Location
 from schema.permissions import (
     CanCancelOrder,
     CanSeeOrder,
+    SeesLocationOrders,
     WorksAtFulfillmentLocation,
     WorksAtInputLocation,
     may_see_order,
@@ -36,10 +38,11 @@ from schema.returns import Return
 
 if TYPE_CHECKING:
     from schema.catalog import ProductVariant
-    from schema.members import Member
+    from schema.members import Member, OrderConnection
 
 ProductVariantRef = Annotated["ProductVariant", strawberry.lazy("schema.catalog")]
 MemberRef = Annotated["Member", strawberry.lazy("schema.members")]
+OrderConnectionRef = Annotated["OrderConnection", strawberry.lazy("schema.members")]
 
 OrderStatus = strawberry.enum(
     commerce.OrderStatus,
@@ -359,6 +362,27 @@ class OrderQuery:
         if found is None:
             raise NotFound("no order has this id", field="id")
         return found  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The orders a store or warehouse fulfils (a store tablet's pickup queue), newest "
+        "first: its staff, or a key with orders:read. `statuses` keeps the orders whose "
+        "fulfillment there is in one of them.",
+        permission_classes=[SeesLocationOrders],
+    )
+    async def location_orders(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        statuses: list[FulfillmentStatus] | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> OrderConnectionRef:
+        return await orders.location_orders(  # type: ignore[return-value]
+            info.context,
+            decode_id(location_id, "Location", "locationId"),
+            statuses,  # type: ignore[arg-type]
+            PageArgs(first=first, after=after),
+        )
 
 
 @strawberry.type

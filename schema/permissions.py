@@ -1,9 +1,10 @@
 """Who may call what, declared on fields. Each class answers one question.
 
 This module and `Principal`'s predicates are the one place authorization lives: the members issue
-replaces how principals are made (gateway/auth.py), not these rules. Nothing here lists carts
-or orders: a cart is reached only by its secret id (and a member's cart only by that member), an
-order only by one who may see it, a member's profile, history and loyalty only by that member.
+replaces how principals are made (gateway/auth.py), not these rules. Nothing here lists carts,
+and orders only for those who may see each of them (a location's orders for its staff): a cart
+is reached only by its secret id (and a member's cart only by that member), an order only by one
+who may see it, a member's profile, history and loyalty only by that member.
 """
 
 from __future__ import annotations
@@ -94,6 +95,18 @@ class WorksAtFulfillmentLocation(BasePermission):
             raise Forbidden("only staff update fulfillments")
         if not principal.may_change_orders_at(found.location_id):
             raise Forbidden("only staff of the fulfilling location update it")
+        return True
+
+
+class SeesLocationOrders(BasePermission):
+    """locationOrders: staff of `locationId` (every order listed has a fulfillment there, so
+    they may see each one), or orders:read."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "see a location's orders")
+        location_id = decode_id(kwargs["location_id"], "Location", "locationId")
+        if not principal.works_at(location_id) and not principal.has_scope(Scope.ORDERS_READ):
+            raise Forbidden("only staff of this location see its orders")
         return True
 
 

@@ -67,11 +67,17 @@ class Served(Callers):
 
 @asynccontextmanager
 async def serve(
-    tmp_path: Path, database_url: str, *, args: Sequence[str] = (), stderr: Any = None, **env: str
+    tmp_path: Path,
+    database_url: str,
+    *,
+    args: Sequence[str] = (),
+    stderr: Any = None,
+    port: int | None = None,
+    **env: str,
 ) -> AsyncIterator[Served]:
     """`omnigate serve [args]` with the test settings and `env` on top; `stderr` takes a file
-    for its logs."""
-    port = free_port()
+    for its logs; `port` is a free one unless given (a gateway restarted where it was)."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "GATEWAY_DATA_DIR": str(tmp_path / f"data-{port}"),

@@ -100,6 +100,25 @@ class StoreOrders:
         order = orders.c.id.desc() if page.descending else orders.c.id
         return [order_from_row(r) for r in await self._rows(stmt.order_by(order).limit(page.limit))]
 
+    async def order_page_at_location(
+        self, location_id: int, statuses: Sequence[str] | None, page: KeysetPage
+    ) -> list[OrderRecord]:
+        fulfilled = order_fulfillments.c
+        there = sa.select(fulfilled.order_id).where(fulfilled.location_id == location_id)
+        if statuses is not None:
+            there = there.where(fulfilled.status.in_(list(statuses)))
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.id.in_(there))
+            .where(orders.c.status != OrderStatus.PENDING_PAYMENT.value)
+        )
+        if page.after is not None:
+            stmt = stmt.where(orders.c.id > page.after[1])
+        if page.before is not None:
+            stmt = stmt.where(orders.c.id < page.before[1])
+        order = orders.c.id.desc() if page.descending else orders.c.id
+        return [order_from_row(r) for r in await self._rows(stmt.order_by(order).limit(page.limit))]
+
     async def fulfillments_by_order_ids(self, order_ids: Sequence[int]) -> list[FulfillmentRecord]:
         stmt = (
             sa.select(order_fulfillments)
