@@ -610,6 +610,36 @@ class GatewayProfiles(Protocol):
     async def save_profile(self, key: str, values: Mapping[str, Any], now: datetime) -> None: ...
 
 
+class MemberPrivacy(Protocol):
+    """A member directory's side of a data export and an erasure (optional methods of a
+    `MemberDirectory`: a CRM adapter without them is reported as not erasing, and its export is
+    its member record)."""
+
+    async def export_member(self, key: str) -> dict[str, Any] | None:
+        """Everything the directory holds about the member, JSON-ready (None: unknown member)."""
+        ...
+
+    async def erase_member(self, key: str, now: datetime) -> bool | None:
+        """Personal fields removed or anonymized, the key kept (orders name it). False: unknown
+        member; None: this directory cannot erase."""
+        ...
+
+
+class MemberData(Protocol):
+    """What the gateway keeps about a member beside the directory: consent per channel, the
+    member's link to their carts (adapters/store/privacy.py)."""
+
+    async def consents_of(self, keys: Sequence[str]) -> dict[str, dict[str, tuple[bool, datetime]]]:
+        """Member key -> channel (EMAIL, SMS, PUSH) -> (granted, when), channels answered only."""
+        ...
+
+    async def save_consents(self, key: str, granted: Mapping[str, bool], now: datetime) -> None: ...
+
+    async def erase_member_data(self, key: str, now: datetime) -> dict[str, int]:
+        """Consents and gateway-kept profile fields deleted, carts let go; rows changed by kind."""
+        ...
+
+
 class LoyaltyLedger(Protocol):
     """Members' points as a ledger: every change an entry, the balance their sum."""
 
@@ -726,3 +756,4 @@ class Upstreams:
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
     prices: PriceSource | None = None  # None: every variant has its catalog price only
+    member_data: MemberData | None = None  # consents, carts' owners: export and erasure

@@ -54,6 +54,9 @@ class StaffToken(BaseModel):
     token: SecretStr
     subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
     location_ids: list[int] = Field(description="where they work")
+    scopes: list[Scope] = Field(
+        default_factory=list, description="powers beyond their stores', e.g. members:privacy (back office)"
+    )
 
 
 class MemberToken(BaseModel):

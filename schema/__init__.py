@@ -32,6 +32,7 @@ from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
+from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
 
 
@@ -42,7 +43,13 @@ class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, Membe
 
 @strawberry.type
 class Mutation(
-    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+    InventoryMutation,
+    CartMutation,
+    OrderMutation,
+    ReturnMutation,
+    GiftCardMutation,
+    MemberMutation,
+    PrivacyMutation,
 ):
     pass
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, orders, recommendations
+from resolvers import carts, loyalty, members, orders, privacy, recommendations
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
@@ -22,6 +22,7 @@ from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
 from schema.permissions import CanOpenCart, IsMember, IsThisMember, WorksAtCartLocation, check_member
+from schema.privacy import MarketingConsent
 
 if TYPE_CHECKING:
     from schema.catalog import Product
@@ -91,6 +92,15 @@ class Member(Node):
     @strawberry.field(permission_classes=[IsThisMember])
     def marketing_consent(root: MemberRecord) -> bool:
         return root.marketing_consent
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Marketing consent per channel (EMAIL, SMS, PUSH), changed with "
+        "`memberConsentsUpdate`; what offers and marketing triggers respect.",
+        metadata=batch(privacy.consents_of),
+    )
+    async def marketing_consents(root: MemberRecord, info: Info) -> list[MarketingConsent]:
+        return await one(privacy.consents_of, info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],

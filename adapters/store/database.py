@@ -51,6 +51,7 @@ class Store:
         from adapters.store.members import StoreMembers
         from adapters.store.orders import StoreOrders
         from adapters.store.prices import StorePrices
+        from adapters.store.privacy import StoreMemberData
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
 
@@ -80,6 +81,7 @@ class Store:
         self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
         self.prices = StorePrices(self)
+        self.member_data = StoreMemberData(self)  # consents; export and erasure
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -112,6 +114,7 @@ class Store:
             loyalty=self.loyalty,
             purchases=self.purchases,
             prices=self.prices,
+            member_data=self.member_data,
         )
 
     @asynccontextmanager

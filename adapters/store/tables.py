@@ -419,6 +419,17 @@ member_profiles = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Marketing consent per member and channel (issue 18): a row is the member's own answer for that
+# channel; a channel without a row falls back to the member's one `marketing_consent` flag.
+marketing_consents = sa.Table(
+    "marketing_consents",
+    metadata,
+    sa.Column("member_key", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),  # EMAIL, SMS, PUSH
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # Every change of a member's points; the balance is their sum. `key` names the event that made
 # the entry ("order:12:earn", "return:3:reverse", "payment:<key>:spend"): one entry per event,
 # so a retried event never credits twice.
