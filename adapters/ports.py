@@ -47,7 +47,10 @@ from adapters.records import (
     PriceRecord,
     ProductRecord,
     PushedOrder,
+    SegmentRecord,
+    SegmentRules,
     StockChange,
+    TierBands,
     UpstreamLevel,
     UpstreamLocation,
     UpstreamProduct,
@@ -640,6 +643,36 @@ class MemberData(Protocol):
         ...
 
 
+class SegmentCodeTaken(Exception):
+    """Another segment has this code."""
+
+
+class SegmentStore(Protocol):
+    """Segment definitions, and their rules evaluated where the profile data is (in SQL)."""
+
+    async def segments_by_ids(self, ids: Sequence[int]) -> list[SegmentRecord]: ...
+
+    async def segment_page(self, page: KeysetPage) -> list[SegmentRecord]: ...
+
+    async def save_segment(
+        self, segment_id: int | None, code: str, name: str, rules: SegmentRules, now: datetime
+    ) -> SegmentRecord | None:
+        """Create (no id) or replace; None: no such segment; SegmentCodeTaken: code in use."""
+        ...
+
+    async def delete_segment(self, segment_id: int) -> bool: ...
+
+    async def member_page(
+        self, rules: SegmentRules, now: datetime, tiers: TierBands, page: KeysetPage
+    ) -> list[str]:
+        """Keys of the members meeting the rules, in key order; positions are (key, 0)."""
+        ...
+
+    async def segments_of_member(
+        self, member_key: str, now: datetime, tiers: TierBands
+    ) -> list[SegmentRecord]: ...
+
+
 class LoyaltyLedger(Protocol):
     """Members' points as a ledger: every change an entry, the balance their sum."""
 
@@ -757,3 +790,4 @@ class Upstreams:
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
     prices: PriceSource | None = None  # None: every variant has its catalog price only
     member_data: MemberData | None = None  # consents, carts' owners: export and erasure
+    segments: SegmentStore | None = None  # segment definitions, evaluated in SQL

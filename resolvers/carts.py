@@ -94,25 +94,19 @@ async def _fulfillment_errors(
     if location_id is not None:
         location = await ctx.loaders.location_by_id.load(location_id)
         if location is None:
-            return [
-                UserError([*path, "locationId"], "no location has this id", "LOCATION_NOT_FOUND")
-            ]
+            return [UserError([*path, "locationId"], "no location has this id", "LOCATION_NOT_FOUND")]
     problem = fulfillment_problem(mode, location)
     return [] if problem is None else [UserError(path, problem, "INVALID_FULFILLMENT")]
 
 
-def _quantity_error(
-    ctx: ResolverContext, quantity: int, path: list[str], low: int = 1
-) -> list[UserError]:
+def _quantity_error(ctx: ResolverContext, quantity: int, path: list[str], low: int = 1) -> list[UserError]:
     top = ctx.policy.max_line_quantity
     if low <= quantity <= top:
         return []
     return [UserError(path, f"the quantity must be between {low} and {top}", "INVALID")]
 
 
-async def _check_new_lines(
-    ctx: ResolverContext, lines: list[LineInput], path: list[str]
-) -> list[UserError]:
+async def _check_new_lines(ctx: ResolverContext, lines: list[LineInput], path: list[str]) -> list[UserError]:
     if len(lines) > MAX_INPUT_LINES:
         raise BadUserInput(f"at most {MAX_INPUT_LINES} lines at a time", field=path[-1])
     variants = await ctx.loaders.variant_by_id.load_many([line.variant_id for line in lines])
@@ -191,9 +185,7 @@ async def _cart_of(ctx: ResolverContext, line: CartLineRecord) -> CartRecord:
     return found
 
 
-async def prices_of(
-    ctx: ResolverContext, cart: CartRecord, variant_ids: list[int]
-) -> list[VariantPrice]:
+async def prices_of(ctx: ResolverContext, cart: CartRecord, variant_ids: list[int]) -> list[VariantPrice]:
     """Prices in the cart's context (its channel, currency, store, member's tier), now."""
     variants = await ctx.loaders.variant_by_id.load_many(variant_ids)
     assert all(variants), "a cart line's variant exists (foreign key)"
@@ -258,9 +250,7 @@ async def location_of(ctx: ResolverContext, line: CartLineRecord) -> LocationRec
     for availability and alternatives), so a cart costs one locations query whatever it asks."""
     if line.location_id is None:
         return None
-    return next(
-        (loc for loc in await ctx.loaders.all_locations.load() if loc.id == line.location_id), None
-    )
+    return next((loc for loc in await ctx.loaders.all_locations.load() if loc.id == line.location_id), None)
 
 
 def live_hold(line: CartLineRecord, now: datetime) -> int:
@@ -292,9 +282,7 @@ async def alternatives(
     """Other stores with the whole quantity for pickup, nearest (to `near`, else to the line's
     store) first; then the ship option (a warehouse entry) unless the line already ships."""
     if not 0 <= first <= ctx.policy.max_page_size:
-        raise BadUserInput(
-            f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first"
-        )
+        raise BadUserInput(f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first")
     locations = await ctx.loaders.all_locations.load()
     stock = {lv.location_id: lv.available for lv in await levels_of(ctx, line.variant_id)}
     origin = checked_point(near) if near is not None else None
@@ -305,12 +293,7 @@ async def alternatives(
     stores = []
     for loc in locations:
         enough = stock.get(loc.id, 0) >= line.quantity
-        if (
-            loc.kind is LocationKind.STORE
-            and loc.pickup_enabled
-            and enough
-            and loc.id != line.location_id
-        ):
+        if loc.kind is LocationKind.STORE and loc.pickup_enabled and enough and loc.id != line.location_id:
             distance = None if origin is None else round(distance_km(origin, loc.geo), 3)
             stores.append((distance if distance is not None else 0.0, loc.id, loc, distance))
     stores.sort(key=lambda s: (s[0], s[1]))
@@ -428,9 +411,7 @@ async def update_lines(ctx: ResolverContext, token: str, updates: list[LineUpdat
         if update.quantity is not None:
             errors += _quantity_error(ctx, update.quantity, [*at, "quantity"], low=0)
         if update.mode is not None:
-            errors += await _fulfillment_errors(
-                ctx, update.mode, update.location_id, [*at, "fulfillment"]
-            )
+            errors += await _fulfillment_errors(ctx, update.mode, update.location_id, [*at, "fulfillment"])
         elif update.quantity is None:
             errors.append(UserError(at, "give a quantity, a fulfillment or both", "INVALID"))
     if errors:

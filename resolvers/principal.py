@@ -27,6 +27,7 @@ class Scope(StrEnum):
     MEMBERS_READ = "members:read"  # any member's profile, addresses, history and loyalty (member sync)
     GIFT_CARDS_WRITE = "gift_cards:write"  # issue gift cards
     MEMBERS_PRIVACY = "members:privacy"  # any member's data export and erasure (back office)
+    MARKETING = "marketing"  # segments and the members in them, offers, marketing webhooks
 
 
 # What `GATEWAY_INTEGRATION_TOKEN` may do: post stock counts and receipts.

@@ -34,10 +34,11 @@ from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
 from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
+from schema.segments import Segment, SegmentMutation, SegmentQuery
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
+class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, SegmentQuery):
     pass
 
 
@@ -50,6 +51,7 @@ class Mutation(
     GiftCardMutation,
     MemberMutation,
     PrivacyMutation,
+    SegmentMutation,
 ):
     pass
 
@@ -129,7 +131,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
+        types=[Product, ProductVariant, Location, Cart, Order, Member, Segment, Channel],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
         execution_context_class=WithoutSuggestions if hide_suggestions else None,

@@ -176,9 +176,7 @@ class CartLine:
         return await one(each(_alternatives), info, root, near=near, first=first)  # type: ignore[no-any-return]
 
 
-@strawberry.type(
-    description="A cart: its id is the secret that opens it, from any device or channel."
-)
+@strawberry.type(description="A cart: its id is the secret that opens it, from any device or channel.")
 class Cart(Node):
     record = CartRecord
 
@@ -277,9 +275,7 @@ class FulfillmentInput:
 class CartLineInput:
     variant_id: strawberry.ID
     quantity: int = 1
-    fulfillment: FulfillmentInput | None = strawberry.field(
-        default=None, description="Default: SHIP."
-    )
+    fulfillment: FulfillmentInput | None = strawberry.field(default=None, description="Default: SHIP.")
 
     def to_record(self) -> LineInput:
         f = self.fulfillment

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, orders, privacy, recommendations
+from resolvers import carts, loyalty, members, orders, privacy, recommendations, segments
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
@@ -48,6 +48,10 @@ async def _member_cart(ctx: Any, member: MemberRecord) -> Any:
     return await carts.member_cart(ctx, member.key)
 
 
+async def _segments(ctx: Any, member: MemberRecord) -> Any:
+    return await segments.member_segments(ctx, member)
+
+
 async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
     return await loyalty.account(ctx, member.key)
 
@@ -67,6 +71,12 @@ class OrderConnection:
     edges: list[OrderEdge]
     nodes: list[Order]
     page_info: PageInfo
+
+
+@strawberry.type(description="A segment a member is in, for personalization (its rules are marketing's).")
+class MemberSegment:
+    code: str
+    name: str
 
 
 @strawberry.type(description="A shopper with an account: one profile on every channel.")
@@ -101,6 +111,14 @@ class Member(Node):
     )
     async def marketing_consents(root: MemberRecord, info: Info) -> list[MarketingConsent]:
         return await one(privacy.consents_of, info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="The segments they are in now (evaluated when asked).",
+        metadata=batch(each(_segments)),
+    )
+    async def segments(root: MemberRecord, info: Info) -> list[MemberSegment]:
+        return await one(each(_segments), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],

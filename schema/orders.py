@@ -286,9 +286,7 @@ class PaymentInput:
     )
 
     def to_record(self) -> PaymentInputRecord:
-        return PaymentInputRecord(
-            self.method, self.card_token, self.gift_card_code, self.loyalty_points
-        )
+        return PaymentInputRecord(self.method, self.card_token, self.gift_card_code, self.loyalty_points)
 
 
 @strawberry.type
@@ -370,9 +368,7 @@ class OrderMutation:
     async def order_cancel(
         self, info: Info, order_id: strawberry.ID, reason: str | None = None
     ) -> OrderCancelPayload:
-        result = await orders.cancel_order(
-            info.context, decode_id(order_id, "Order", "orderId"), reason
-        )
+        result = await orders.cancel_order(info.context, decode_id(order_id, "Order", "orderId"), reason)
         return _order_payload(result)
 
     @strawberry.mutation(
@@ -399,10 +395,7 @@ class OrderMutation:
         permission_classes=[WorksAtInputLocation],
     )
     async def store_sale_record(self, info: Info, input: StoreSaleInput) -> StoreSaleRecordPayload:
-        lines = [
-            (decode_id(ln.variant_id, "ProductVariant", "variantId"), ln.quantity)
-            for ln in input.lines
-        ]
+        lines = [(decode_id(ln.variant_id, "ProductVariant", "variantId"), ln.quantity) for ln in input.lines]
         member = (
             None
             if input.member_id is None

@@ -227,3 +227,19 @@ class CanHandlePrivacyRequest(BasePermission):
         if not principal.may_handle_privacy_of(key):
             raise Forbidden("only the member or the back office may ask for this member's data")
         return True
+
+
+def check_marketing(info: Info) -> None:
+    """Segments and the members in them, offers, marketing webhooks: the `marketing` scope
+    (marketing staff's tokens, a marketing tool's key)."""
+    principal = _principal(info, "manage marketing")
+    if not principal.has_scope(Scope.MARKETING):
+        raise Forbidden("only marketing (the marketing scope) may do this")
+
+
+class CanManageMarketing(BasePermission):
+    """segments, segmentCreate/Update/Delete (and the members a segment lists): `marketing`."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        check_marketing(info)
+        return True

@@ -54,6 +54,7 @@ class Store:
         from adapters.store.privacy import StoreMemberData
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
+        from adapters.store.segments import StoreSegments
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -82,6 +83,7 @@ class Store:
         self.purchases = StorePurchases(self)
         self.prices = StorePrices(self)
         self.member_data = StoreMemberData(self)  # consents; export and erasure
+        self.segments = StoreSegments(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -115,6 +117,7 @@ class Store:
             purchases=self.purchases,
             prices=self.prices,
             member_data=self.member_data,
+            segments=self.segments,
         )
 
     @asynccontextmanager

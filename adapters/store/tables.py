@@ -430,6 +430,18 @@ marketing_consents = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Segments: rules over the unified profile (adapters/store/segments.py evaluates them in SQL).
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # Every change of a member's points; the balance is their sum. `key` names the event that made
 # the entry ("order:12:earn", "return:3:reverse", "payment:<key>:spend"): one entry per event,
 # so a retried event never credits twice.

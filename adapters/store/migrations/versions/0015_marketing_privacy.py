@@ -1,5 +1,6 @@
-"""Marketing consent per member and channel (EMAIL, SMS, PUSH): what segments, offers and
-member-level triggers respect, what a member's data export shows and erasure removes.
+"""Marketing (issue 18): consent per member and channel (EMAIL, SMS, PUSH), what segments,
+offers and member-level triggers respect, what a member's data export shows and erasure
+removes; segments, rules over the unified profile.
 
 Revision ID: 0015
 Revises: 0011
@@ -26,7 +27,19 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("member_key", "channel", name="pk_marketing_consents"),
     )
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("code", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("rules", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_segments"),
+        sa.UniqueConstraint("code", name="uq_segments_code"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("segments")
     op.drop_table("marketing_consents")
