@@ -42,6 +42,7 @@ from adapters.records import (
     MemberChanges,
     MemberDraft,
     MemberRecord,
+    OfferRecord,
     OrderPush,
     PriceListRecord,
     PriceRecord,
@@ -291,6 +292,8 @@ class PlannedLine:
     candidates: tuple[int, ...]
     cart_line_id: int | None = None  # its cart hold, if any, becomes the allocation
     hold_expires_at: datetime | None = None  # a reserve-in-store hold's end
+    discount_minor: int = 0  # an offer's, on the whole line (unit_price_minor is net of it)
+    offer_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -643,6 +646,26 @@ class MemberData(Protocol):
         ...
 
 
+class OfferCodeTaken(Exception):
+    """Another offer has this code."""
+
+
+class OfferStore(Protocol):
+    """Offer definitions (where and for whom they apply is resolvers/offers.py's decision)."""
+
+    async def all_offers(self) -> list[OfferRecord]: ...
+
+    async def offers_by_ids(self, ids: Sequence[int]) -> list[OfferRecord]: ...
+
+    async def offer_page(self, page: KeysetPage) -> list[OfferRecord]: ...
+
+    async def save_offer(self, offer: OfferRecord, now: datetime) -> OfferRecord | None:
+        """Create (id 0) or replace; None: no such offer; OfferCodeTaken: code in use."""
+        ...
+
+    async def delete_offer(self, offer_id: int) -> bool: ...
+
+
 class SegmentCodeTaken(Exception):
     """Another segment has this code."""
 
@@ -791,3 +814,4 @@ class Upstreams:
     prices: PriceSource | None = None  # None: every variant has its catalog price only
     member_data: MemberData | None = None  # consents, carts' owners: export and erasure
     segments: SegmentStore | None = None  # segment definitions, evaluated in SQL
+    offers: OfferStore | None = None  # None: no offers, prices as the price lists say

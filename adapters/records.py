@@ -415,3 +415,26 @@ class TierBands:
     bands: tuple[tuple[str, int], ...]
     base: str
     window: timedelta
+
+
+# -- offers (issue 18) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRecord:
+    """A percentage off each unit, for whom (a segment's members, or anyone), in which channels
+    (none: all), where (some stores, and/or stores within `radius_km` of `near`; neither: any
+    line, shipped too), and when."""
+
+    id: int
+    code: str
+    title: str
+    percent_off: int
+    segment_id: int | None = None
+    channels: tuple[str, ...] = ()
+    location_ids: tuple[int, ...] = ()
+    near: GeoPoint | None = None
+    radius_km: float | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    active: bool = True

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMode
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
-from resolvers import prices
+from resolvers import offers, prices
 from resolvers.errors import BadUserInput
 from resolvers.events import CartChanged
 from resolvers.geo import checked_point, distance_km
@@ -210,16 +210,36 @@ async def priced(ctx: ResolverContext, line: CartLineRecord) -> bool:
     return (await line_price(ctx, line)).price is not None
 
 
+async def discount_of(
+    ctx: ResolverContext, cart: CartRecord, line: CartLineRecord, price: VariantPrice
+) -> offers.LineDiscount | None:
+    """The best offer's discount on the line at this price (resolvers/offers.py)."""
+    if price.price is None:
+        return None
+    return await offers.best_for_line(ctx, cart, line, price.price.to_minor())
+
+
+async def line_discount(ctx: ResolverContext, line: CartLineRecord) -> offers.LineDiscount | None:
+    return await discount_of(ctx, await _cart_of(ctx, line), line, await line_price(ctx, line))
+
+
 async def line_total(ctx: ResolverContext, line: CartLineRecord) -> Money:
+    """The line's units at the unit price, less the offer's discount."""
     price = await unit_price(ctx, line)
-    return Money.from_minor(price.to_minor() * line.quantity, price.currency_code)
+    discount = await line_discount(ctx, line)
+    off = 0 if discount is None else discount.unit_discount_minor
+    return Money.from_minor((price.to_minor() - off) * line.quantity, price.currency_code)
 
 
 async def subtotal(ctx: ResolverContext, cart: CartRecord) -> Money:
     lines = await lines_of(ctx, cart)
     # One batch for every line's price, not one await per line.
     found = await prices_of(ctx, cart, [ln.variant_id for ln in lines])
-    total = sum(p.price.to_minor() * ln.quantity for ln, p in zip(lines, found, strict=True) if p.price)
+    total = 0
+    for ln, p in zip(lines, found, strict=True):
+        if p.price:
+            discount = await discount_of(ctx, cart, ln, p)
+            total += (p.price.to_minor() - (discount.unit_discount_minor if discount else 0)) * ln.quantity
     return Money.from_minor(total, cart.currency_code)
 
 

@@ -184,13 +184,17 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
             assert line.location_id is not None
             candidates = (line.location_id,)
         holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
+        discount = await carts.discount_of(ctx, cart, line, price)  # the best offer, kept on the line
+        off = 0 if discount is None else discount.unit_discount_minor
         planned.append(
             PlannedLine(
                 variant_id=variant.id,
                 sku=variant.sku,
                 title=f"{product.title} - {variant.title}",
                 quantity=line.quantity,
-                unit_price_minor=-1 if price.price is None else price.price.to_minor(),
+                unit_price_minor=-1 if price.price is None else price.price.to_minor() - off,
+                discount_minor=off * line.quantity,
+                offer_code=None if discount is None else discount.offer_code,
                 mode=line.mode,
                 candidates=candidates,
                 cart_line_id=line.id if holds else None,

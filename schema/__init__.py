@@ -30,6 +30,7 @@ from schema.live import Subscription
 from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.offers import Offer, OfferMutation, OfferQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
 from schema.privacy import PrivacyMutation
@@ -38,7 +39,9 @@ from schema.segments import Segment, SegmentMutation, SegmentQuery
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, SegmentQuery):
+class Query(
+    NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, SegmentQuery, OfferQuery
+):
     pass
 
 
@@ -52,6 +55,7 @@ class Mutation(
     MemberMutation,
     PrivacyMutation,
     SegmentMutation,
+    OfferMutation,
 ):
     pass
 
@@ -131,7 +135,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Product, ProductVariant, Location, Cart, Order, Member, Segment, Channel],
+        types=[Product, ProductVariant, Location, Cart, Order, Member, Segment, Offer, Channel],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
         execution_context_class=WithoutSuggestions if hide_suggestions else None,

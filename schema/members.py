@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, orders, privacy, recommendations, segments
+from resolvers import carts, loyalty, members, offers, orders, privacy, recommendations, segments
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
@@ -26,8 +26,10 @@ from schema.privacy import MarketingConsent
 
 if TYPE_CHECKING:
     from schema.catalog import Product
+    from schema.offers import Offer
 
 ProductRef = Annotated["Product", strawberry.lazy("schema.catalog")]
+OfferRef = Annotated["Offer", strawberry.lazy("schema.offers")]
 
 
 # Batch resolvers (schema/batch.py), so that `me` with its orders and loyalty runs on the
@@ -50,6 +52,10 @@ async def _member_cart(ctx: Any, member: MemberRecord) -> Any:
 
 async def _segments(ctx: Any, member: MemberRecord) -> Any:
     return await segments.member_segments(ctx, member)
+
+
+async def _offers(ctx: Any, member: MemberRecord) -> Any:
+    return await offers.member_offers(ctx, member.key)
 
 
 async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
@@ -119,6 +125,15 @@ class Member(Node):
     )
     async def segments(root: MemberRecord, info: Info) -> list[MemberSegment]:
         return await one(each(_segments), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="The offers running now that they qualify for (everyone's, and their "
+        "segments'); each says in which channels and where it applies.",
+        metadata=batch(each(_offers)),
+    )
+    async def offers(root: MemberRecord, info: Info) -> list[OfferRef]:
+        return await one(each(_offers), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],

@@ -20,9 +20,10 @@ from resolvers import catalog, locations, members, orders, store_sales
 from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
+from resolvers.offers import LineDiscount as LineDiscountRecord
 from resolvers.orders import OrderResult
 from schema.batch import batch, each, one
-from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
+from schema.common import Channel, CurrencyCode, DateTime, LineDiscount, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
 from schema.permissions import (
@@ -78,6 +79,17 @@ async def _unit_prices(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyReco
 
 async def _line_totals(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
     return [_money(line.unit_price_minor * line.quantity, line.currency_code) for line in lines]
+
+
+async def _discounts(ctx: Any, lines: list[OrderLineRecord]) -> list[Any]:
+    return [
+        None
+        if not line.discount_minor or line.offer_code is None
+        else LineDiscountRecord(
+            line.offer_code, line.discount_minor // line.quantity, line.quantity, line.currency_code
+        )
+        for line in lines
+    ]
 
 
 async def _change_fulfillment(ctx: Any, change: StatusChangeRecord) -> Any:
@@ -149,6 +161,14 @@ class OrderLine:
     @strawberry.field(description="The price paid for one unit.", metadata=batch(_unit_prices))
     async def unit_price(root: OrderLineRecord, info: Info) -> Money:
         return await one(_unit_prices, info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The offer that was taken off this line, kept as it was at checkout (the unit "
+        "price is net of it; a return refunds what was paid).",
+        metadata=batch(_discounts),
+    )
+    async def discount(root: OrderLineRecord, info: Info) -> LineDiscount | None:
+        return await one(_discounts, info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(metadata=batch(_line_totals))
     async def total(root: OrderLineRecord, info: Info) -> Money:

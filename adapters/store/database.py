@@ -49,6 +49,7 @@ class Store:
         from adapters.store.locations import StoreLocations
         from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
+        from adapters.store.offers import StoreOffers
         from adapters.store.orders import StoreOrders
         from adapters.store.prices import StorePrices
         from adapters.store.privacy import StoreMemberData
@@ -84,6 +85,7 @@ class Store:
         self.prices = StorePrices(self)
         self.member_data = StoreMemberData(self)  # consents; export and erasure
         self.segments = StoreSegments(self)
+        self.offers = StoreOffers(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -118,6 +120,7 @@ class Store:
             prices=self.prices,
             member_data=self.member_data,
             segments=self.segments,
+            offers=self.offers,
         )
 
     @asynccontextmanager

@@ -224,7 +224,11 @@ order_lines = sa.Table(
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("title", sa.String(512), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
+    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),  # what was charged: after offers
+    # The offer that took `discount_minor` off this line (issue 18): unit_price_minor is already
+    # net of it, so charges, refunds and points follow the discount without knowing of it.
+    sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("offer_code", sa.String(64)),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 
@@ -440,6 +444,29 @@ segments = sa.Table(
     sa.Column("rules", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Offers: a percentage off, for a segment's members (or everyone), in some channels, at some
+# stores or near a point; applied in cart pricing (resolvers/offers.py).
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("percent_off", sa.Integer, nullable=False),
+    sa.Column("segment_id", sa.Integer),  # plain id: a deleted segment leaves the offer for nobody
+    sa.Column("channels", sa.JSON, nullable=False),  # [] every channel
+    sa.Column("location_ids", sa.JSON, nullable=False),  # [] no list of stores
+    sa.Column("near_latitude", sa.Float),
+    sa.Column("near_longitude", sa.Float),
+    sa.Column("radius_km", sa.Float),
+    sa.Column("valid_from", UtcDateTime),
+    sa.Column("valid_until", UtcDateTime),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("percent_off > 0 AND percent_off <= 100", name="percent_off_range"),
 )
 
 # Every change of a member's points; the balance is their sum. `key` names the event that made
