@@ -56,6 +56,7 @@ from adapters.records import (
     UpstreamLocation,
     UpstreamProduct,
     VariantRecord,
+    WebhookEndpointRecord,
 )
 
 
@@ -666,6 +667,48 @@ class OfferStore(Protocol):
     async def delete_offer(self, offer_id: int) -> bool: ...
 
 
+class TriggerStore(Protocol):
+    """Webhook endpoints, stock watches and the occasions behavioral triggers look for
+    (adapters/store/triggers.py); firing an occasion queues its webhooks in the outbox."""
+
+    async def endpoints_by_ids(self, ids: Sequence[int]) -> list[WebhookEndpointRecord]: ...
+
+    async def endpoint_page(self, page: KeysetPage) -> list[WebhookEndpointRecord]: ...
+
+    async def save_endpoint(
+        self, endpoint_id: int | None, url: str, event_types: Sequence[str], active: bool, now: datetime
+    ) -> WebhookEndpointRecord | None: ...
+
+    async def delete_endpoint(self, endpoint_id: int) -> bool: ...
+
+    async def watch(self, member_key: str, variant_id: int, location_id: int, now: datetime) -> None: ...
+
+    async def unwatch(self, member_key: str, variant_id: int, location_id: int) -> bool: ...
+
+    async def watches_of(self, member_key: str) -> list[tuple[int, int, datetime, datetime | None]]: ...
+
+    async def idle_carts(self, idle_since: datetime, now: datetime) -> list[Any]: ...
+
+    async def pickups_ready(self) -> list[Any]: ...
+
+    async def reserve_holds_ending(self, now: datetime, until: datetime) -> list[Any]: ...
+
+    async def watched_in_stock(self) -> list[Any]: ...
+
+    async def spend_by_member(self, since: datetime) -> list[tuple[str, int]]: ...
+
+    async def marks(self, keys: Sequence[str]) -> dict[str, str | None]: ...
+
+    async def fire(
+        self,
+        occasion: Any,
+        now: datetime,
+        *,
+        mark: tuple[str, str | None] | None = None,
+        deliver: bool = True,
+    ) -> int: ...
+
+
 class SegmentCodeTaken(Exception):
     """Another segment has this code."""
 
@@ -815,3 +858,4 @@ class Upstreams:
     member_data: MemberData | None = None  # consents, carts' owners: export and erasure
     segments: SegmentStore | None = None  # segment definitions, evaluated in SQL
     offers: OfferStore | None = None  # None: no offers, prices as the price lists say
+    triggers: TriggerStore | None = None  # behavioral triggers and their webhook endpoints

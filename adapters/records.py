@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 
 class LocationKind(Enum):
@@ -438,3 +439,27 @@ class OfferRecord:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     active: bool = True
+
+
+# -- marketing webhooks (issue 18) --------------------------------------------------------------
+
+WEBHOOK_TOPIC = "marketing.webhook"  # the outbox topic of behavioral trigger deliveries
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpointRecord:
+    id: int
+    url: str
+    secret: str  # `whsec_` + base64: the Standard Webhooks signing key
+    event_types: tuple[str, ...]  # () every event
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Occasion:
+    """Something a behavioral trigger tells marketing about, once per `key`."""
+
+    key: str  # fires once per key
+    event_type: str
+    data: dict[str, Any]
+    member_key: str | None = None

@@ -36,11 +36,20 @@ from schema.pricing import add_in_context
 from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
 from schema.segments import Segment, SegmentMutation, SegmentQuery
+from schema.triggers import TriggerMutation, TriggerQuery, WebhookEndpoint
 
 
 @strawberry.type
 class Query(
-    NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, SegmentQuery, OfferQuery
+    NodeQuery,
+    CatalogQuery,
+    LocationQuery,
+    CartQuery,
+    OrderQuery,
+    MemberQuery,
+    SegmentQuery,
+    OfferQuery,
+    TriggerQuery,
 ):
     pass
 
@@ -56,6 +65,7 @@ class Mutation(
     PrivacyMutation,
     SegmentMutation,
     OfferMutation,
+    TriggerMutation,
 ):
     pass
 
@@ -135,7 +145,18 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Product, ProductVariant, Location, Cart, Order, Member, Segment, Offer, Channel],
+        types=[
+            Product,
+            ProductVariant,
+            Location,
+            Cart,
+            Order,
+            Member,
+            Segment,
+            Offer,
+            WebhookEndpoint,
+            Channel,
+        ],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
         execution_context_class=WithoutSuggestions if hide_suggestions else None,

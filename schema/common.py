@@ -181,6 +181,7 @@ class UserErrorCode(Enum):
     SEGMENT_CODE_TAKEN = "SEGMENT_CODE_TAKEN"
     OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
     OFFER_CODE_TAKEN = "OFFER_CODE_TAKEN"
+    WEBHOOK_ENDPOINT_NOT_FOUND = "WEBHOOK_ENDPOINT_NOT_FOUND"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

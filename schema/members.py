@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, offers, orders, privacy, recommendations, segments
+from resolvers import carts, loyalty, members, offers, orders, privacy, recommendations, segments, triggers
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
@@ -27,9 +27,11 @@ from schema.privacy import MarketingConsent
 if TYPE_CHECKING:
     from schema.catalog import Product
     from schema.offers import Offer
+    from schema.triggers import StockWatch
 
 ProductRef = Annotated["Product", strawberry.lazy("schema.catalog")]
 OfferRef = Annotated["Offer", strawberry.lazy("schema.offers")]
+StockWatchRef = Annotated["StockWatch", strawberry.lazy("schema.triggers")]
 
 
 # Batch resolvers (schema/batch.py), so that `me` with its orders and loyalty runs on the
@@ -56,6 +58,10 @@ async def _segments(ctx: Any, member: MemberRecord) -> Any:
 
 async def _offers(ctx: Any, member: MemberRecord) -> Any:
     return await offers.member_offers(ctx, member.key)
+
+
+async def _stock_watches(ctx: Any, member: MemberRecord) -> Any:
+    return await triggers.watches_of(ctx, member.key)
 
 
 async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
@@ -134,6 +140,14 @@ class Member(Node):
     )
     async def offers(root: MemberRecord, info: Info) -> list[OfferRef]:
         return await one(each(_offers), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Variants they watch at a store (`stockWatchCreate`), and when each was back.",
+        metadata=batch(each(_stock_watches)),
+    )
+    async def stock_watches(root: MemberRecord, info: Info) -> list[StockWatchRef]:
+        return await one(each(_stock_watches), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],

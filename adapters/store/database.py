@@ -56,6 +56,7 @@ class Store:
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
         from adapters.store.segments import StoreSegments
+        from adapters.store.triggers import StoreTriggers
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -86,6 +87,7 @@ class Store:
         self.member_data = StoreMemberData(self)  # consents; export and erasure
         self.segments = StoreSegments(self)
         self.offers = StoreOffers(self)
+        self.triggers = StoreTriggers(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -121,6 +123,7 @@ class Store:
             member_data=self.member_data,
             segments=self.segments,
             offers=self.offers,
+            triggers=self.triggers,
         )
 
     @asynccontextmanager

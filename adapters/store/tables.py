@@ -469,6 +469,46 @@ offers = sa.Table(
     sa.CheckConstraint("percent_off > 0 AND percent_off <= 100", name="percent_off_range"),
 )
 
+# Marketing webhooks (Standard Webhooks): where behavioral triggers are delivered, through the
+# outbox. `secret` is the endpoint's `whsec_` signing key (the receiver holds it too).
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("event_types", sa.JSON, nullable=False),  # [] every event
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A member watching a variant at a store: "back in stock" fires once, when it is available there.
+stock_watches = sa.Table(
+    "stock_watches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_key", sa.String(64), nullable=False, index=True),
+    sa.Column("variant_id", sa.ForeignKey("variants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("location_id", sa.ForeignKey("locations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("notified_at", UtcDateTime),
+    sa.UniqueConstraint(
+        "member_key", "variant_id", "location_id", name="uq_stock_watches_member_variant_location"
+    ),
+)
+
+# Each trigger fires once per occasion: the occasion's key ("cart.abandoned:12:<updated_at>")
+# is written in the transaction that queues its webhooks. `value` keeps a last-known state
+# (a member's tier, for tier.changed).
+trigger_marks = sa.Table(
+    "trigger_marks",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.String(64)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 # Every change of a member's points; the balance is their sum. `key` names the event that made
 # the entry ("order:12:earn", "return:3:reverse", "payment:<key>:spend"): one entry per event,
 # so a retried event never credits twice.

@@ -61,6 +61,47 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name="uq_offers_code"),
         sa.CheckConstraint("percent_off > 0 AND percent_off <= 100", name="ck_offers_percent_off_range"),
     )
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("url", sa.String(2048), nullable=False),
+        sa.Column("secret", sa.String(128), nullable=False),
+        sa.Column("event_types", sa.JSON, nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_webhook_endpoints"),
+    )
+    op.create_table(
+        "stock_watches",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("member_key", sa.String(64), nullable=False),
+        sa.Column("variant_id", sa.Integer, nullable=False),
+        sa.Column("location_id", sa.Integer, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("notified_at", UtcDateTime),
+        sa.PrimaryKeyConstraint("id", name="pk_stock_watches"),
+        sa.ForeignKeyConstraint(
+            ["variant_id"], ["variants.id"], ondelete="CASCADE", name="fk_stock_watches_variant_id_variants"
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"],
+            ["locations.id"],
+            ondelete="CASCADE",
+            name="fk_stock_watches_location_id_locations",
+        ),
+        sa.UniqueConstraint(
+            "member_key", "variant_id", "location_id", name="uq_stock_watches_member_variant_location"
+        ),
+    )
+    op.create_index("ix_stock_watches_member_key", "stock_watches", ["member_key"])
+    op.create_table(
+        "trigger_marks",
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("value", sa.String(64)),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_trigger_marks"),
+    )
     op.add_column(
         "order_lines", sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0")
     )
@@ -71,6 +112,9 @@ def downgrade() -> None:
     with op.batch_alter_table("order_lines") as batch:
         batch.drop_column("offer_code")
         batch.drop_column("discount_minor")
+    op.drop_table("trigger_marks")
+    op.drop_table("stock_watches")
+    op.drop_table("webhook_endpoints")
     op.drop_table("offers")
     op.drop_table("segments")
     op.drop_table("marketing_consents")
