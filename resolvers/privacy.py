@@ -169,6 +169,13 @@ async def _loyalty(ctx: ResolverContext, key: str) -> dict[str, Any] | None:
     return {"points": balance, "entries": [jsonable(e) for e in entries]}
 
 
+async def _watches(ctx: ResolverContext, key: str) -> list[dict[str, Any]]:
+    triggers = ctx.upstreams.triggers
+    found = [] if triggers is None else await triggers.watches_of(key)
+    names = ("variantId", "locationId", "since", "notifiedAt")
+    return [dict(zip(names, jsonable(list(w)), strict=True)) for w in found]
+
+
 async def _profile(ctx: ResolverContext, member: MemberRecord) -> dict[str, Any]:
     directory = ctx.upstreams.members
     export = getattr(directory, "export_member", None)
@@ -191,6 +198,7 @@ async def export_member_data(ctx: ResolverContext, key: str) -> dict[str, Any] |
         "orders": await _orders(ctx, key),
         "openCarts": await _carts(ctx, key),
         "loyalty": await _loyalty(ctx, key),
+        "stockWatches": await _watches(ctx, key),
     }
     record_in_audit_log(ctx, "export", key, {"sections": sorted(document)})
     return document

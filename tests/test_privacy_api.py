@@ -7,7 +7,17 @@ from __future__ import annotations
 import hashlib
 import json
 
-from tests.commerce import ERRORS, SEATTLE, checkout, create_cart, gid, line, location_id, set_stock
+from tests.commerce import (
+    ERRORS,
+    SEATTLE,
+    checkout,
+    create_cart,
+    gid,
+    line,
+    location_id,
+    set_stock,
+    variant_id,
+)
 from tests.conftest import INTEGRATIONS, STAFF_TOKENS, Api
 from tests.helpers import PARTNER_KEY, PARTNERS, bearer, gateway
 
@@ -29,6 +39,9 @@ PROFILE_UPDATE = (
     "mutation ($input: MemberUpdateInput!) { memberUpdate(input: $input) { userErrors { code } } }"
 )
 ME = "{ me { id email firstName lastName phone addresses { city } preferredStore { id } cart { id } } }"
+WATCH = """mutation ($variantId: ID!, $locationId: ID!) {
+  stockWatchCreate(variantId: $variantId, locationId: $locationId) { userErrors { code } } }"""
+WATCHES = "{ me { stockWatches { variantId } } }"
 ORDER_STATUS = "query ($id: ID!) { order(id: $id) { id status member { id } } }"
 
 PRIVACY_TOKEN = "test-privacy-desk"
@@ -92,6 +105,8 @@ async def test_a_member_exports_everything_held_about_them(api: Api):
     await api.data(
         CONSENTS_UPDATE, {"consents": [{"channel": "PUSH", "granted": True}]}, **api.as_member("m1")
     )
+    watch = {"variantId": variant_id(2), "locationId": location_id(SEATTLE)}
+    await api.data(WATCH, watch, **api.as_member("m1"))
 
     payload = (await api.data(EXPORT, **api.as_member("m1")))["memberDataExport"]
     assert payload["userErrors"] == [] and payload["memberId"] == gid("Member", "m1")
@@ -107,6 +122,7 @@ async def test_a_member_exports_everything_held_about_them(api: Api):
     assert [f["mode"] for f in exported["fulfillments"]] == ["PICKUP"]
     assert [len(c["lines"]) for c in data["openCarts"]] == [1]
     assert data["loyalty"]["points"] >= 0
+    assert [(w["variantId"], w["locationId"]) for w in data["stockWatches"]] == [(2, SEATTLE)]
     # Nothing secret: not a cart's id (its secret), not the payment provider's key.
     text = json.dumps(data)
     for cart in (ordered, open_cart):
@@ -131,6 +147,9 @@ async def test_a_member_erases_themselves_and_their_orders_stay(api: Api):
     update = {"input": {"phone": "+1 206 555 0100", "preferredStoreId": location_id(SEATTLE),
                         "addresses": [address]}}  # fmt: skip
     await api.data(PROFILE_UPDATE, update, **api.as_member("m2"))
+    await api.data(
+        WATCH, {"variantId": variant_id(2), "locationId": location_id(SEATTLE)}, **api.as_member("m2")
+    )
 
     payload = (await api.data(ERASE, **api.as_member("m2")))["memberErase"]
     assert payload["userErrors"] == [] and payload["memberId"] == gid("Member", "m2")
@@ -142,6 +161,7 @@ async def test_a_member_erases_themselves_and_their_orders_stay(api: Api):
         "id": gid("Member", "m2"), "email": "erased-m2@erased.invalid", "firstName": "", "lastName": "",
         "phone": None, "addresses": [], "preferredStore": None, "cart": None,
     }  # fmt: skip
+    assert (await api.data(WATCHES, **api.as_member("m2")))["me"]["stockWatches"] == []
     consents = (await api.data(CONSENTS, **api.as_member("m2")))["me"]["marketingConsents"]
     assert [c["granted"] for c in consents] == [False, False, False]
     ben = {"email": "ben@example.com", "password": "omnigate-demo"}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.commerce import CartStatus
-from adapters.store.tables import carts, marketing_consents, member_profiles
+from adapters.store.tables import carts, marketing_consents, member_profiles, stock_watches, trigger_marks
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -50,9 +50,9 @@ class StoreMemberData:
         await self._store.write(work)
 
     async def erase_member_data(self, key: str, now: datetime) -> dict[str, int]:
-        """The member's consents and gateway-kept profile fields deleted; their carts that never
-        became an order let go of them (a device holding a cart's secret still opens it, as a
-        guest's). Returns how many rows of each kind changed."""
+        """The member's consents, stock watches and gateway-kept profile fields deleted; their
+        carts that never became an order let go of them (a device holding a cart's secret still
+        opens it, as a guest's). Returns how many rows of each kind changed."""
 
         async def work(conn: Any) -> dict[str, int]:
             consents = await conn.execute(
@@ -61,6 +61,8 @@ class StoreMemberData:
             profiles = await conn.execute(
                 sa.delete(member_profiles).where(member_profiles.c.member_key == key)
             )
+            watches = await conn.execute(sa.delete(stock_watches).where(stock_watches.c.member_key == key))
+            await conn.execute(sa.delete(trigger_marks).where(trigger_marks.c.key == f"tier:{key}"))
             released = await conn.execute(
                 sa.update(carts)
                 .where(carts.c.member_id == key, carts.c.status != CartStatus.COMPLETED.value)
@@ -70,6 +72,7 @@ class StoreMemberData:
                 "consents": consents.rowcount,
                 "profiles": profiles.rowcount,
                 "carts": released.rowcount,
+                "stockWatches": watches.rowcount,
             }
 
         return await self._store.write(work)  # type: ignore[no-any-return]
