@@ -173,8 +173,10 @@ class OrderLineRecord:
     sku: str
     title: str
     quantity: int
-    unit_price_minor: int
+    unit_price_minor: int  # what was charged a unit: after an offer's discount
     currency_code: str  # the order's: what it was sold in
+    discount_minor: int = 0  # what an offer took off the line (all its units)
+    offer_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

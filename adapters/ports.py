@@ -42,16 +42,21 @@ from adapters.records import (
     MemberChanges,
     MemberDraft,
     MemberRecord,
+    OfferRecord,
     OrderPush,
     PriceListRecord,
     PriceRecord,
     ProductRecord,
     PushedOrder,
+    SegmentRecord,
+    SegmentRules,
     StockChange,
+    TierBands,
     UpstreamLevel,
     UpstreamLocation,
     UpstreamProduct,
     VariantRecord,
+    WebhookEndpointRecord,
 )
 
 
@@ -288,6 +293,8 @@ class PlannedLine:
     candidates: tuple[int, ...]
     cart_line_id: int | None = None  # its cart hold, if any, becomes the allocation
     hold_expires_at: datetime | None = None  # a reserve-in-store hold's end
+    discount_minor: int = 0  # an offer's, on the whole line (unit_price_minor is net of it)
+    offer_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -617,6 +624,128 @@ class GatewayProfiles(Protocol):
     async def save_profile(self, key: str, values: Mapping[str, Any], now: datetime) -> None: ...
 
 
+class MemberPrivacy(Protocol):
+    """A member directory's side of a data export and an erasure (optional methods of a
+    `MemberDirectory`: a CRM adapter without them is reported as not erasing, and its export is
+    its member record)."""
+
+    async def export_member(self, key: str) -> dict[str, Any] | None:
+        """Everything the directory holds about the member, JSON-ready (None: unknown member)."""
+        ...
+
+    async def erase_member(self, key: str, now: datetime) -> bool | None:
+        """Personal fields removed or anonymized, the key kept (orders name it). False: unknown
+        member; None: this directory cannot erase."""
+        ...
+
+
+class MemberData(Protocol):
+    """What the gateway keeps about a member beside the directory: consent per channel, the
+    member's link to their carts (adapters/store/privacy.py)."""
+
+    async def consents_of(self, keys: Sequence[str]) -> dict[str, dict[str, tuple[bool, datetime]]]:
+        """Member key -> channel (EMAIL, SMS, PUSH) -> (granted, when), channels answered only."""
+        ...
+
+    async def save_consents(self, key: str, granted: Mapping[str, bool], now: datetime) -> None: ...
+
+    async def erase_member_data(self, key: str, now: datetime) -> dict[str, int]:
+        """Consents and gateway-kept profile fields deleted, carts let go; rows changed by kind."""
+        ...
+
+
+class OfferCodeTaken(Exception):
+    """Another offer has this code."""
+
+
+class OfferStore(Protocol):
+    """Offer definitions (where and for whom they apply is resolvers/offers.py's decision)."""
+
+    async def all_offers(self) -> list[OfferRecord]: ...
+
+    async def offers_by_ids(self, ids: Sequence[int]) -> list[OfferRecord]: ...
+
+    async def offer_page(self, page: KeysetPage) -> list[OfferRecord]: ...
+
+    async def save_offer(self, offer: OfferRecord, now: datetime) -> OfferRecord | None:
+        """Create (id 0) or replace; None: no such offer; OfferCodeTaken: code in use."""
+        ...
+
+    async def delete_offer(self, offer_id: int) -> bool: ...
+
+
+class TriggerStore(Protocol):
+    """Webhook endpoints, stock watches and the occasions behavioral triggers look for
+    (adapters/store/triggers.py); firing an occasion queues its webhooks in the outbox."""
+
+    async def endpoints_by_ids(self, ids: Sequence[int]) -> list[WebhookEndpointRecord]: ...
+
+    async def endpoint_page(self, page: KeysetPage) -> list[WebhookEndpointRecord]: ...
+
+    async def save_endpoint(
+        self, endpoint_id: int | None, url: str, event_types: Sequence[str], active: bool, now: datetime
+    ) -> WebhookEndpointRecord | None: ...
+
+    async def delete_endpoint(self, endpoint_id: int) -> bool: ...
+
+    async def watch(self, member_key: str, variant_id: int, location_id: int, now: datetime) -> None: ...
+
+    async def unwatch(self, member_key: str, variant_id: int, location_id: int) -> bool: ...
+
+    async def watches_of(self, member_key: str) -> list[tuple[int, int, datetime, datetime | None]]: ...
+
+    async def idle_carts(self, idle_since: datetime, now: datetime) -> list[Any]: ...
+
+    async def pickups_ready(self) -> list[Any]: ...
+
+    async def reserve_holds_ending(self, now: datetime, until: datetime) -> list[Any]: ...
+
+    async def watched_in_stock(self) -> list[Any]: ...
+
+    async def spend_by_member(self, since: datetime) -> list[tuple[str, int]]: ...
+
+    async def marks(self, keys: Sequence[str]) -> dict[str, str | None]: ...
+
+    async def fire(
+        self,
+        occasion: Any,
+        now: datetime,
+        *,
+        mark: tuple[str, str | None] | None = None,
+        deliver: bool = True,
+    ) -> int: ...
+
+
+class SegmentCodeTaken(Exception):
+    """Another segment has this code."""
+
+
+class SegmentStore(Protocol):
+    """Segment definitions, and their rules evaluated where the profile data is (in SQL)."""
+
+    async def segments_by_ids(self, ids: Sequence[int]) -> list[SegmentRecord]: ...
+
+    async def segment_page(self, page: KeysetPage) -> list[SegmentRecord]: ...
+
+    async def save_segment(
+        self, segment_id: int | None, code: str, name: str, rules: SegmentRules, now: datetime
+    ) -> SegmentRecord | None:
+        """Create (no id) or replace; None: no such segment; SegmentCodeTaken: code in use."""
+        ...
+
+    async def delete_segment(self, segment_id: int) -> bool: ...
+
+    async def member_page(
+        self, rules: SegmentRules, now: datetime, tiers: TierBands, page: KeysetPage
+    ) -> list[str]:
+        """Keys of the members meeting the rules, in key order; positions are (key, 0)."""
+        ...
+
+    async def segments_of_member(
+        self, member_key: str, now: datetime, tiers: TierBands
+    ) -> list[SegmentRecord]: ...
+
+
 class LoyaltyLedger(Protocol):
     """Members' points as a ledger: every change an entry, the balance their sum."""
 
@@ -733,3 +862,7 @@ class Upstreams:
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
     prices: PriceSource | None = None  # None: every variant has its catalog price only
+    member_data: MemberData | None = None  # consents, carts' owners: export and erasure
+    segments: SegmentStore | None = None  # segment definitions, evaluated in SQL
+    offers: OfferStore | None = None  # None: no offers, prices as the price lists say
+    triggers: TriggerStore | None = None  # behavioral triggers and their webhook endpoints

@@ -39,7 +39,7 @@ class ProfileOwners:
         return self.crm_fields | self.gateway_fields
 
     def owner_of(self, field: str) -> str | None:
-        """"crm", "gateway", or None (nobody stores it: read-only)."""
+        """ "crm", "gateway", or None (nobody stores it: read-only)."""
         if field in self.crm_fields:
             return "crm"
         return "gateway" if field in self.gateway_fields else None
@@ -84,3 +84,25 @@ class ProfileOwners:
             await self.profiles.save_profile(key, ours, now)
         [joined] = await self._joined([record])
         return joined
+
+    async def export_member(self, key: str) -> dict[str, Any] | None:
+        """What the CRM holds (its own export when its adapter has one, else its record) with
+        the gateway-kept fields beside it, each under its owner."""
+        export = getattr(self.crm, "export_member", None)
+        if export is not None:
+            held = await export(key)
+        else:
+            found = await self.crm.members_by_keys([key])
+            held = dataclasses.asdict(found[0]) if found else None
+        if held is None:
+            return None
+        kept = (await self.profiles.profiles_of([key])).get(key, {})
+        return {"crm": held, "gateway": {f: kept[f] for f in self.gateway_fields if f in kept}}
+
+    async def erase_member(self, key: str, now: datetime) -> bool | None:
+        """The CRM's side of an erasure, when its adapter can (None: it cannot; the gateway's
+        side is erased either way, by the caller)."""
+        erase = getattr(self.crm, "erase_member", None)
+        if erase is None:
+            return None
+        return bool(await erase(key, now))

@@ -90,6 +90,7 @@ from resolvers.events import CatalogChanged, StockChanged, SyncRequested
 from resolvers.loaders import Loaders
 from resolvers.principal import SYSTEM, Principal
 from resolvers.sweeper import SweepReport, sweep
+from resolvers.triggers import TriggerReport, run_triggers
 from schema import build_schema
 
 log = logging.getLogger("omnigate")
@@ -326,7 +327,9 @@ class Gateway:
             timedelta(seconds=settings.stale_after_s),
             list(self.sync.statuses.values()) if self.sync else [],
         )
-        self.outbox = outbox_worker(self.store, self.upstreams)
+        self.outbox = outbox_worker(
+            self.store, self.upstreams, webhooks=settings.marketing_triggers_seconds > 0
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -487,6 +490,13 @@ class Gateway:
         """Release what expired, once (the background task calls this on its interval)."""
         return await sweep(self.context(SYSTEM, "sweeper"))
 
+    async def run_triggers(self) -> TriggerReport:
+        """Look for behavioral triggers' occasions once and queue their webhooks."""
+        report = await run_triggers(self.context(SYSTEM, "triggers"))
+        if report.queued and self.outbox is not None:
+            self.outbox.wake.set()
+        return report
+
     async def poke(self, upstream: str) -> bool:
         """An upstream's webhook: whichever process leads the polling polls it now (the bus
         carries the request to every process); with no polling loop, this process polls once
@@ -569,6 +579,8 @@ class Gateway:
                 self._spawn(self.sync.run_forever(self.settings.sync_interval_s))
         if self.outbox is not None and self.settings.outbox_interval_s > 0:
             self._spawn(self.outbox.run_forever(self.settings.outbox_interval_s))
+        if self.settings.marketing_triggers_seconds > 0:
+            self._spawn(sweep_every(self.run_triggers, self.settings.marketing_triggers_seconds))
         if self.settings.reservation_sweep_seconds > 0:
             await sweep_once(self.sweep, self.settings.reservation_sweep_seconds)  # what expired while down
             self._spawn(sweep_every(self.sweep, self.settings.reservation_sweep_seconds))

@@ -1,15 +1,17 @@
 """The gateway's background work, wired from configuration: the read-model sync (with its
-polling leadership) and the outbox worker that pushes orders to the order sink."""
+polling leadership) and the outbox worker that pushes orders to the order sink and delivers
+behavioral triggers' webhooks."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-from adapters.records import ORDER_PUSH_TOPIC, OrderPush
+from adapters.records import ORDER_PUSH_TOPIC, WEBHOOK_TOPIC, OrderPush
 from adapters.store import Store
 from adapters.store.outbox import OutboxWorker
 from gateway.leader import Leadership, RedisLeadership, SoleProcess
+from gateway.marketing_webhooks import WebhookDelivery
 from gateway.settings import Settings
 from gateway.sync import ReadModelSync
 from gateway.upstreams import ConnectedUpstreams
@@ -44,12 +46,16 @@ def leadership(settings: Settings, redis: Any) -> Leadership:
     return RedisLeadership(redis, f"{settings.redis_prefix}read-model-sync:{database}", ttl)
 
 
-def outbox_worker(store: Store, upstreams: ConnectedUpstreams) -> OutboxWorker | None:
+def outbox_worker(store: Store, upstreams: ConnectedUpstreams, webhooks: bool = False) -> OutboxWorker | None:
+    """Orders to the order sink (if any); behavioral triggers' webhooks when they are on."""
     sink = upstreams.orders
-    if sink is None:
-        return None
+    handlers: dict[str, Any] = {}
+    if sink is not None:
 
-    async def push_order(payload: dict[str, Any]) -> Any:
-        return await sink.orders.push_order(OrderPush.from_payload(payload))
+        async def push_order(payload: dict[str, Any]) -> Any:
+            return await sink.orders.push_order(OrderPush.from_payload(payload))
 
-    return OutboxWorker(store, {ORDER_PUSH_TOPIC: push_order})
+        handlers[ORDER_PUSH_TOPIC] = push_order
+    if webhooks:
+        handlers[WEBHOOK_TOPIC] = WebhookDelivery(store.triggers)
+    return OutboxWorker(store, handlers) if handlers else None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMode
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
-from resolvers import prices
+from resolvers import offers, prices
 from resolvers.errors import BadUserInput
 from resolvers.events import CartChanged
 from resolvers.geo import checked_point, distance_km
@@ -94,25 +94,19 @@ async def _fulfillment_errors(
     if location_id is not None:
         location = await ctx.loaders.location_by_id.load(location_id)
         if location is None:
-            return [
-                UserError([*path, "locationId"], "no location has this id", "LOCATION_NOT_FOUND")
-            ]
+            return [UserError([*path, "locationId"], "no location has this id", "LOCATION_NOT_FOUND")]
     problem = fulfillment_problem(mode, location)
     return [] if problem is None else [UserError(path, problem, "INVALID_FULFILLMENT")]
 
 
-def _quantity_error(
-    ctx: ResolverContext, quantity: int, path: list[str], low: int = 1
-) -> list[UserError]:
+def _quantity_error(ctx: ResolverContext, quantity: int, path: list[str], low: int = 1) -> list[UserError]:
     top = ctx.policy.max_line_quantity
     if low <= quantity <= top:
         return []
     return [UserError(path, f"the quantity must be between {low} and {top}", "INVALID")]
 
 
-async def _check_new_lines(
-    ctx: ResolverContext, lines: list[LineInput], path: list[str]
-) -> list[UserError]:
+async def _check_new_lines(ctx: ResolverContext, lines: list[LineInput], path: list[str]) -> list[UserError]:
     if len(lines) > MAX_INPUT_LINES:
         raise BadUserInput(f"at most {MAX_INPUT_LINES} lines at a time", field=path[-1])
     variants = await ctx.loaders.variant_by_id.load_many([line.variant_id for line in lines])
@@ -191,9 +185,7 @@ async def _cart_of(ctx: ResolverContext, line: CartLineRecord) -> CartRecord:
     return found
 
 
-async def prices_of(
-    ctx: ResolverContext, cart: CartRecord, variant_ids: list[int]
-) -> list[VariantPrice]:
+async def prices_of(ctx: ResolverContext, cart: CartRecord, variant_ids: list[int]) -> list[VariantPrice]:
     """Prices in the cart's context (its channel, currency, store, member's tier), now."""
     variants = await ctx.loaders.variant_by_id.load_many(variant_ids)
     assert all(variants), "a cart line's variant exists (foreign key)"
@@ -218,16 +210,36 @@ async def priced(ctx: ResolverContext, line: CartLineRecord) -> bool:
     return (await line_price(ctx, line)).price is not None
 
 
+async def discount_of(
+    ctx: ResolverContext, cart: CartRecord, line: CartLineRecord, price: VariantPrice
+) -> offers.LineDiscount | None:
+    """The best offer's discount on the line at this price (resolvers/offers.py)."""
+    if price.price is None:
+        return None
+    return await offers.best_for_line(ctx, cart, line, price.price.to_minor())
+
+
+async def line_discount(ctx: ResolverContext, line: CartLineRecord) -> offers.LineDiscount | None:
+    return await discount_of(ctx, await _cart_of(ctx, line), line, await line_price(ctx, line))
+
+
 async def line_total(ctx: ResolverContext, line: CartLineRecord) -> Money:
+    """The line's units at the unit price, less the offer's discount."""
     price = await unit_price(ctx, line)
-    return Money.from_minor(price.to_minor() * line.quantity, price.currency_code)
+    discount = await line_discount(ctx, line)
+    off = 0 if discount is None else discount.unit_discount_minor
+    return Money.from_minor((price.to_minor() - off) * line.quantity, price.currency_code)
 
 
 async def subtotal(ctx: ResolverContext, cart: CartRecord) -> Money:
     lines = await lines_of(ctx, cart)
     # One batch for every line's price, not one await per line.
     found = await prices_of(ctx, cart, [ln.variant_id for ln in lines])
-    total = sum(p.price.to_minor() * ln.quantity for ln, p in zip(lines, found, strict=True) if p.price)
+    total = 0
+    for ln, p in zip(lines, found, strict=True):
+        if p.price:
+            discount = await discount_of(ctx, cart, ln, p)
+            total += (p.price.to_minor() - (discount.unit_discount_minor if discount else 0)) * ln.quantity
     return Money.from_minor(total, cart.currency_code)
 
 
@@ -258,9 +270,7 @@ async def location_of(ctx: ResolverContext, line: CartLineRecord) -> LocationRec
     for availability and alternatives), so a cart costs one locations query whatever it asks."""
     if line.location_id is None:
         return None
-    return next(
-        (loc for loc in await ctx.loaders.all_locations.load() if loc.id == line.location_id), None
-    )
+    return next((loc for loc in await ctx.loaders.all_locations.load() if loc.id == line.location_id), None)
 
 
 def live_hold(line: CartLineRecord, now: datetime) -> int:
@@ -292,9 +302,7 @@ async def alternatives(
     """Other stores with the whole quantity for pickup, nearest (to `near`, else to the line's
     store) first; then the ship option (a warehouse entry) unless the line already ships."""
     if not 0 <= first <= ctx.policy.max_page_size:
-        raise BadUserInput(
-            f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first"
-        )
+        raise BadUserInput(f"`first` must be between 0 and {ctx.policy.max_page_size}", field="first")
     locations = await ctx.loaders.all_locations.load()
     stock = {lv.location_id: lv.available for lv in await levels_of(ctx, line.variant_id)}
     origin = checked_point(near) if near is not None else None
@@ -305,12 +313,7 @@ async def alternatives(
     stores = []
     for loc in locations:
         enough = stock.get(loc.id, 0) >= line.quantity
-        if (
-            loc.kind is LocationKind.STORE
-            and loc.pickup_enabled
-            and enough
-            and loc.id != line.location_id
-        ):
+        if loc.kind is LocationKind.STORE and loc.pickup_enabled and enough and loc.id != line.location_id:
             distance = None if origin is None else round(distance_km(origin, loc.geo), 3)
             stores.append((distance if distance is not None else 0.0, loc.id, loc, distance))
     stores.sort(key=lambda s: (s[0], s[1]))
@@ -428,9 +431,7 @@ async def update_lines(ctx: ResolverContext, token: str, updates: list[LineUpdat
         if update.quantity is not None:
             errors += _quantity_error(ctx, update.quantity, [*at, "quantity"], low=0)
         if update.mode is not None:
-            errors += await _fulfillment_errors(
-                ctx, update.mode, update.location_id, [*at, "fulfillment"]
-            )
+            errors += await _fulfillment_errors(ctx, update.mode, update.location_id, [*at, "fulfillment"])
         elif update.quantity is None:
             errors.append(UserError(at, "give a quantity, a fulfillment or both", "INVALID"))
     if errors:

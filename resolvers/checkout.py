@@ -135,9 +135,7 @@ async def complete_checkout(
     lines = await ctx.loaders.cart_lines_by_cart_id.load(cart.id)
     if not lines:
         return failed(["cartId"], "the cart is empty", "EMPTY_CART")
-    if payment.method is PaymentMethod.PAY_AT_STORE and any(
-        ln.mode not in _AT_STORE for ln in lines
-    ):
+    if payment.method is PaymentMethod.PAY_AT_STORE and any(ln.mode not in _AT_STORE for ln in lines):
         return failed(
             ["payment", "method"],
             "pay at store is for orders collected in store; this cart has lines that ship",
@@ -186,13 +184,17 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
             assert line.location_id is not None
             candidates = (line.location_id,)
         holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
+        discount = await carts.discount_of(ctx, cart, line, price)  # the best offer, kept on the line
+        off = 0 if discount is None else discount.unit_discount_minor
         planned.append(
             PlannedLine(
                 variant_id=variant.id,
                 sku=variant.sku,
                 title=f"{product.title} - {variant.title}",
                 quantity=line.quantity,
-                unit_price_minor=-1 if price.price is None else price.price.to_minor(),
+                unit_price_minor=-1 if price.price is None else price.price.to_minor() - off,
+                discount_minor=off * line.quantity,
+                offer_code=None if discount is None else discount.offer_code,
                 mode=line.mode,
                 candidates=candidates,
                 cart_line_id=line.id if holds else None,
@@ -210,17 +212,13 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
         lines=tuple(planned),
         initial=lifecycle.INITIAL,
         attempt=attempt,
-        cart_lines=frozenset(
-            (ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines
-        ),
+        cart_lines=frozenset((ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines),
     )
 
 
 def due_now(draft: OrderDraft) -> int:
     """What is paid now: everything but reserve-in-store lines (bought at the till, if at all)."""
-    return sum(
-        ln.quantity * ln.unit_price_minor for ln in draft.lines if ln.mode not in UNPAID_MODES
-    )
+    return sum(ln.quantity * ln.unit_price_minor for ln in draft.lines if ln.mode not in UNPAID_MODES)
 
 
 async def amountdue_now(ctx: ResolverContext, order: OrderRecord) -> int:
@@ -244,9 +242,7 @@ async def charge_and_confirm(
     taken: list[PaymentDraft] = []
     if till and payment.method not in (PaymentMethod.GIFT_CARD, PaymentMethod.LOYALTY_POINTS):
         # A till sale: the register took cash or card itself; the gateway records it.
-        taken.append(
-            PaymentDraft(payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED)
-        )
+        taken.append(PaymentDraft(payment.method, "store", f"till:{order.id}", due, PaymentStatus.CAPTURED))
     elif due > 0:
         try:
             # Points, then a gift card, then the method for the rest: several payments.
@@ -262,10 +258,7 @@ async def charge_and_confirm(
             raise UpstreamUnavailable(
                 "the payment provider did not answer; nothing was charged, try again"
             ) from exc
-        taken = [
-            PaymentDraft(c.method, c.provider, c.reference, c.amount_minor, c.status)
-            for c in charges
-        ]
+        taken = [PaymentDraft(c.method, c.provider, c.reference, c.amount_minor, c.status) for c in charges]
         faults.reach("after_charge")
     confirmed = await orders.confirm_order(
         order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()

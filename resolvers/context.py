@@ -31,6 +31,8 @@ class CommercePolicy:
     cart_ttl: timedelta = timedelta(days=30)  # an idle cart is forgotten after this
     cart_hold: timedelta = timedelta(minutes=15)  # a pickup/reserve line holds stock this long
     reserve_hold: timedelta = timedelta(hours=48)  # a confirmed reserve-in-store hold
+    cart_abandoned_after: timedelta = timedelta(hours=4)  # idle this long with items: abandoned
+    reserve_expiring_within: timedelta = timedelta(hours=6)  # a reserve hold ends within: remind
     max_cart_lines: int = 100
     max_line_quantity: int = 999
     checkout_wait: timedelta = timedelta(seconds=15)  # a repeated key waits for the first call

@@ -147,9 +147,7 @@ async def adjust_inventory(
     return InventoryAdjustResult(adjusted.levels, [])
 
 
-async def stock_moved(
-    ctx: ResolverContext, levels: list[InventoryLevelRecord], reason: str
-) -> None:
+async def stock_moved(ctx: ResolverContext, levels: list[InventoryLevelRecord], reason: str) -> None:
     """After a committed change: forget cached stock and tell the bus about each level."""
     for level in levels:
         ctx.loaders.inventory_levels_by_variant_id.clear(level.variant_id)

@@ -28,6 +28,7 @@ from adapters.records import (
 from resolvers import prices
 
 if TYPE_CHECKING:
+    from resolvers.offers import AllOffers, SegmentIdsOfMember
     from resolvers.order_loaders import (
         CartByIdLoader,
         CartByTokenLoader,
@@ -325,6 +326,8 @@ class Loaders:
     prices_by_variant_id: PricesByVariantIdLoader
     variant_price: VariantPriceLoader
     price_lists: AllPriceLists
+    all_offers: AllOffers
+    segment_ids_of_member: SegmentIdsOfMember
 
     def __init__(self, upstreams: Upstreams, clock: Callable[[], datetime] | None = None) -> None:
         self._upstreams = upstreams
@@ -346,6 +349,7 @@ class Loaders:
 
 
 def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
+    from resolvers import offers
     from resolvers import order_loaders as o  # it builds on this module's helpers
 
     return {
@@ -373,6 +377,8 @@ def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
         "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
         "variant_price": lambda loaders, _: VariantPriceLoader(loaders),
         "price_lists": lambda _, u: AllPriceLists(u),
+        "all_offers": lambda _, u: offers.AllOffers(u),
+        "segment_ids_of_member": lambda _, u: offers.SegmentIdsOfMember(u),
     }
 
 

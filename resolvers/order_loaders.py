@@ -91,9 +91,7 @@ class OrderLinesByOrderIdLoader(Loader[int, list[OrderLineRecord]]):
         self._orders = orders
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[OrderLineRecord]]:
-        return many_per_key(
-            keys, await self._orders.lines_by_order_ids(keys), lambda ln: ln.order_id
-        )
+        return many_per_key(keys, await self._orders.lines_by_order_ids(keys), lambda ln: ln.order_id)
 
 
 class StatusChangesByOrderIdLoader(Loader[int, list[StatusChangeRecord]]):

@@ -65,9 +65,7 @@ async def order(ctx: ResolverContext, order_id: int) -> OrderRecord | None:
 
 async def orders_by_ids(ctx: ResolverContext, ids: list[int]) -> list[OrderRecord | None]:
     found = await ctx.loaders.order_by_id.load_many(ids)
-    return [
-        o if o is not None and o.status is not OrderStatus.PENDING_PAYMENT else None for o in found
-    ]
+    return [o if o is not None and o.status is not OrderStatus.PENDING_PAYMENT else None for o in found]
 
 
 async def location_ids_of(ctx: ResolverContext, order_id: int) -> set[int]:
@@ -82,14 +80,8 @@ async def lines_of(ctx: ResolverContext, order_id: int) -> list[OrderLineRecord]
     return await ctx.loaders.order_lines_by_order_id.load(order_id)
 
 
-async def lines_of_fulfillment(
-    ctx: ResolverContext, fulfillment: FulfillmentRecord
-) -> list[OrderLineRecord]:
-    return [
-        ln
-        for ln in await lines_of(ctx, fulfillment.order_id)
-        if ln.fulfillment_id == fulfillment.id
-    ]
+async def lines_of_fulfillment(ctx: ResolverContext, fulfillment: FulfillmentRecord) -> list[OrderLineRecord]:
+    return [ln for ln in await lines_of(ctx, fulfillment.order_id) if ln.fulfillment_id == fulfillment.id]
 
 
 async def fulfillment_of_line(ctx: ResolverContext, line: OrderLineRecord) -> FulfillmentRecord:
@@ -105,9 +97,7 @@ async def returned_quantity(ctx: ResolverContext, line: OrderLineRecord) -> int:
     return total
 
 
-async def member_orders(
-    ctx: ResolverContext, member_id: str, page: PageArgs
-) -> Connection[OrderRecord]:
+async def member_orders(ctx: ResolverContext, member_id: str, page: PageArgs) -> Connection[OrderRecord]:
     """A member's unified history: web, app and till orders alike, newest first. (The members
     issue exposes it as `Member.orders`.)"""
 
@@ -218,26 +208,18 @@ async def update_fulfillment_status(
             f"a {fulfillment.mode.value} fulfillment cannot go from "
             f"{fulfillment.status.value} to {status.value}"
         )
-        return OrderResult(
-            record, [UserError(["status"], message, "INVALID_TRANSITION")], fulfillment
-        )
-    change = FulfillmentChange(
-        fulfillment.id, fulfillment.status, status, lifecycle.stock_effect(status)
-    )
+        return OrderResult(record, [UserError(["status"], message, "INVALID_TRANSITION")], fulfillment)
+    change = FulfillmentChange(fulfillment.id, fulfillment.status, status, lifecycle.stock_effect(status))
     try:
         done = await ctx.upstreams.orders.transition(
             record.id, [change], lifecycle.order_status, ctx.principal.subject, None, ctx.now()
         )
     except Refused as refused:
-        return OrderResult(
-            record, [UserError(["status"], refused.message, refused.code)], fulfillment
-        )
+        return OrderResult(record, [UserError(["status"], refused.message, refused.code)], fulfillment)
     await _transitioned(ctx, done)
     if status is FulfillmentStatus.CANCELLED and fulfillment.mode not in UNPAID_MODES:
         lines = await ctx.upstreams.orders.lines_by_order_ids([record.id])
-        amount = sum(
-            ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id == fulfillment.id
-        )
+        amount = sum(ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id == fulfillment.id)
         await refunds.refund(ctx, done.order, amount, f"cancel:fulfillment:{fulfillment.id}", None)
     return OrderResult(done.order, [], done.fulfillments[0])
 

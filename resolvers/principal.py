@@ -26,6 +26,8 @@ class Scope(StrEnum):
     ORDERS_WRITE = "orders:write"  # move fulfillments, cancel, record till sales and returns anywhere
     MEMBERS_READ = "members:read"  # any member's profile, addresses, history and loyalty (member sync)
     GIFT_CARDS_WRITE = "gift_cards:write"  # issue gift cards
+    MEMBERS_PRIVACY = "members:privacy"  # any member's data export and erasure (back office)
+    MARKETING = "marketing"  # segments and the members in them, offers, marketing webhooks
 
 
 # What `GATEWAY_INTEGRATION_TOKEN` may do: post stock counts and receipts.
@@ -38,7 +40,8 @@ class Principal:
     kind: PrincipalKind
     subject: str = "anonymous"  # a stable name for audit trails ("integration:erp", "staff:42")
     location_ids: frozenset[int] = field(default_factory=frozenset)  # staff: where they work
-    scopes: frozenset[str] = field(default_factory=frozenset)  # partners and integrations: `Scope`s
+    # partners and integrations: `Scope`s; staff only those their token is configured with
+    scopes: frozenset[str] = field(default_factory=frozenset)
     member_id: str | None = None  # members: whose carts and orders are theirs
 
     @property
@@ -46,10 +49,11 @@ class Principal:
         return self.kind is not PrincipalKind.ANONYMOUS
 
     def has_scope(self, scope: Scope) -> bool:
-        """A partner key or integration configured with this power (or the gateway itself)."""
+        """A partner key, integration or staff token configured with this power (or the gateway
+        itself). Staff tokens hold none unless configured (back-office staff: members:privacy)."""
         if self.kind is PrincipalKind.SYSTEM:
             return True
-        if self.kind not in (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION):
+        if self.kind not in (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION, PrincipalKind.STAFF):
             return False
         implied = _IMPLIED.get(scope)
         return scope.value in self.scopes or (implied is not None and implied.value in self.scopes)
@@ -78,6 +82,10 @@ class Principal:
     def may_read_member(self, member_id: str | None) -> bool:
         """A member's profile, history and loyalty: the member, or members:read (member sync)."""
         return self.is_member(member_id) or self.has_scope(Scope.MEMBERS_READ)
+
+    def may_handle_privacy_of(self, member_id: str) -> bool:
+        """A data export or erasure: the member themselves, or members:privacy (back office)."""
+        return self.is_member(member_id) or self.has_scope(Scope.MEMBERS_PRIVACY)
 
     def may_open_cart(self, member_id: str | None, location_id: int | None = None) -> bool:
         """A guest cart opens with its secret id alone; a member's cart for that member, and

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 MAX_RECOMMENDATIONS = 50
 
 
-
-
 def _checked(first: int) -> int:
     if not 0 <= first <= MAX_RECOMMENDATIONS:
         raise BadUserInput(f"`first` must be between 0 and {MAX_RECOMMENDATIONS}", field="first")

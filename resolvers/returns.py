@@ -53,18 +53,14 @@ async def create_return(
         raise BadUserInput(f"at most {MAX_RETURN_LINES} lines", field="lines")
     found = await order(ctx, order_id)
     if found is None:
-        return ReturnResult(
-            None, None, [UserError(["input", "orderId"], "no such order", "ORDER_NOT_FOUND")]
-        )
+        return ReturnResult(None, None, [UserError(["input", "orderId"], "no such order", "ORDER_NOT_FOUND")])
     errors: list[UserError] = []
     if not lines:
         errors.append(UserError(["input", "lines"], "return at least one line", "INVALID"))
     if reason is not None and len(reason) > 500:
         errors.append(UserError(["input", "reason"], "at most 500 characters", "INVALID"))
     if await ctx.loaders.location_by_id.load(location_id) is None:
-        errors.append(
-            UserError(["input", "locationId"], "no location has this id", "LOCATION_NOT_FOUND")
-        )
+        errors.append(UserError(["input", "locationId"], "no location has this id", "LOCATION_NOT_FOUND"))
     order_lines = {ln.id: ln for ln in await ctx.loaders.order_lines_by_order_id.load(found.id)}
     unpaid = {f.id for f in await fulfillments_of(ctx, found.id) if f.mode in UNPAID_MODES}
     paid_minor = till_minor = 0
@@ -72,14 +68,10 @@ async def create_return(
         at = ["input", "lines", str(index)]
         line = order_lines.get(wanted.order_line_id)
         if not 1 <= wanted.quantity <= ctx.policy.max_line_quantity:
-            errors.append(
-                UserError([*at, "quantity"], "the quantity must be at least 1", "INVALID")
-            )
+            errors.append(UserError([*at, "quantity"], "the quantity must be at least 1", "INVALID"))
         if line is None:
             errors.append(
-                UserError(
-                    [*at, "orderLineId"], "the order has no such line", "ORDER_LINE_NOT_FOUND"
-                )
+                UserError([*at, "orderLineId"], "the order has no such line", "ORDER_LINE_NOT_FOUND")
             )
             continue
         if wanted.exchange_variant_id is not None:
@@ -109,9 +101,7 @@ async def create_return(
     draft = ReturnDraft(
         order_id=found.id,
         location_id=location_id,
-        lines=tuple(
-            ReturnLineDraft(w.order_line_id, w.quantity, w.exchange_variant_id) for w in lines
-        ),
+        lines=tuple(ReturnLineDraft(w.order_line_id, w.quantity, w.exchange_variant_id) for w in lines),
         reason=reason,
         refund_minor=paid_minor + till_minor,
         returnable=lifecycle.HANDED_OVER,
@@ -119,9 +109,7 @@ async def create_return(
     try:
         returned = await ctx.upstreams.orders.create_return(draft, ctx.principal.subject, ctx.now())
     except Refused as refused:
-        field = (
-            ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
-        )
+        field = ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
         return ReturnResult(None, found, [UserError(field, refused.message, refused.code)])
     await stock_moved(ctx, returned.levels, "RETURN_RESTOCK")
     record = returned.record

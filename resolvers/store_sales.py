@@ -56,9 +56,7 @@ async def record_store_sale(
     attempt = (
         None
         if idempotency_key is None
-        else AttemptKey(
-            f"store:{location_id}", idempotency_key, payment.fingerprint(lines, member_id)
-        )
+        else AttemptKey(f"store:{location_id}", idempotency_key, payment.fingerprint(lines, member_id))
     )
     if attempt is not None:
         earlier = await ctx.upstreams.orders.find_attempt(attempt.scope, attempt.key)
@@ -98,9 +96,7 @@ async def record_store_sale(
                 mode=FulfillmentMode.IN_STORE,
                 candidates=(location_id,),
             )
-            for (_, quantity), variant, product, price in zip(
-                lines, variants, products, found, strict=True
-            )
+            for (_, quantity), variant, product, price in zip(lines, variants, products, found, strict=True)
             if variant is not None and product is not None and price.price is not None
         ),
         initial=lifecycle.INITIAL,
@@ -112,9 +108,7 @@ async def record_store_sale(
         assert attempt is not None
         return await replay(ctx, taken.attempt, attempt, payment, till=True)
     except Refused as refused:
-        field = (
-            ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
-        )
+        field = ["input", "lines"] if refused.index is None else ["input", "lines", str(refused.index)]
         return failed(field, refused.message, refused.code)
     await stock_moved(ctx, placed.levels, "ALLOCATION")
     key = None if attempt is None else (attempt.scope, attempt.key)
@@ -129,13 +123,9 @@ async def check_sale_lines(
     errors: list[UserError] = []
     location = await ctx.loaders.location_by_id.load(location_id)
     if location is None:
-        errors.append(
-            UserError(["input", "locationId"], "no location has this id", "LOCATION_NOT_FOUND")
-        )
+        errors.append(UserError(["input", "locationId"], "no location has this id", "LOCATION_NOT_FOUND"))
     elif location.kind is not LocationKind.STORE:
-        errors.append(
-            UserError(["input", "locationId"], f"{location.name} is not a store", "INVALID")
-        )
+        errors.append(UserError(["input", "locationId"], f"{location.name} is not a store", "INVALID"))
     if not lines:
         errors.append(UserError(["input", "lines"], "a sale has at least one line", "INVALID"))
     variants = await ctx.loaders.variant_by_id.load_many([v for v, _ in lines])

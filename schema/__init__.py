@@ -30,19 +30,42 @@ from schema.live import Subscription
 from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
+from schema.offers import Offer, OfferMutation, OfferQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
+from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
+from schema.segments import Segment, SegmentMutation, SegmentQuery
+from schema.triggers import TriggerMutation, TriggerQuery, WebhookEndpoint
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
+class Query(
+    NodeQuery,
+    CatalogQuery,
+    LocationQuery,
+    CartQuery,
+    OrderQuery,
+    MemberQuery,
+    SegmentQuery,
+    OfferQuery,
+    TriggerQuery,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+    InventoryMutation,
+    CartMutation,
+    OrderMutation,
+    ReturnMutation,
+    GiftCardMutation,
+    MemberMutation,
+    PrivacyMutation,
+    SegmentMutation,
+    OfferMutation,
+    TriggerMutation,
 ):
     pass
 
@@ -122,7 +145,18 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Product, ProductVariant, Location, Cart, Order, Member, Channel],
+        types=[
+            Product,
+            ProductVariant,
+            Location,
+            Cart,
+            Order,
+            Member,
+            Segment,
+            Offer,
+            WebhookEndpoint,
+            Channel,
+        ],
         extensions=list(extensions),
         scalar_overrides=SCALARS,
         execution_context_class=WithoutSuggestions if hide_suggestions else None,

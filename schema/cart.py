@@ -14,7 +14,7 @@ from resolvers import carts, catalog, checkout, members
 from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.batch import batch, each, one
-from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, Money, Node, UserError
+from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, LineDiscount, Money, Node, UserError
 from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.orders import (
@@ -137,6 +137,14 @@ class CartLine:
     async def priced(root: CartLineRecord, info: Info) -> bool:
         return await one(each(carts.priced), info, root)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        description="The best offer that applies to this line now (`me.offers`), taken off each "
+        "unit; `total` is net of it.",
+        metadata=batch(each(carts.line_discount)),
+    )
+    async def discount(root: CartLineRecord, info: Info) -> LineDiscount | None:
+        return await one(each(carts.line_discount), info, root)  # type: ignore[no-any-return]
+
     @strawberry.field(metadata=batch(each(carts.line_total)))
     async def total(root: CartLineRecord, info: Info) -> Money:
         return await one(each(carts.line_total), info, root)  # type: ignore[no-any-return]
@@ -176,9 +184,7 @@ class CartLine:
         return await one(each(_alternatives), info, root, near=near, first=first)  # type: ignore[no-any-return]
 
 
-@strawberry.type(
-    description="A cart: its id is the secret that opens it, from any device or channel."
-)
+@strawberry.type(description="A cart: its id is the secret that opens it, from any device or channel.")
 class Cart(Node):
     record = CartRecord
 
@@ -277,9 +283,7 @@ class FulfillmentInput:
 class CartLineInput:
     variant_id: strawberry.ID
     quantity: int = 1
-    fulfillment: FulfillmentInput | None = strawberry.field(
-        default=None, description="Default: SHIP."
-    )
+    fulfillment: FulfillmentInput | None = strawberry.field(default=None, description="Default: SHIP.")
 
     def to_record(self) -> LineInput:
         f = self.fulfillment

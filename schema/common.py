@@ -72,6 +72,14 @@ class Money:
         return _CURRENCIES.get(root.currency_code) or CurrencyCode(root.currency_code)
 
 
+@strawberry.type(description="What an offer took off a line (all its units).")
+class LineDiscount:
+    cache_topics = NO_TOPICS
+
+    offer_code: str
+    amount: Money
+
+
 @strawberry.type
 class PageInfo:
     cache_topics = NO_TOPICS
@@ -169,6 +177,11 @@ class UserErrorCode(Enum):
     MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
     SIGN_IN_UNAVAILABLE = "SIGN_IN_UNAVAILABLE"
     PROFILE_READ_ONLY = "PROFILE_READ_ONLY"
+    SEGMENT_NOT_FOUND = "SEGMENT_NOT_FOUND"
+    SEGMENT_CODE_TAKEN = "SEGMENT_CODE_TAKEN"
+    OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
+    OFFER_CODE_TAKEN = "OFFER_CODE_TAKEN"
+    WEBHOOK_ENDPOINT_NOT_FOUND = "WEBHOOK_ENDPOINT_NOT_FOUND"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
-from resolvers import carts, loyalty, members, orders, recommendations
+from resolvers import carts, loyalty, members, offers, orders, privacy, recommendations, segments, triggers
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
@@ -22,11 +22,16 @@ from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
 from schema.orders import Order
 from schema.permissions import CanOpenCart, IsMember, IsThisMember, WorksAtCartLocation, check_member
+from schema.privacy import MarketingConsent
 
 if TYPE_CHECKING:
     from schema.catalog import Product
+    from schema.offers import Offer
+    from schema.triggers import StockWatch
 
 ProductRef = Annotated["Product", strawberry.lazy("schema.catalog")]
+OfferRef = Annotated["Offer", strawberry.lazy("schema.offers")]
+StockWatchRef = Annotated["StockWatch", strawberry.lazy("schema.triggers")]
 
 
 # Batch resolvers (schema/batch.py), so that `me` with its orders and loyalty runs on the
@@ -45,6 +50,18 @@ async def _orders(ctx: Any, member: MemberRecord, first: int | None = None, afte
 
 async def _member_cart(ctx: Any, member: MemberRecord) -> Any:
     return await carts.member_cart(ctx, member.key)
+
+
+async def _segments(ctx: Any, member: MemberRecord) -> Any:
+    return await segments.member_segments(ctx, member)
+
+
+async def _offers(ctx: Any, member: MemberRecord) -> Any:
+    return await offers.member_offers(ctx, member.key)
+
+
+async def _stock_watches(ctx: Any, member: MemberRecord) -> Any:
+    return await triggers.watches_of(ctx, member.key)
 
 
 async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
@@ -66,6 +83,12 @@ class OrderConnection:
     edges: list[OrderEdge]
     nodes: list[Order]
     page_info: PageInfo
+
+
+@strawberry.type(description="A segment a member is in, for personalization (its rules are marketing's).")
+class MemberSegment:
+    code: str
+    name: str
 
 
 @strawberry.type(description="A shopper with an account: one profile on every channel.")
@@ -91,6 +114,40 @@ class Member(Node):
     @strawberry.field(permission_classes=[IsThisMember])
     def marketing_consent(root: MemberRecord) -> bool:
         return root.marketing_consent
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Marketing consent per channel (EMAIL, SMS, PUSH), changed with "
+        "`memberConsentsUpdate`; what offers and marketing triggers respect.",
+        metadata=batch(privacy.consents_of),
+    )
+    async def marketing_consents(root: MemberRecord, info: Info) -> list[MarketingConsent]:
+        return await one(privacy.consents_of, info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="The segments they are in now (evaluated when asked).",
+        metadata=batch(each(_segments)),
+    )
+    async def segments(root: MemberRecord, info: Info) -> list[MemberSegment]:
+        return await one(each(_segments), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="The offers running now that they qualify for (everyone's, and their "
+        "segments'); each says in which channels and where it applies.",
+        metadata=batch(each(_offers)),
+    )
+    async def offers(root: MemberRecord, info: Info) -> list[OfferRef]:
+        return await one(each(_offers), info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="Variants they watch at a store (`stockWatchCreate`), and when each was back.",
+        metadata=batch(each(_stock_watches)),
+    )
+    async def stock_watches(root: MemberRecord, info: Info) -> list[StockWatchRef]:
+        return await one(each(_stock_watches), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(
         permission_classes=[IsThisMember],

@@ -20,10 +20,11 @@ from resolvers import catalog, locations, members, orders, store_sales
 from resolvers.checkout import CheckoutResult
 from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
+from resolvers.offers import LineDiscount as LineDiscountRecord
 from resolvers.orders import OrderResult
 from resolvers.pagination import PageArgs
 from schema.batch import batch, each, one
-from schema.common import Channel, CurrencyCode, DateTime, Money, Node, UserError
+from schema.common import Channel, CurrencyCode, DateTime, LineDiscount, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
 from schema.permissions import (
@@ -81,6 +82,17 @@ async def _unit_prices(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyReco
 
 async def _line_totals(ctx: Any, lines: list[OrderLineRecord]) -> list[MoneyRecord]:
     return [_money(line.unit_price_minor * line.quantity, line.currency_code) for line in lines]
+
+
+async def _discounts(ctx: Any, lines: list[OrderLineRecord]) -> list[Any]:
+    return [
+        None
+        if not line.discount_minor or line.offer_code is None
+        else LineDiscountRecord(
+            line.offer_code, line.discount_minor // line.quantity, line.quantity, line.currency_code
+        )
+        for line in lines
+    ]
 
 
 async def _change_fulfillment(ctx: Any, change: StatusChangeRecord) -> Any:
@@ -152,6 +164,14 @@ class OrderLine:
     @strawberry.field(description="The price paid for one unit.", metadata=batch(_unit_prices))
     async def unit_price(root: OrderLineRecord, info: Info) -> Money:
         return await one(_unit_prices, info, root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The offer that was taken off this line, kept as it was at checkout (the unit "
+        "price is net of it; a return refunds what was paid).",
+        metadata=batch(_discounts),
+    )
+    async def discount(root: OrderLineRecord, info: Info) -> LineDiscount | None:
+        return await one(_discounts, info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(metadata=batch(_line_totals))
     async def total(root: OrderLineRecord, info: Info) -> Money:
@@ -289,9 +309,7 @@ class PaymentInput:
     )
 
     def to_record(self) -> PaymentInputRecord:
-        return PaymentInputRecord(
-            self.method, self.card_token, self.gift_card_code, self.loyalty_points
-        )
+        return PaymentInputRecord(self.method, self.card_token, self.gift_card_code, self.loyalty_points)
 
 
 @strawberry.type
@@ -394,9 +412,7 @@ class OrderMutation:
     async def order_cancel(
         self, info: Info, order_id: strawberry.ID, reason: str | None = None
     ) -> OrderCancelPayload:
-        result = await orders.cancel_order(
-            info.context, decode_id(order_id, "Order", "orderId"), reason
-        )
+        result = await orders.cancel_order(info.context, decode_id(order_id, "Order", "orderId"), reason)
         return _order_payload(result)
 
     @strawberry.mutation(
@@ -423,10 +439,7 @@ class OrderMutation:
         permission_classes=[WorksAtInputLocation],
     )
     async def store_sale_record(self, info: Info, input: StoreSaleInput) -> StoreSaleRecordPayload:
-        lines = [
-            (decode_id(ln.variant_id, "ProductVariant", "variantId"), ln.quantity)
-            for ln in input.lines
-        ]
+        lines = [(decode_id(ln.variant_id, "ProductVariant", "variantId"), ln.quantity) for ln in input.lines]
         member = (
             None
             if input.member_id is None

@@ -18,7 +18,7 @@ from adapters.commerce import CartRecord, OrderRecord, OrderStatus
 from resolvers import orders
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.principal import Principal, PrincipalKind, Scope
-from schema.ids import CART_TOKEN, decode_id, decode_str_id
+from schema.ids import CART_TOKEN, EXTERNAL_KEY, decode_id, decode_str_id
 
 
 class CanAdjustStock(BasePermission):
@@ -222,4 +222,37 @@ class CanFollowOrders(BasePermission):
                 raise Forbidden("only staff of this location follow its orders")
         if kwargs.get("order_id") is not None:
             return await _check_order(info, kwargs["order_id"], "orderId", "follow this order")
+        return True
+
+
+class CanHandlePrivacyRequest(BasePermission):
+    """memberDataExport, memberErase: the member themselves (no `memberId`, or their own), or
+    members:privacy (back-office staff, a privacy desk's integration)."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "ask for a member's data")
+        member_id = kwargs.get("member_id")
+        if member_id is None:
+            if principal.kind is PrincipalKind.MEMBER or principal.has_scope(Scope.MEMBERS_PRIVACY):
+                return True  # a member's own; the back office is answered "name the member"
+            raise Forbidden("only a member or the back office asks for a member's data")
+        key = decode_str_id(member_id, "Member", EXTERNAL_KEY, "memberId")
+        if not principal.may_handle_privacy_of(key):
+            raise Forbidden("only the member or the back office may ask for this member's data")
+        return True
+
+
+def check_marketing(info: Info) -> None:
+    """Segments and the members in them, offers, marketing webhooks: the `marketing` scope
+    (marketing staff's tokens, a marketing tool's key)."""
+    principal = _principal(info, "manage marketing")
+    if not principal.has_scope(Scope.MARKETING):
+        raise Forbidden("only marketing (the marketing scope) may do this")
+
+
+class CanManageMarketing(BasePermission):
+    """segments, segmentCreate/Update/Delete (and the members a segment lists): `marketing`."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        check_marketing(info)
         return True

@@ -171,8 +171,8 @@ async def test_a_carts_statements_do_not_grow_with_its_lines(uncached_api):
         assert len(data["cart"]["lines"]) == n
         counts.append(len(api.store.trace))
     # the cart, its lines (with holds), the price lists (none applies to a WEB cart in USD, so
-    # no list's prices are read), variants, products, stock, locations
-    assert counts == [7, 7]
+    # no list's prices are read), the offers (none runs), variants, products, stock, locations
+    assert counts == [8, 8]
 
 
 async def test_an_orders_statements_do_not_grow_with_its_lines(uncached_api):

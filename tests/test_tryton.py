@@ -304,3 +304,33 @@ async def test_member_login_with_the_erp_as_member_directory_says_why_it_cannot(
     variables = {"email": "chloe@example.com", "password": "omnigate-demo"}
     payload = (await api.data(login, variables))["memberLogin"]
     assert payload == {"token": None, "member": None, "userErrors": [{"code": "SIGN_IN_UNAVAILABLE"}]}
+async def test_erasure_anonymizes_the_party_and_keeps_it(tryton, make_api):
+    """memberErase through the member-directory port: the party stays for its sales, with
+    nothing personal left; the gateway forgets what it kept under the party's key."""
+    from tests.helpers import bearer
+    from tests.test_auth import hs256
+
+    upstream = tryton_upstream(tryton)
+    api = await make_api(seeded=True, upstreams={"tryton": upstream}, customers="tryton")
+    [ada] = await upstream.members.members_by_emails(["ada@example.com"])
+    as_ada = bearer(hs256({"sub": ada.key}))
+    changes = {"phone": "+12065550100", "marketingConsent": True,
+               "addresses": [an_address("2 Pine St", "Seattle", "98101")]}  # fmt: skip
+    assert (await api.data(MEMBER_UPDATE, {"input": changes}, **as_ada))["memberUpdate"]["userErrors"] == []
+    erase = "mutation { memberErase { systems { system outcome } userErrors { code } } }"
+    payload = (await api.data(erase, **as_ada))["memberErase"]
+    assert payload["systems"] == [
+        {"system": "memberDirectory", "outcome": "ERASED"}, {"system": "gateway", "outcome": "ERASED"},
+    ]  # fmt: skip
+    rpc = tryton.rpc()
+    [party] = rpc("party.party", "read", [int(ada.key)], ["name", "email", "phone", "addresses"])
+    rpc.close()
+    assert (party["name"], party["email"], party["phone"], party["addresses"]) == (
+        "Erased member",
+        "",
+        "",
+        [],
+    )
+    assert await upstream.members.members_by_emails(["ada@example.com"]) == []
+    me = (await api.data(ME, **as_ada))["me"]
+    assert (me["phone"], me["addresses"], me["marketingConsent"]) == (None, [], False)

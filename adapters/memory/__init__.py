@@ -4,7 +4,8 @@ upstream package (`GATEWAY_CATALOG=memory` works). Its data is whatever a test p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 
 from adapters.ports import CatalogChanges, StockChanges
 from adapters.records import (
@@ -66,6 +67,18 @@ class _Feeds:
         record = MemberRecord(key, member.email, member.first_name, member.last_name, None, ())
         self._data.members[key] = record
         return record
+
+    async def export_member(self, key: str) -> dict[str, object] | None:
+        found = self._data.members.get(await self._read(key))
+        return None if found is None else asdict(found)
+
+    async def erase_member(self, key: str, now: datetime) -> bool:
+        """The CRM's side of an erasure: the record kept under its key, with nothing personal."""
+        found = self._data.members.get(await self._read(key))
+        if found is None:
+            return False
+        self._data.members[key] = MemberRecord(key, None, "", "", None, ())
+        return True
 
     async def push_order(self, order: OrderPush) -> PushedOrder:
         await self._read(None)

@@ -100,7 +100,6 @@ class ODataMembers:
         [record] = await self.members_by_keys([key])
         return record
 
-
     async def update_member(self, key: str, changes: MemberChanges, now: datetime) -> MemberRecord | None:
         partners = await self._client.get_by_keys(BP, "A_BusinessPartner", "BusinessPartner", [key])
         if not partners:

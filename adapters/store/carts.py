@@ -200,9 +200,7 @@ class StoreCarts:
         async def work(conn: Any) -> CartChange:
             found = (
                 await conn.execute(
-                    sa.select(carts)
-                    .where(carts.c.token_hash == token_hash(token))
-                    .with_for_update()
+                    sa.select(carts).where(carts.c.token_hash == token_hash(token)).with_for_update()
                 )
             ).first()
             _refuse_closed(found, now)
@@ -308,19 +306,13 @@ class StoreCarts:
 
     async def delete_expired_carts(self, now: datetime) -> tuple[int, list[InventoryLevelRecord]]:
         async def work(conn: Any) -> tuple[int, list[InventoryLevelRecord]]:
-            ids = list(
-                await conn.scalars(
-                    sa.select(carts.c.id).where(carts.c.expires_at <= now).limit(500)
-                )
-            )
+            ids = list(await conn.scalars(sa.select(carts.c.id).where(carts.c.expires_at <= now).limit(500)))
             if not ids:
                 return 0, []
             lines = sa.select(cart_lines.c.id).where(cart_lines.c.cart_id.in_(ids))
             levels = await stock_moves.release_reservations(
                 conn,
-                sa.and_(
-                    reservations.c.order_line_id.is_(None), reservations.c.cart_line_id.in_(lines)
-                ),
+                sa.and_(reservations.c.order_line_id.is_(None), reservations.c.cart_line_id.in_(lines)),
                 now,
             )
             await conn.execute(sa.delete(carts).where(carts.c.id.in_(ids)))
@@ -458,9 +450,7 @@ async def _settle_holds(
         have = 0
         if row is not None:
             if (row.variant_id, row.location_id) != key or want == 0:
-                moves.append(
-                    ((row.variant_id, row.location_id), "release", row.quantity, line, row)
-                )
+                moves.append(((row.variant_id, row.location_id), "release", row.quantity, line, row))
                 row = None
             else:
                 have = row.quantity

@@ -302,6 +302,8 @@ class _LineWriter:
                 title=line.title,
                 quantity=line.quantity,
                 unit_price_minor=line.unit_price_minor,
+                discount_minor=line.discount_minor,
+                offer_code=line.offer_code,
             )
             .returning(order_lines.c.id)
         )

@@ -49,10 +49,14 @@ class Store:
         from adapters.store.locations import StoreLocations
         from adapters.store.loyalty import StoreLoyalty
         from adapters.store.members import StoreMembers
+        from adapters.store.offers import StoreOffers
         from adapters.store.orders import StoreOrders
         from adapters.store.prices import StorePrices
+        from adapters.store.privacy import StoreMemberData
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
+        from adapters.store.segments import StoreSegments
+        from adapters.store.triggers import StoreTriggers
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -80,6 +84,10 @@ class Store:
         self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
         self.prices = StorePrices(self)
+        self.member_data = StoreMemberData(self)  # consents; export and erasure
+        self.segments = StoreSegments(self)
+        self.offers = StoreOffers(self)
+        self.triggers = StoreTriggers(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -112,6 +120,10 @@ class Store:
             loyalty=self.loyalty,
             purchases=self.purchases,
             prices=self.prices,
+            member_data=self.member_data,
+            segments=self.segments,
+            offers=self.offers,
+            triggers=self.triggers,
         )
 
     @asynccontextmanager

@@ -276,9 +276,7 @@ def demo_catalog(seed: int = 7, now: datetime | None = None) -> DemoCatalog:
     ]
     levels += _inventory(random.Random(seed * 1009 + 1), variants, canadian, now)
     price_lists, prices = _price_lists(variants, vancouver=canadian[0]["id"])
-    return DemoCatalog(
-        products, variants, locations + canadian, levels, list(MARKETS), price_lists, prices
-    )
+    return DemoCatalog(products, variants, locations + canadian, levels, list(MARKETS), price_lists, prices)
 
 
 def _titles(rng: random.Random, category: Category, seen: set[str]) -> list[tuple[str, str]]:

@@ -58,9 +58,7 @@ class StoreGiftCards:
     async def _done(self, key: str) -> str | None:
         async with self._store.reading() as conn:
             found = await conn.scalar(
-                sa.select(gift_card_transactions.c.id).where(
-                    gift_card_transactions.c.idempotency_key == key
-                )
+                sa.select(gift_card_transactions.c.id).where(gift_card_transactions.c.idempotency_key == key)
             )
         return None if found is None else f"gct_{found}"
 
@@ -69,9 +67,7 @@ class StoreGiftCards:
 
         async def work(conn: Any) -> str:
             found = await conn.scalar(
-                sa.select(gift_card_transactions.c.id).where(
-                    gift_card_transactions.c.idempotency_key == key
-                )
+                sa.select(gift_card_transactions.c.id).where(gift_card_transactions.c.idempotency_key == key)
             )
             if found is not None:
                 return f"gct_{found}"
@@ -214,9 +210,7 @@ class StoreGiftCards:
     async def balance(self, code: str) -> int | None:
         async with self._store.reading() as conn:
             return await conn.scalar(
-                sa.select(gift_cards.c.balance_minor).where(
-                    gift_cards.c.code_hash == code_hash(code)
-                )
+                sa.select(gift_cards.c.balance_minor).where(gift_cards.c.code_hash == code_hash(code))
             )
 
 

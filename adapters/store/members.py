@@ -104,10 +104,54 @@ class StoreMembers:
 
     async def password_hash_of(self, email: str) -> tuple[str, str] | None:
         rows = await self._rows(
-            sa.select(members.c.id, members.c.password_hash).where(
-                members.c.email == email.strip().lower()
-            )
+            sa.select(members.c.id, members.c.password_hash).where(members.c.email == email.strip().lower())
         )
         if not rows or rows[0].password_hash is None:
             return None
         return rows[0].id, rows[0].password_hash
+
+    async def export_member(self, key: str) -> dict[str, Any] | None:
+        """Everything this directory holds about the member (never the password's hash: only
+        whether there is one)."""
+        rows = await self._rows(sa.select(members).where(members.c.id == key))
+        if not rows:
+            return None
+        row = rows[0]
+        return {
+            "email": row.email,
+            "firstName": row.first_name,
+            "lastName": row.last_name,
+            "phone": row.phone,
+            "addresses": list(row.addresses),
+            "preferredLocationId": row.preferred_location_id,
+            "marketingConsent": bool(row.marketing_consent),
+            "signsInWithPassword": row.password_hash is not None,
+            "createdAt": row.created_at.isoformat(),
+            "updatedAt": row.updated_at.isoformat(),
+        }
+
+    async def erase_member(self, key: str, now: datetime) -> bool:
+        """The member's personal fields removed: the key stays (their orders name it), the
+        email becomes one that reaches nobody, the password goes, so nobody signs in as them."""
+        values = {
+            "email": erased_email(key),
+            "first_name": "",
+            "last_name": "",
+            "phone": None,
+            "addresses": [],
+            "preferred_location_id": None,
+            "marketing_consent": False,
+            "password_hash": None,
+            "updated_at": now,
+        }
+
+        async def work(conn: Any) -> bool:
+            done = await conn.execute(sa.update(members).where(members.c.id == key).values(**values))
+            return bool(done.rowcount)
+
+        return await self._store.write(work)
+
+
+def erased_email(key: str) -> str:
+    """An address under the reserved `.invalid` domain (RFC 2606): unique, and reaches nobody."""
+    return f"erased-{key}@erased.invalid"

@@ -72,6 +72,8 @@ def line_from_row(row: Any) -> OrderLineRecord:
         quantity=row.quantity,
         unit_price_minor=row.unit_price_minor,
         currency_code=row.currency_code,  # joined from the order
+        discount_minor=row.discount_minor,
+        offer_code=row.offer_code,
     )
 
 

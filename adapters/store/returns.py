@@ -23,9 +23,7 @@ async def create(conn: Any, draft: ReturnDraft, actor: str, now: datetime) -> Re
         raise Refused("ORDER_NOT_FOUND", "no such order")
     lines = {
         r.id: r
-        for r in await conn.execute(
-            sa.select(order_lines).where(order_lines.c.order_id == draft.order_id)
-        )
+        for r in await conn.execute(sa.select(order_lines).where(order_lines.c.order_id == draft.order_id))
     }
     statuses = {
         r.id: FulfillmentStatus(r.status)

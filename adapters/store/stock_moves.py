@@ -30,9 +30,7 @@ def _where(key: Key) -> sa.ColumnElement[bool]:
     return sa.and_(_LEVEL.variant_id == key[0], _LEVEL.location_id == key[1])
 
 
-async def _update(
-    conn: Any, key: Key, condition: Any, **values: Any
-) -> InventoryLevelRecord | None:
+async def _update(conn: Any, key: Key, condition: Any, **values: Any) -> InventoryLevelRecord | None:
     stmt = sa.update(inventory_levels).where(_where(key))
     if condition is not None:
         stmt = stmt.where(condition)
@@ -60,9 +58,7 @@ async def unreserve(conn: Any, key: Key, quantity: int, now: datetime) -> Invent
     return level
 
 
-async def ship_out(
-    conn: Any, key: Key, quantity: int, now: datetime
-) -> InventoryLevelRecord | None:
+async def ship_out(conn: Any, key: Key, quantity: int, now: datetime) -> InventoryLevelRecord | None:
     """Promised units leave the building: on hand and reserved both go down."""
     return await _update(
         conn,
@@ -74,9 +70,7 @@ async def ship_out(
     )
 
 
-async def take_from_shelf(
-    conn: Any, key: Key, quantity: int, now: datetime
-) -> InventoryLevelRecord | None:
+async def take_from_shelf(conn: Any, key: Key, quantity: int, now: datetime) -> InventoryLevelRecord | None:
     """Unpromised units leave (an exchange handed over at a till); None when not available."""
     return await _update(
         conn,

@@ -224,7 +224,11 @@ order_lines = sa.Table(
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("title", sa.String(512), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
+    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),  # what was charged: after offers
+    # The offer that took `discount_minor` off this line (issue 18): unit_price_minor is already
+    # net of it, so charges, refunds and points follow the discount without knowing of it.
+    sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("offer_code", sa.String(64)),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 
@@ -417,6 +421,92 @@ member_profiles = sa.Table(
     sa.Column("preferred_location_id", sa.ForeignKey("locations.id", ondelete="SET NULL")),
     sa.Column("marketing_consent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Marketing consent per member and channel (issue 18): a row is the member's own answer for that
+# channel; a channel without a row falls back to the member's one `marketing_consent` flag.
+marketing_consents = sa.Table(
+    "marketing_consents",
+    metadata,
+    sa.Column("member_key", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(16), primary_key=True),  # EMAIL, SMS, PUSH
+    sa.Column("granted", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Segments: rules over the unified profile (adapters/store/segments.py evaluates them in SQL).
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Offers: a percentage off, for a segment's members (or everyone), in some channels, at some
+# stores or near a point; applied in cart pricing (resolvers/offers.py).
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("percent_off", sa.Integer, nullable=False),
+    sa.Column("segment_id", sa.Integer),  # plain id: a deleted segment leaves the offer for nobody
+    sa.Column("channels", sa.JSON, nullable=False),  # [] every channel
+    sa.Column("location_ids", sa.JSON, nullable=False),  # [] no list of stores
+    sa.Column("near_latitude", sa.Float),
+    sa.Column("near_longitude", sa.Float),
+    sa.Column("radius_km", sa.Float),
+    sa.Column("valid_from", UtcDateTime),
+    sa.Column("valid_until", UtcDateTime),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("percent_off > 0 AND percent_off <= 100", name="percent_off_range"),
+)
+
+# Marketing webhooks (Standard Webhooks): where behavioral triggers are delivered, through the
+# outbox. `secret` is the endpoint's `whsec_` signing key (the receiver holds it too).
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("event_types", sa.JSON, nullable=False),  # [] every event
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A member watching a variant at a store: "back in stock" fires once, when it is available there.
+stock_watches = sa.Table(
+    "stock_watches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_key", sa.String(64), nullable=False, index=True),
+    sa.Column("variant_id", sa.ForeignKey("variants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("location_id", sa.ForeignKey("locations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("notified_at", UtcDateTime),
+    sa.UniqueConstraint(
+        "member_key", "variant_id", "location_id", name="uq_stock_watches_member_variant_location"
+    ),
+)
+
+# Each trigger fires once per occasion: the occasion's key ("cart.abandoned:12:<updated_at>")
+# is written in the transaction that queues its webhooks. `value` keeps a last-known state
+# (a member's tier, for tier.changed).
+trigger_marks = sa.Table(
+    "trigger_marks",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.String(64)),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 # Every change of a member's points; the balance is their sum. `key` names the event that made

@@ -25,6 +25,9 @@ _FIELDS = [
 ]
 
 
+ERASED_NAME = "Erased member"  # what an erased member's party is called
+
+
 def _member(row: dict[str, Any]) -> MemberRecord:
     first, _, last = (row.get("name") or "").partition(" ")
     return MemberRecord(
@@ -166,3 +169,23 @@ class TrytonMembers:
             await self._client.model("party.party", "write", [party_id], values)
         [record] = await self.members_by_keys([key])
         return record
+
+    async def erase_member(self, key: str, now: datetime) -> bool:
+        """Erasure in the ERP: the party stays (its sales and invoices name it) but says nothing
+        personal: an anonymous name, no contact mechanisms, its addresses blanked and archived
+        (sales may point at them)."""
+        if not key.isdigit() or not await self.members_by_keys([key]):
+            return False
+        party_id = int(key)
+        mechanisms = await self._client.search_read(
+            "party.contact_mechanism", [["party", "=", party_id]], ["id"]
+        )
+        addresses = await self._client.search_read("party.address", [["party", "=", party_id]], ["id"])
+        values: dict[str, Any] = {"name": ERASED_NAME}
+        if mechanisms:  # emails and phones have no blank form: they go
+            values["contact_mechanisms"] = [["delete", [m["id"] for m in mechanisms]]]
+        if addresses:
+            blank = {"street": "", "city": "", "postal_code": "", "active": False}
+            values["addresses"] = [["write", [a["id"] for a in addresses], blank]]
+        await self._client.model("party.party", "write", [party_id], values)
+        return True

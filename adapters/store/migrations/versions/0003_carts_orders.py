@@ -148,9 +148,7 @@ def upgrade() -> None:
     op.create_index("ix_reservations_cart_line_id", "reservations", ["cart_line_id"])
     op.create_index("ix_reservations_order_line_id", "reservations", ["order_line_id"])
     op.create_index("ix_reservations_expires_at", "reservations", ["expires_at"])
-    op.create_index(
-        "ix_reservations_variant_location", "reservations", ["variant_id", "location_id"]
-    )
+    op.create_index("ix_reservations_variant_location", "reservations", ["variant_id", "location_id"])
 
     op.create_table(
         "order_status_changes",
@@ -182,9 +180,7 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_payments"),
         _fk("payments", "order_id", "orders", "CASCADE"),
-        sa.CheckConstraint(
-            "refunded_minor <= amount_minor", name="ck_payments_refund_within_amount"
-        ),
+        sa.CheckConstraint("refunded_minor <= amount_minor", name="ck_payments_refund_within_amount"),
     )
     op.create_index("ix_payments_order_id", "payments", ["order_id"])
 
@@ -265,9 +261,7 @@ def upgrade() -> None:
         _fk("gift_card_transactions", "gift_card_id", "gift_cards", "CASCADE"),
         sa.UniqueConstraint("idempotency_key", name="uq_gift_card_transactions_idempotency_key"),
     )
-    op.create_index(
-        "ix_gift_card_transactions_gift_card_id", "gift_card_transactions", ["gift_card_id"]
-    )
+    op.create_index("ix_gift_card_transactions_gift_card_id", "gift_card_transactions", ["gift_card_id"])
 
 
 def downgrade() -> None:

@@ -16,6 +16,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+
 def upgrade() -> None:
     op.create_table(
         "markets",
