@@ -304,6 +304,8 @@ async def test_member_login_with_the_erp_as_member_directory_says_why_it_cannot(
     variables = {"email": "chloe@example.com", "password": "omnigate-demo"}
     payload = (await api.data(login, variables))["memberLogin"]
     assert payload == {"token": None, "member": None, "userErrors": [{"code": "SIGN_IN_UNAVAILABLE"}]}
+
+
 async def test_erasure_anonymizes_the_party_and_keeps_it(tryton, make_api):
     """memberErase through the member-directory port: the party stays for its sales, with
     nothing personal left; the gateway forgets what it kept under the party's key."""
