@@ -53,6 +53,7 @@ from adapters.records import (
     UpstreamProduct,
     VariantRecord,
 )
+from adapters.support import AuditEntry, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -709,6 +710,37 @@ class StockFeed(Protocol):
         ...
 
 
+class TicketDesk(Protocol):
+    """Support conversations: the gateway's own store by default; an external help desk's
+    adapter fits the same port (it then owns tickets and messages)."""
+
+    async def open_ticket(
+        self, member_id: str, subject: str, channel: TicketChannel, body: str, author: str, now: datetime
+    ) -> Ticket: ...
+
+    async def add_message(
+        self, ticket_id: int, channel: TicketChannel, body: str, author: str, now: datetime
+    ) -> Ticket | None: ...
+
+    async def set_status(self, ticket_id: int, status: TicketStatus, now: datetime) -> Ticket | None: ...
+
+    async def tickets_by_ids(self, ids: Sequence[int]) -> list[Ticket | None]: ...
+
+    async def tickets_of_member(self, member_id: str, page: KeysetPage) -> list[Ticket]: ...
+
+    async def messages_of(self, ticket_ids: Sequence[int]) -> list[list[TicketMessage]]: ...
+
+
+class AuditLog(Protocol):
+    """Who read or changed which member's personal data, and when."""
+
+    async def record(
+        self, actor: str, member_id: str, action: str, fields: Sequence[str], at: datetime
+    ) -> None: ...
+
+    async def entry_page(self, member_id: str | None, page: KeysetPage) -> list[AuditEntry]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -726,3 +758,6 @@ class Upstreams:
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
     prices: PriceSource | None = None  # None: every variant has its catalog price only
+    tickets: TicketDesk | None = None  # support conversations
+    audit: AuditLog | None = None
+    insights: Any = None  # the analytics reports and the support timeline (adapters/store/insights.py)

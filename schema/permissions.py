@@ -210,3 +210,46 @@ class CanFollowOrders(BasePermission):
         if kwargs.get("order_id") is not None:
             return await _check_order(info, kwargs["order_id"], "orderId", "follow this order")
         return True
+
+
+class _HoldsScope(BasePermission):
+    """A caller given one power: staff with that role, or a key or integration with that scope."""
+
+    scope: Scope
+    what: str
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, self.what)
+        if not principal.has_scope(self.scope):
+            raise Forbidden(f"only callers with {self.scope.value} may {self.what}")
+        return True
+
+
+class IsAnalyst(_HoldsScope):
+    """`analytics`: analytics:read (the caller's own locations' figures) or analytics:all."""
+
+    scope, what = Scope.ANALYTICS_READ, "read the analytics reports"
+
+
+class IsHeadOfficeAnalyst(_HoldsScope):
+    """`Analytics.loyalty`: analytics:all (the points liability belongs to no one store)."""
+
+    scope, what = Scope.ANALYTICS_ALL, "read the company-wide figures"
+
+
+class IsSupport(_HoldsScope):
+    """`supportMember`, `supportTicket(s)`: support:read (or support:write)."""
+
+    scope, what = Scope.SUPPORT_READ, "read members' support records"
+
+
+class IsSupportAgent(_HoldsScope):
+    """The support conversation mutations: support:write."""
+
+    scope, what = Scope.SUPPORT_WRITE, "answer support conversations"
+
+
+class IsAuditor(_HoldsScope):
+    """`auditLog`: audit:read (admins)."""
+
+    scope, what = Scope.AUDIT_READ, "read the audit log"

@@ -42,6 +42,7 @@ class Store:
     """The engine plus the port implementations that read and write through it."""
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.audit import StoreAuditLog
         from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
         from adapters.store.gift_cards import StoreGiftCards
@@ -53,6 +54,7 @@ class Store:
         from adapters.store.prices import StorePrices
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
+        from adapters.store.tickets import StoreTickets
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -80,6 +82,8 @@ class Store:
         self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
         self.prices = StorePrices(self)
+        self.tickets = StoreTickets(self)
+        self.audit = StoreAuditLog(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -112,6 +116,8 @@ class Store:
             loyalty=self.loyalty,
             purchases=self.purchases,
             prices=self.prices,
+            tickets=self.tickets,
+            audit=self.audit,
         )
 
     @asynccontextmanager
