@@ -760,4 +760,7 @@ class Upstreams:
     prices: PriceSource | None = None  # None: every variant has its catalog price only
     tickets: TicketDesk | None = None  # support conversations
     audit: AuditLog | None = None
-    insights: Any = None  # the analytics reports and the support timeline (adapters/store/insights.py)
+    # The gateway's own database answers these (adapters/store/analytics.py, timeline.py): SQL
+    # aggregates over every channel's orders, and a member's history across channels.
+    analytics: Any = None
+    timeline: Any = None

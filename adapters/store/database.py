@@ -42,6 +42,7 @@ class Store:
     """The engine plus the port implementations that read and write through it."""
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.analytics import StoreAnalytics
         from adapters.store.audit import StoreAuditLog
         from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
@@ -84,6 +85,7 @@ class Store:
         self.prices = StorePrices(self)
         self.tickets = StoreTickets(self)
         self.audit = StoreAuditLog(self)
+        self.analytics = StoreAnalytics(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -118,6 +120,7 @@ class Store:
             prices=self.prices,
             tickets=self.tickets,
             audit=self.audit,
+            analytics=self.analytics,
         )
 
     @asynccontextmanager
