@@ -63,7 +63,9 @@ class TimelineEntry:
     ref: int  # the row's id in its own kind: order, status change, return, cart, entry, message
     channel: str | None  # Channel for commerce, TicketChannel for conversations
     location_id: int | None
-    summary: str
+    detail: str | None  # a status, a loyalty entry's kind, a conversation's subject
+    amount: int | None  # minor units of an order or a refund, points of a loyalty entry
+    parent: int | None  # the order of a fulfillment move, return or entry; the ticket of a message
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,16 +34,25 @@ from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
 from schema.returns import ReturnMutation
+from schema.support import SupportMutation, SupportQuery
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, AnalyticsQuery):
+class Query(
+    NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, AnalyticsQuery, SupportQuery
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+    InventoryMutation,
+    CartMutation,
+    OrderMutation,
+    ReturnMutation,
+    GiftCardMutation,
+    MemberMutation,
+    SupportMutation,
 ):
     pass
 

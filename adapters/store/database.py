@@ -56,6 +56,7 @@ class Store:
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
         from adapters.store.tickets import StoreTickets
+        from adapters.store.timeline import StoreTimeline
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -86,6 +87,7 @@ class Store:
         self.tickets = StoreTickets(self)
         self.audit = StoreAuditLog(self)
         self.analytics = StoreAnalytics(self)
+        self.timeline = StoreTimeline(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -121,6 +123,7 @@ class Store:
             tickets=self.tickets,
             audit=self.audit,
             analytics=self.analytics,
+            timeline=self.timeline,
         )
 
     @asynccontextmanager
