@@ -129,6 +129,11 @@ async def seed_history(url: str, lines: int, members: int, days: int, end: datet
             if len(batch["l"]) >= CHUNK:
                 await flush()
         await flush()
+        if store.dialect == "postgresql":  # fresh planner statistics, as autovacuum would give a live table
+            async with store.engine.begin() as conn:
+                for table in ("orders", "order_fulfillments", "order_lines", "returns", "return_lines",
+                              "loyalty_entries"):  # fmt: skip
+                    await conn.execute(sa.text(f"ANALYZE {table}"))
         return made
     finally:
         await store.close()
