@@ -25,7 +25,14 @@ from resolvers.user_errors import UserError as UserErrorRecord
 from schema.common import DateTime, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
-from schema.permissions import IsAuditor, IsSupport, IsSupportAgent
+from schema.permissions import (
+    CanAnswerTicket,
+    CanOpenTicket,
+    CanReadTicket,
+    IsAuditor,
+    IsSupport,
+    IsSupportAgent,
+)
 
 TicketChannel = strawberry.enum(records.TicketChannel, description="Where a support message came in.")
 TicketStatus = strawberry.enum(records.TicketStatus)
@@ -56,7 +63,8 @@ def _selected(selections: list[Any], prefix: str = "") -> list[str]:
 
 class AuditedRead(FieldExtension):
     """Writes an audit entry (READ, the caller, the member, the fields selected) after a field
-    read a member's personal data for someone other than that member."""
+    read a member's personal data for someone other than that member (a member reading their own
+    conversation is not audited)."""
 
     def __init__(self, member_of: Callable[[Any], str]) -> None:
         self.member_of = member_of
@@ -66,7 +74,7 @@ class AuditedRead(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         result = await next_(source, info, **kwargs)
-        if result is not None:
+        if result is not None and not info.context.principal.is_member(self.member_of(result)):
             fields = sorted(set(_selected(info.selected_fields[0].selections)))
             await support.record_read(info.context, self.member_of(result), fields)
         return result
@@ -271,8 +279,9 @@ class SupportQuery:
         return await support.support_view(info.context, _member_key(id, "id"))  # type: ignore[return-value]
 
     @strawberry.field(
-        description="A support conversation (support:read); each read is audited.",
-        permission_classes=[IsSupport],
+        description="A support conversation: for support (support:read; each read is audited), or the "
+        "member whose conversation it is.",
+        permission_classes=[CanReadTicket],
         extensions=[AuditedRead(lambda ticket: ticket.member_id)],
     )
     async def support_ticket(self, info: Info, id: strawberry.ID) -> SupportTicket | None:
@@ -317,7 +326,8 @@ def _payload(ticket: Any, missing: str, field: list[str]) -> SupportTicketPayloa
 @strawberry.type
 class SupportMutation:
     @strawberry.mutation(
-        description="Open a conversation for a member (support:write).", permission_classes=[IsSupportAgent]
+        description="Open a conversation: support for any member (support:write), a member for themselves.",
+        permission_classes=[CanOpenTicket],
     )
     async def support_ticket_open(self, info: Info, input: SupportTicketOpenInput) -> SupportTicketPayload:
         key = _member_key(input.member_id, "memberId")
@@ -325,8 +335,9 @@ class SupportMutation:
         return _payload(found, "MEMBER_NOT_FOUND", ["input", "memberId"])
 
     @strawberry.mutation(
-        description="Add a message to a conversation, by whatever channel it came (support:write).",
-        permission_classes=[IsSupportAgent],
+        description="Add a message, by whatever channel it came: support (support:write), or the member "
+        "whose conversation it is.",
+        permission_classes=[CanAnswerTicket],
     )
     async def support_ticket_reply(
         self,

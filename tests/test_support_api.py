@@ -193,11 +193,38 @@ async def test_bad_input_is_an_answer_not_a_failure(api: Api):
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
 
 
+async def test_a_member_chats_with_support_about_their_own_conversations_only(api: Api):
+    mine = {"memberId": M1, "subject": "Where is my parcel?", "channel": "WEB_CHAT", "body": "Order 12?"}
+    payload = (await api.data(OPEN, {"input": mine}, **api.as_member("m1")))["supportTicketOpen"]
+    ticket = payload["ticket"]
+    assert ticket["messages"] == [{"channel": "WEB_CHAT", "author": "member:m1", "body": "Order 12?"}]
+    said = {"id": ticket["id"], "channel": "PHONE", "body": "On its way, it arrives tomorrow."}
+    await api.data(REPLY, said, **api.as_role("support"))
+    answer = {"id": ticket["id"], "channel": "WEB_CHAT", "body": "Thanks!"}
+    replied = (await api.data(REPLY, answer, **api.as_member("m1")))["supportTicketReply"]["ticket"]
+    assert [m["channel"] for m in replied["messages"]] == ["WEB_CHAT", "PHONE", "WEB_CHAT"]
+    read = await api.data(TICKET, {"id": ticket["id"]}, **api.as_member("m1"))
+    assert read["supportTicket"]["subject"] == "Where is my parcel?"
+    log = (await api.data(AUDIT, {"memberId": M1}, **api.as_role("admin")))["auditLog"]["nodes"]
+    assert log == []  # a member reading their own conversation is no one else's read
+    for document, variables in (
+        (TICKET, {"id": ticket["id"]}),
+        (REPLY, {**answer, "body": "Not mine"}),
+        (OPEN, {"input": {**mine, "memberId": gid("Member", "m1")}}),
+        (SET_STATUS, {"id": ticket["id"], "status": "CLOSED"}),
+    ):
+        body = await api.gql(document, variables, **api.as_member("m2"))
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], document
+    closed = await api.gql(SET_STATUS, {"id": ticket["id"], "status": "CLOSED"}, **api.as_member("m1"))
+    assert [e["extensions"]["code"] for e in closed["errors"]] == ["FORBIDDEN"]  # support closes
+
+
 CALLERS = ["anonymous", "member", "staff of store 1", "staff of store 2", "analyst", "support", "admin",
            "partner key", "integration", "order sync"]  # fmt: skip
-# Who may: support reads members and conversations and answers them; admins read the audit log.
-MAY = {"supportMember": {"support"}, "supportTicket": {"support"}, "auditLog": {"admin"},
-       "supportTicketOpen": {"support"}}  # fmt: skip
+# Who may: support reads members and conversations and answers them; admins read the audit log;
+# a member (m1 here) opens and reads their own conversations.
+MAY = {"supportMember": {"support"}, "supportTicket": {"support", "member"}, "auditLog": {"admin"},
+       "supportTicketOpen": {"support", "member"}}  # fmt: skip
 
 
 @pytest.mark.parametrize("caller", CALLERS)
