@@ -157,10 +157,13 @@ class StoreAnalytics:
             sa.and_(at_store, orders.c.channel != "STORE"),
             sa.and_(sa.not_(at_store), orders.c.channel == "STORE"),
         )
+        # From the returned lines (few) to their sales, not from every sale to its returns.
         returned_joined = (
-            joined.join(return_lines, return_lines.c.order_line_id == order_lines.c.id)
-            .join(returns, returns.c.id == return_lines.c.return_id)
+            return_lines.join(returns, returns.c.id == return_lines.c.return_id)
             .join(location_table, location_table.c.id == returns.c.location_id)
+            .join(order_lines, order_lines.c.id == return_lines.c.order_line_id)
+            .join(orders, orders.c.id == order_lines.c.order_id)
+            .join(order_fulfillments, order_fulfillments.c.id == order_lines.c.fulfillment_id)
         )
         stmt = (
             sa.select(
