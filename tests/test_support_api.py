@@ -224,7 +224,8 @@ CALLERS = ["anonymous", "member", "staff of store 1", "staff of store 2", "analy
 # Who may: support reads members and conversations and answers them; admins read the audit log;
 # a member (m1 here) opens and reads their own conversations.
 MAY = {"supportMember": {"support"}, "supportTicket": {"support", "member"}, "auditLog": {"admin"},
-       "supportTicketOpen": {"support", "member"}}  # fmt: skip
+       "supportTicketOpen": {"support", "member"}, "supportTicketReply": {"support", "member"},
+       "supportTicketSetStatus": {"support"}}  # fmt: skip
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -251,6 +252,8 @@ async def test_who_may_read_support_records_and_the_audit_log(database_url: str,
             "supportTicket": (TICKET, {"id": ticket["id"]}),
             "auditLog": (AUDIT, {"memberId": M1}),
             "supportTicketOpen": (OPEN, {"input": opened}),
+            "supportTicketReply": (REPLY, {"id": ticket["id"], "channel": "EMAIL", "body": "More."}),
+            "supportTicketSetStatus": (SET_STATUS, {"id": ticket["id"], "status": "PENDING"}),
         }
         for field, (document, variables) in operations.items():
             body = await api.gql(document, variables, **headers)
