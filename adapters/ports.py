@@ -6,7 +6,7 @@ resolver's DataLoader maps one GraphQL level to one upstream round trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -53,7 +53,20 @@ from adapters.records import (
     UpstreamProduct,
     VariantRecord,
 )
-from adapters.support import AuditEntry, Ticket, TicketChannel, TicketMessage, TicketStatus
+from adapters.support import (
+    AuditEntry,
+    FulfillmentMixRow,
+    LoyaltyRow,
+    ReturnsRow,
+    SalesRow,
+    StockRow,
+    Ticket,
+    TicketChannel,
+    TicketMessage,
+    TicketStatus,
+    TimelineEntry,
+    TimelineKind,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -731,6 +744,40 @@ class TicketDesk(Protocol):
     async def messages_of(self, ticket_ids: Sequence[int]) -> list[list[TicketMessage]]: ...
 
 
+class AnalyticsSource(Protocol):
+    """The analytics reports' aggregates over [since, until), of some locations (None: all)."""
+
+    async def sales(
+        self, since: datetime, until: datetime, locations: Collection[int] | None, *,
+        by_channel: bool, by_location: bool, period: str | None,
+    ) -> list[SalesRow]: ...  # fmt: skip
+
+    async def fulfillment_mix(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[FulfillmentMixRow]: ...
+
+    async def returns(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[ReturnsRow]: ...
+
+    async def stock(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[StockRow]: ...
+
+    async def loyalty(self, since: datetime, until: datetime, period: str) -> list[LoyaltyRow]: ...
+
+    async def points_outstanding(self, until: datetime) -> int: ...
+
+
+class MemberTimeline(Protocol):
+    """A member's events across channels, by (at, kind, ref)."""
+
+    async def entry_page(
+        self, member_id: str, page: KeysetPage, *, kinds: Collection[TimelineKind] | None,
+        channels: Collection[str] | None, abandoned_before: datetime,
+    ) -> list[TimelineEntry]: ...  # fmt: skip
+
+
 class AuditLog(Protocol):
     """Who read or changed which member's personal data, and when."""
 
@@ -762,5 +809,5 @@ class Upstreams:
     audit: AuditLog | None = None
     # The gateway's own database answers these (adapters/store/analytics.py, timeline.py): SQL
     # aggregates over every channel's orders, and a member's history across channels.
-    analytics: Any = None
-    timeline: Any = None
+    analytics: AnalyticsSource | None = None
+    timeline: MemberTimeline | None = None
