@@ -778,6 +778,10 @@ class MemberTimeline(Protocol):
     ) -> list[TimelineEntry]: ...  # fmt: skip
 
 
+class SignInLog(Protocol):
+    async def record(self, member_id: str, channel: str, at: datetime) -> None: ...
+
+
 class AuditLog(Protocol):
     """Who read or changed which member's personal data, and when."""
 
@@ -807,6 +811,7 @@ class Upstreams:
     prices: PriceSource | None = None  # None: every variant has its catalog price only
     tickets: TicketDesk | None = None  # support conversations
     audit: AuditLog | None = None
+    sign_ins: SignInLog | None = None  # members' sign-ins by channel
     # The gateway's own database answers these (adapters/store/analytics.py, timeline.py): SQL
     # aggregates over every channel's orders, and a member's history across channels.
     analytics: AnalyticsSource | None = None

@@ -54,6 +54,7 @@ class TimelineKind(Enum):
     ABANDONED_CART = "ABANDONED_CART"
     LOYALTY = "LOYALTY"
     TICKET = "TICKET"
+    SIGN_IN = "SIGN_IN"
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,6 +158,23 @@ async def test_the_timeline_pages_without_gaps_and_filters_by_kind_and_channel(a
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
 
 
+LOGIN = """mutation ($email: String!, $password: String!, $channel: Channel!) {
+  memberLogin(email: $email, password: $password, channel: $channel) { token userErrors { code } } }"""
+
+
+async def test_sign_ins_show_in_the_timeline_with_their_channel(api: Api):
+    api.start_clock_at(datetime.fromisoformat("2031-05-04T09:00:00+00:00"))
+    for channel in ("WEB", "MOBILE_APP"):
+        api.advance(minutes=1)
+        signed = {"email": "ana@example.com", "password": "omnigate-demo", "channel": channel}
+        assert (await api.data(LOGIN, signed))["memberLogin"]["token"]
+    wrong = {"email": "ana@example.com", "password": "not-it", "channel": "STORE"}
+    assert (await api.data(LOGIN, wrong))["memberLogin"]["token"] is None  # no sign-in to show
+    data = await api.data(TIMELINE, {"id": M1, "kinds": ["SIGN_IN"]}, **api.as_role("support"))
+    entries = [e["node"] for e in data["supportMember"]["timeline"]["edges"]]
+    assert [(e["kind"], e["channel"]) for e in entries] == [("SIGN_IN", "MOBILE_APP"), ("SIGN_IN", "WEB")]
+
+
 async def test_every_staff_read_of_personal_data_is_audited_for_admins(api: Api):
     ticket = await _life_of_m1(api)
     support = api.as_role("support")

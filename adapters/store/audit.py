@@ -1,4 +1,5 @@
-"""The audit log in the gateway's database: who read or changed which member's personal data.
+"""The audit log in the gateway's database: who read or changed which member's personal data;
+and the log of members' sign-ins by channel.
 
 `record_access` writes one entry inside a transaction the caller already holds (a data export or
 an erasure writes its entry with its own changes); `StoreAuditLog.record` writes it alone.
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.ports import KeysetPage
-from adapters.store.tables import audit_log
+from adapters.store.tables import audit_log, member_sign_ins
 from adapters.support import AuditEntry
 
 if TYPE_CHECKING:
@@ -62,3 +63,16 @@ class StoreAuditLog:
         order = audit_log.c.id.desc() if page.descending else audit_log.c.id
         async with self._store.reading() as conn:
             return [_entry(r) for r in await conn.execute(stmt.order_by(order).limit(page.limit))]
+
+
+class StoreSignIns:
+    """Members' sign-ins by channel (the support timeline shows them)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def record(self, member_id: str, channel: str, at: datetime) -> None:
+        async def work(conn: Any) -> None:
+            await conn.execute(sa.insert(member_sign_ins).values(member_id=member_id, channel=channel, at=at))
+
+        await self._store.write(work)

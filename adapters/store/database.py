@@ -43,7 +43,7 @@ class Store:
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
         from adapters.store.analytics import StoreAnalytics
-        from adapters.store.audit import StoreAuditLog
+        from adapters.store.audit import StoreAuditLog, StoreSignIns
         from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
         from adapters.store.gift_cards import StoreGiftCards
@@ -86,6 +86,7 @@ class Store:
         self.prices = StorePrices(self)
         self.tickets = StoreTickets(self)
         self.audit = StoreAuditLog(self)
+        self.sign_ins = StoreSignIns(self)
         self.analytics = StoreAnalytics(self)
         self.timeline = StoreTimeline(self)
 
@@ -122,6 +123,7 @@ class Store:
             prices=self.prices,
             tickets=self.tickets,
             audit=self.audit,
+            sign_ins=self.sign_ins,
             analytics=self.analytics,
             timeline=self.timeline,
         )

@@ -497,6 +497,18 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_at", "at"),
 )
 
+# Members' sign-ins and the channel they signed in on (`memberLogin(channel:)`): part of the
+# support timeline.
+member_sign_ins = sa.Table(
+    "member_sign_ins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_member_sign_ins_member_id_id", "member_id", "id"),
+)
+
 # Support conversations: opened in any channel, each message keeps the channel it came by.
 support_tickets = sa.Table(
     "support_tickets",

@@ -1,8 +1,7 @@
 """A member's history across channels, newest first, as one SQL listing: orders and till sales,
-fulfillment moves and pickups, returns, open and abandoned carts, loyalty entries, and the
-messages of their support conversations. One UNION ALL, filtered and paged in the database.
-
-Sign-ins are not recorded by the gateway, so they are not part of it.
+fulfillment moves and pickups, returns, open and abandoned carts, loyalty entries, sign-ins by
+channel, and the messages of their support conversations. One UNION ALL, filtered and paged in
+the database.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from adapters.store.tables import (
     cart_lines,
     carts,
     loyalty_entries,
+    member_sign_ins,
     order_fulfillments,
     order_status_changes,
     orders,
@@ -149,7 +149,17 @@ def _parts(member_id: str, abandoned_before: datetime) -> list[Any]:
         )
         .where(support_tickets.c.member_id == member_id)
     )
-    return [order_part, fulfillment_part, return_part, cart_part, loyalty_part, ticket_part]
+    sign_in_part = sa.select(
+        _text(TimelineKind.SIGN_IN.value),
+        member_sign_ins.c.at,
+        member_sign_ins.c.id,
+        member_sign_ins.c.channel,
+        _null_int(),
+        sa.cast(sa.null(), sa.String(16)),
+        sa.cast(sa.null(), sa.BigInteger),
+        _null_int(),
+    ).where(member_sign_ins.c.member_id == member_id)
+    return [order_part, fulfillment_part, return_part, cart_part, loyalty_part, ticket_part, sign_in_part]
 
 
 def _entry(row: Any) -> TimelineEntry:

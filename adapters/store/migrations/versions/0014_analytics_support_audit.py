@@ -1,5 +1,6 @@
 """Analytics, support and audit: indexes the analytics aggregates scan by, the audit log of staff
-reads of members' personal data, and support conversations with their messages.
+reads of members' personal data, members' sign-ins by channel, and support conversations with
+their messages.
 
 Revision ID: 0014
 Revises: 0011
@@ -41,6 +42,15 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_member_id_id", "audit_log", ["member_id", "id"])
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_table(
+        "member_sign_ins",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("member_id", sa.String(64), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_member_sign_ins"),
+    )
+    op.create_index("ix_member_sign_ins_member_id_id", "member_sign_ins", ["member_id", "id"])
+    op.create_table(
         "support_tickets",
         sa.Column("id", sa.Integer, nullable=False),
         sa.Column("member_id", sa.String(64), nullable=False),
@@ -75,6 +85,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("support_messages")
     op.drop_table("support_tickets")
+    op.drop_table("member_sign_ins")
     op.drop_table("audit_log")
     for name, table, _ in INDEXES:
         op.drop_index(name, table_name=table)
