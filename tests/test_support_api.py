@@ -234,6 +234,17 @@ async def test_a_member_chats_with_support_about_their_own_conversations_only(ap
         assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], document
     closed = await api.gql(SET_STATUS, {"id": ticket["id"], "status": "CLOSED"}, **api.as_member("m1"))
     assert [e["extensions"]["code"] for e in closed["errors"]] == ["FORBIDDEN"]  # support closes
+    second = {**mine, "subject": "And a refund?"}
+    await api.data(OPEN, {"input": second}, **api.as_member("m1"))
+    tickets = """query ($id: ID!, $after: String) { supportMember(id: $id) {
+      tickets(first: 1, after: $after) { nodes { id subject } pageInfo { hasNextPage endCursor } } } }"""
+    page = (await api.data(tickets, {"id": M1}, **api.as_role("support")))["supportMember"]["tickets"]
+    assert [t["subject"] for t in page["nodes"]] == ["And a refund?"] and page["pageInfo"]["hasNextPage"]
+    after = {"id": M1, "after": page["pageInfo"]["endCursor"]}
+    page = (await api.data(tickets, after, **api.as_role("support")))["supportMember"]["tickets"]
+    assert [t["subject"] for t in page["nodes"]] == ["Where is my parcel?"]
+    log = (await api.data(AUDIT, {"memberId": M1}, **api.as_role("admin")))["auditLog"]["nodes"]
+    assert [e["fields"] for e in log] == [["tickets"], ["tickets"]]
 
 
 CALLERS = ["anonymous", "member", "staff of store 1", "staff of store 2", "analyst", "support", "admin",

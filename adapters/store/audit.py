@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.ports import KeysetPage
-from adapters.store.tables import audit_log, member_sign_ins
+from adapters.store.tables import audit_log, id_window, member_sign_ins
 from adapters.support import AuditEntry
 
 if TYPE_CHECKING:
@@ -56,13 +56,8 @@ class StoreAuditLog:
         stmt = sa.select(audit_log)
         if member_id is not None:
             stmt = stmt.where(audit_log.c.member_id == member_id)
-        if page.after is not None:
-            stmt = stmt.where(audit_log.c.id > page.after[1])
-        if page.before is not None:
-            stmt = stmt.where(audit_log.c.id < page.before[1])
-        order = audit_log.c.id.desc() if page.descending else audit_log.c.id
         async with self._store.reading() as conn:
-            return [_entry(r) for r in await conn.execute(stmt.order_by(order).limit(page.limit))]
+            return [_entry(r) for r in await conn.execute(id_window(stmt, audit_log.c.id, page))]
 
 
 class StoreSignIns:

@@ -37,6 +37,15 @@ def keys_in_range(keys: Any) -> list[int]:
     return [k for k in keys if 0 <= k <= MAX_KEY]
 
 
+def id_window(stmt: Any, column: Any, page: Any) -> Any:
+    """A listing ordered by id alone, cut to a `KeysetPage`'s window (its positions' ids)."""
+    if page.after is not None:
+        stmt = stmt.where(column > page.after[1])
+    if page.before is not None:
+        stmt = stmt.where(column < page.before[1])
+    return stmt.order_by(column.desc() if page.descending else column).limit(page.limit)
+
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",

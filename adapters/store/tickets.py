@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.ports import KeysetPage
-from adapters.store.tables import keys_in_range, support_messages, support_tickets
+from adapters.store.tables import id_window, keys_in_range, support_messages, support_tickets
 from adapters.support import Ticket, TicketChannel, TicketMessage, TicketStatus
 
 if TYPE_CHECKING:
@@ -101,13 +101,8 @@ class StoreTickets:
 
     async def tickets_of_member(self, member_id: str, page: KeysetPage) -> list[Ticket]:
         stmt = sa.select(support_tickets).where(support_tickets.c.member_id == member_id)
-        if page.after is not None:
-            stmt = stmt.where(support_tickets.c.id > page.after[1])
-        if page.before is not None:
-            stmt = stmt.where(support_tickets.c.id < page.before[1])
-        order = support_tickets.c.id.desc() if page.descending else support_tickets.c.id
         async with self._store.reading() as conn:
-            return [_ticket(r) for r in await conn.execute(stmt.order_by(order).limit(page.limit))]
+            return [_ticket(r) for r in await conn.execute(id_window(stmt, support_tickets.c.id, page))]
 
     async def messages_of(self, ticket_ids: Sequence[int]) -> list[list[TicketMessage]]:
         wanted = keys_in_range(ticket_ids)
