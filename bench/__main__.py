@@ -41,9 +41,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     parser.add_argument("--no-peers", action="store_true", help="skip the Node peers")
     parser.add_argument("--output", type=Path, help="where to write the results (default bench/RESULTS.md)")
-    parser.add_argument(
-        "--no-scenarios", action="store_true", help="skip bench/scenarios.py"
-    )
+    parser.add_argument("--no-scenarios", action="store_true", help="skip bench/scenarios.py")
     parser.add_argument("--redis", default=os.environ.get("GATEWAY_TEST_REDIS_URL"),
                         help="a Redis URL (default $GATEWAY_TEST_REDIS_URL): fan-out across two processes, "
                         "--workers 2, push latency")  # fmt: skip
@@ -64,7 +62,7 @@ def _scenario_options(args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
     database = ("--database-url", args.database_url) if args.database_url else ()
     redis = ("--redis", args.redis) if args.redis else ()
     return {"subscriptions": redis, "writes": (*database, *redis), "processes": (*database, *redis),
-            "notify": (*database, *redis), "commerce": database}  # fmt: skip
+            "notify": (*database, *redis), "commerce": database, "analytics": database}  # fmt: skip
 
 
 def _on_sigterm(_signum: int, _frame: Any) -> NoReturn:

@@ -14,7 +14,7 @@ from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
-from resolvers.principal import Scope
+from resolvers.principal import STAFF_SCOPES, Scope
 
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
@@ -55,8 +55,18 @@ class StaffToken(BaseModel):
     subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
     location_ids: list[int] = Field(description="where they work")
     scopes: list[Scope] = Field(
-        default_factory=list, description="powers beyond their stores', e.g. members:privacy (back office)"
+        default_factory=list,
+        description="their roles: analytics:read|all, support:read|write, audit:read, members:privacy, "
+        "marketing",
     )
+
+    @field_validator("scopes")
+    @classmethod
+    def _staff_roles_only(cls, scopes: list[Scope]) -> list[Scope]:
+        others = [scope.value for scope in scopes if scope.value not in STAFF_SCOPES]
+        if others:
+            raise ValueError(f"staff tokens take staff roles only, not {', '.join(others)}")
+        return scopes
 
 
 class MemberToken(BaseModel):
@@ -87,8 +97,7 @@ class Settings(BaseSettings):
     seed_demo: bool | None = Field(
         default=None,
         description="seed the demo retailer (and its demo accounts) into an empty database "
-        "(None: in dev mode only, and never when an upstream owns the catalog; production "
-        "seeds only when this is true)",
+        "(None: in dev mode only; production seeds only when this is true)",
     )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db to share caches (and events) between processes"
@@ -111,9 +120,6 @@ class Settings(BaseSettings):
     default_radius_km: float = Field(default=50.0, gt=0)
     graphiql: bool | None = Field(
         default=None, description="GraphiQL for browsers at /graphql (None: in dev mode only)"
-    )
-    console: bool | None = Field(
-        default=None, description="the store console for tablets at /console (None: in dev mode only)"
     )
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
@@ -285,16 +291,6 @@ class Settings(BaseSettings):
         default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
     )
     webhook_tolerance_s: int = Field(default=300, gt=0)
-    # Behavioral triggers to marketing (outbound Standard Webhooks through the outbox).
-    marketing_triggers_seconds: float = Field(
-        default=0, ge=0, description="how often triggers look for occasions (idle carts...); 0 turns them off"
-    )
-    cart_abandoned_after_hours: float = Field(
-        default=4, gt=0, description="a member's cart idle this long is abandoned"
-    )
-    reserve_expiring_within_hours: float = Field(
-        default=6, gt=0, description="remind when a reserve hold ends within"
-    )
 
     @field_validator("currency_code")
     @classmethod
@@ -321,10 +317,6 @@ class Settings(BaseSettings):
         return self.graphiql if self.graphiql is not None else self.dev_mode
 
     @property
-    def serves_console(self) -> bool:
-        return self.console if self.console is not None else self.dev_mode
-
-    @property
     def metrics_enabled(self) -> bool:
         """Public /metrics is a dev-mode default; production needs a token, a port of their own,
         or an explicit GATEWAY_METRICS=true."""
@@ -334,11 +326,8 @@ class Settings(BaseSettings):
 
     @property
     def seeds_demo(self) -> bool:
-        """Demo data (with its published demo passwords) only in dev mode, unless asked for; and
-        not in front of an ERP's catalog, whose products the demo's would sell beside."""
-        if self.seed_demo is not None:
-            return self.seed_demo
-        return self.dev_mode and self.catalog == "store"
+        """Demo data (with its published demo passwords) only in dev mode, unless asked for."""
+        return self.seed_demo if self.seed_demo is not None else self.dev_mode
 
     @property
     def resolved_database_url(self) -> str:
@@ -365,8 +354,6 @@ class Settings(BaseSettings):
             cart_ttl=timedelta(days=self.cart_ttl_days),
             cart_hold=timedelta(minutes=self.cart_hold_minutes),
             reserve_hold=timedelta(hours=self.reserve_hold_hours),
-            cart_abandoned_after=timedelta(hours=self.cart_abandoned_after_hours),
-            reserve_expiring_within=timedelta(hours=self.reserve_expiring_within_hours),
             max_cart_lines=self.max_cart_lines,
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
             checkout_wait=timedelta(seconds=self.checkout_wait_seconds),

@@ -28,9 +28,13 @@ _PAGE = 250  # rows per round trip while an export walks a member's history
 _audit = logging.getLogger("omnigate.audit")
 
 
-def record_in_audit_log(ctx: ResolverContext, action: str, member_key: str, detail: dict[str, Any]) -> None:
-    """Who asked for which member's export or erasure, and when: logged for now; the audit log
-    (adapters/store/audit.py, the analytics branch) takes this one call at merge."""
+async def record_in_audit_log(
+    ctx: ResolverContext, action: str, member_key: str, fields: list[str], detail: dict[str, Any]
+) -> None:
+    """Who asked for which member's export or erasure, and when: an entry in the audit log
+    (where the gateway keeps one), and a line in the log."""
+    if ctx.upstreams.audit is not None:
+        await ctx.upstreams.audit.record(ctx.principal.subject, member_key, action, fields, ctx.now())
     _audit.info(
         "privacy %s of member %s by %s at %s: %s",
         action, member_key, ctx.principal.subject, ctx.now().isoformat(), detail,
@@ -176,6 +180,22 @@ async def _watches(ctx: ResolverContext, key: str) -> list[dict[str, Any]]:
     return [dict(zip(names, jsonable(list(w)), strict=True)) for w in found]
 
 
+async def _conversations(ctx: ResolverContext, key: str) -> list[dict[str, Any]]:
+    """The member's support conversations with every message (the gateway's ticket desk)."""
+    desk = ctx.upstreams.tickets
+    if desk is None:
+        return []
+    found: list[Any] = []
+    while True:  # every page: an export is complete
+        after = (None, found[-1].id) if found else None
+        page = await desk.tickets_of_member(key, KeysetPage(limit=200, after=after))
+        found.extend(page)
+        if len(page) < 200:
+            break
+    messages = await desk.messages_of([t.id for t in found])
+    return [{**jsonable(t), "messages": jsonable(m)} for t, m in zip(found, messages, strict=True)]
+
+
 async def _profile(ctx: ResolverContext, member: MemberRecord) -> dict[str, Any]:
     directory = ctx.upstreams.members
     export = getattr(directory, "export_member", None)
@@ -199,8 +219,9 @@ async def export_member_data(ctx: ResolverContext, key: str) -> dict[str, Any] |
         "openCarts": await _carts(ctx, key),
         "loyalty": await _loyalty(ctx, key),
         "stockWatches": await _watches(ctx, key),
+        "supportConversations": await _conversations(ctx, key),
     }
-    record_in_audit_log(ctx, "export", key, {"sections": sorted(document)})
+    await record_in_audit_log(ctx, "EXPORT", key, sorted(document), {"sections": sorted(document)})
     return document
 
 
@@ -237,5 +258,6 @@ async def erase_member(ctx: ResolverContext, key: str) -> ErasureResult:
     changed = await _member_data(ctx).erase_member_data(key, now)
     ctx.loaders.member_by_key.clear(key)
     systems = [SystemOutcome("memberDirectory", outcome), SystemOutcome("gateway", "ERASED")]
-    record_in_audit_log(ctx, "erasure", key, {"memberDirectory": outcome, "gateway": changed})
+    erased = {"memberDirectory": outcome, "gateway": changed}
+    await record_in_audit_log(ctx, "ERASE", key, sorted(erased), erased)
     return ErasureResult(key, now, systems, [])

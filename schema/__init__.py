@@ -20,6 +20,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
+from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
@@ -36,6 +37,7 @@ from schema.pricing import add_in_context
 from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
 from schema.segments import Segment, SegmentMutation, SegmentQuery
+from schema.support import SupportMutation, SupportQuery
 from schema.triggers import TriggerMutation, TriggerQuery, WebhookEndpoint
 
 
@@ -50,6 +52,8 @@ class Query(
     SegmentQuery,
     OfferQuery,
     TriggerQuery,
+    AnalyticsQuery,
+    SupportQuery,
 ):
     pass
 
@@ -66,6 +70,7 @@ class Mutation(
     SegmentMutation,
     OfferMutation,
     TriggerMutation,
+    SupportMutation,
 ):
     pass
 

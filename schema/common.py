@@ -182,6 +182,8 @@ class UserErrorCode(Enum):
     OFFER_NOT_FOUND = "OFFER_NOT_FOUND"
     OFFER_CODE_TAKEN = "OFFER_CODE_TAKEN"
     WEBHOOK_ENDPOINT_NOT_FOUND = "WEBHOOK_ENDPOINT_NOT_FOUND"
+    # support
+    TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

@@ -42,6 +42,8 @@ class Store:
     """The engine plus the port implementations that read and write through it."""
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.analytics import StoreAnalytics
+        from adapters.store.audit import StoreAuditLog, StoreSignIns
         from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
         from adapters.store.gift_cards import StoreGiftCards
@@ -56,6 +58,8 @@ class Store:
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
         from adapters.store.segments import StoreSegments
+        from adapters.store.tickets import StoreTickets
+        from adapters.store.timeline import StoreTimeline
         from adapters.store.triggers import StoreTriggers
 
         self.engine = engine
@@ -88,6 +92,11 @@ class Store:
         self.segments = StoreSegments(self)
         self.offers = StoreOffers(self)
         self.triggers = StoreTriggers(self)
+        self.tickets = StoreTickets(self)
+        self.audit = StoreAuditLog(self)
+        self.sign_ins = StoreSignIns(self)
+        self.analytics = StoreAnalytics(self)
+        self.timeline = StoreTimeline(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -124,6 +133,11 @@ class Store:
             segments=self.segments,
             offers=self.offers,
             triggers=self.triggers,
+            tickets=self.tickets,
+            audit=self.audit,
+            sign_ins=self.sign_ins,
+            analytics=self.analytics,
+            timeline=self.timeline,
         )
 
     @asynccontextmanager

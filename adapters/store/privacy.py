@@ -12,7 +12,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.commerce import CartStatus
-from adapters.store.tables import carts, marketing_consents, member_profiles, stock_watches, trigger_marks
+from adapters.store.tables import (
+    carts,
+    marketing_consents,
+    member_profiles,
+    member_sign_ins,
+    stock_watches,
+    support_messages,
+    support_tickets,
+    trigger_marks,
+)
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -68,11 +77,28 @@ class StoreMemberData:
                 .where(carts.c.member_id == key, carts.c.status != CartStatus.COMPLETED.value)
                 .values(member_id=None, token=None, updated_at=now)
             )
+            sign_ins = await conn.execute(
+                sa.delete(member_sign_ins).where(member_sign_ins.c.member_id == key)
+            )
+            # Support conversations keep their dates, channels and status; what was said goes.
+            tickets = sa.select(support_tickets.c.id).where(support_tickets.c.member_id == key)
+            await conn.execute(
+                sa.update(support_tickets)
+                .where(support_tickets.c.member_id == key)
+                .values(subject="[erased]")
+            )
+            said = await conn.execute(
+                sa.update(support_messages)
+                .where(support_messages.c.ticket_id.in_(tickets))
+                .values(body="[erased]")
+            )
             return {
                 "consents": consents.rowcount,
                 "profiles": profiles.rowcount,
                 "carts": released.rowcount,
                 "stockWatches": watches.rowcount,
+                "signIns": sign_ins.rowcount,
+                "supportMessages": said.rowcount,
             }
 
         return await self._store.write(work)  # type: ignore[no-any-return]

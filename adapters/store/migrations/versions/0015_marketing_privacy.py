@@ -14,7 +14,7 @@ from alembic import op
 from adapters.store.tables import UtcDateTime
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
