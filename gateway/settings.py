@@ -291,6 +291,16 @@ class Settings(BaseSettings):
         default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
     )
     webhook_tolerance_s: int = Field(default=300, gt=0)
+    # Behavioral triggers to marketing (outbound Standard Webhooks through the outbox).
+    marketing_triggers_seconds: float = Field(
+        default=0, ge=0, description="how often triggers look for occasions (idle carts...); 0 turns them off"
+    )
+    cart_abandoned_after_hours: float = Field(
+        default=4, gt=0, description="a member's cart idle this long is abandoned"
+    )
+    reserve_expiring_within_hours: float = Field(
+        default=6, gt=0, description="remind when a reserve hold ends within"
+    )
 
     @field_validator("currency_code")
     @classmethod
@@ -354,6 +364,8 @@ class Settings(BaseSettings):
             cart_ttl=timedelta(days=self.cart_ttl_days),
             cart_hold=timedelta(minutes=self.cart_hold_minutes),
             reserve_hold=timedelta(hours=self.reserve_hold_hours),
+            cart_abandoned_after=timedelta(hours=self.cart_abandoned_after_hours),
+            reserve_expiring_within=timedelta(hours=self.reserve_expiring_within_hours),
             max_cart_lines=self.max_cart_lines,
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
             checkout_wait=timedelta(seconds=self.checkout_wait_seconds),
