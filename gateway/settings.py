@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     seed_demo: bool | None = Field(
         default=None,
         description="seed the demo retailer (and its demo accounts) into an empty database "
-        "(None: in dev mode only; production seeds only when this is true)",
+        "(None: in dev mode only, and never when an upstream owns the catalog; production "
+        "seeds only when this is true)",
     )
     redis_url: str | None = Field(
         default=None, description="redis://host:port/db to share caches (and events) between processes"
@@ -120,6 +121,9 @@ class Settings(BaseSettings):
     default_radius_km: float = Field(default=50.0, gt=0)
     graphiql: bool | None = Field(
         default=None, description="GraphiQL for browsers at /graphql (None: in dev mode only)"
+    )
+    console: bool | None = Field(
+        default=None, description="the store console for tablets at /console (None: in dev mode only)"
     )
     compiled_execution: bool = Field(
         default=True, description="serve queries through the compiled path where possible"
@@ -327,6 +331,10 @@ class Settings(BaseSettings):
         return self.graphiql if self.graphiql is not None else self.dev_mode
 
     @property
+    def serves_console(self) -> bool:
+        return self.console if self.console is not None else self.dev_mode
+
+    @property
     def metrics_enabled(self) -> bool:
         """Public /metrics is a dev-mode default; production needs a token, a port of their own,
         or an explicit GATEWAY_METRICS=true."""
@@ -336,8 +344,11 @@ class Settings(BaseSettings):
 
     @property
     def seeds_demo(self) -> bool:
-        """Demo data (with its published demo passwords) only in dev mode, unless asked for."""
-        return self.seed_demo if self.seed_demo is not None else self.dev_mode
+        """Demo data (with its published demo passwords) only in dev mode, unless asked for; and
+        not in front of an ERP's catalog, whose products the demo's would sell beside."""
+        if self.seed_demo is not None:
+            return self.seed_demo
+        return self.dev_mode and self.catalog == "store"
 
     @property
     def resolved_database_url(self) -> str:
