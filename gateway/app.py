@@ -377,7 +377,13 @@ class Gateway:
         extensions += self.protections.extensions()
         if self.metrics is not None:
             extensions.append(lambda: OperationMetrics(self.metrics))
-        self.tracing = Tracing(settings.tracing)
+        self.tracing = Tracing(
+            settings.tracing,
+            otlp_endpoint=settings.tracing_otlp_endpoint,
+            console=settings.tracing_console,
+            service_name=settings.tracing_service_name,
+        )
+        self.tracing.instrument_engine(self.store.engine)
         if self.tracing.extension is not None:
             extensions.append(self.tracing.extension)
         self.schema.extensions = tuple(extensions)  # the protections needed the built schema
@@ -391,7 +397,11 @@ class Gateway:
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
-            PricedExecutor(self.schema, verify=settings.compiled_verify)
+            PricedExecutor(
+                self.schema,
+                verify=settings.compiled_verify,
+                tracing=self.tracing if self.tracing.enabled else None,
+            )
             if settings.compiled_execution
             else None
         )
@@ -666,6 +676,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             *([Mount(graphiql.ASSETS_PATH, graphiql.assets())] if settings.serves_graphiql else []),
         ],
         middleware=[
+            *([Middleware(gateway.tracing.middleware())] if gateway.tracing.enabled else []),
             Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),
