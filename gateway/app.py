@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Scope
 from starlette.websockets import WebSocketDisconnect
@@ -55,6 +55,7 @@ from gateway.auth import (
     principals_from,
     unauthenticated,
     verifier_from,
+    with_local_signing_key,
 )
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
@@ -294,6 +295,7 @@ class Gateway:
     polling, outbox delivery)."""
 
     def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
+        settings = with_local_signing_key(settings)
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -597,6 +599,33 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
+def _home_links(settings: Settings) -> dict[str, str]:
+    links = {"graphql": "/graphql"}
+    if settings.serves_graphiql:
+        links["graphiql"] = "/graphql"  # a browser's GET of /graphql opens GraphiQL
+    links["health"] = "/healthz"
+    return links
+
+
+async def home(request: Request) -> Response:
+    """`/`: where the API is. A small page for a browser, JSON for anything else."""
+    settings: Settings = request.app.state.gateway.settings
+    links = _home_links(settings)
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"name": "Omnigate", **links})
+    api = links["graphql"]
+    items = [f'<li>GraphQL API: <a href="{api}">{api}</a> (POST, or GET for queries)</li>']
+    if "graphiql" in links:
+        items.append(f'<li>GraphiQL, to explore the schema and run queries: <a href="{links["graphiql"]}">'
+                     f"{links['graphiql']}</a></li>")  # fmt: skip
+    items.append(f'<li>Health: <a href="{links["health"]}">{links["health"]}</a></li>')
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Omnigate</title></head>'
+        f"<body><h1>Omnigate</h1><p>A GraphQL commerce gateway.</p><ul>{''.join(items)}</ul></body></html>"
+    )
+    return HTMLResponse(page)
+
+
 async def readyz(request: Request) -> Response:
     try:
         await request.app.state.gateway.store.ping()
@@ -665,6 +694,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
 
     app = Starlette(
         routes=[
+            Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", endpoint, methods=["GET", "POST"]),

@@ -257,7 +257,9 @@ class Settings(BaseSettings):
         default=None, ge=1, le=65535, description="serve /metrics on this port instead of the API's"
     )
     metrics_host: str | None = Field(default=None, description="the metrics port's address (default: host)")
-    log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="log lines as JSON or text (auto: text on a terminal, JSON otherwise)"
+    )
     tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
     tracing_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP collector the spans go to (e.g. http://collector:4318)"
