@@ -371,9 +371,15 @@ class GraphQLEndpoint:
         context: Any,
     ) -> CompiledResult | None:  # fmt: skip
         assert self.compiled is not None
+        # One answer, one moment: every `now` of the query (a pickup time per store and variant)
+        # is the same reading, on the compiled path and in the standard run that verifies it.
+        moment = context.now()
+        context.clock = lambda: moment
 
         async def standard_context() -> Any:  # GATEWAY_COMPILED_VERIFY: the check's own context
-            return await self.view.get_context(Request(scope, _replay(body)), None)
+            checking = await self.view.get_context(Request(scope, _replay(body)), None)
+            checking.clock = lambda: moment
+            return checking
 
         return await self.compiled.execute(
             document.node, operation_name, variables, context, standard_context
