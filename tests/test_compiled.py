@@ -147,8 +147,7 @@ async def test_errors_and_the_uncompilable_fall_back(api, query):
 
 
 async def test_http_answers_are_identical_with_and_without_the_compiled_path(api):
-    moment = api.gateway.clock()
-    api.gateway.clock = lambda: moment  # both rounds at one moment: pickup times are `now` + lead
+    api.stop_clock()  # both rounds at one moment: pickup times are `now` + lead
     handle = await first_handle(api)
     requests = [(q, {**v, "handle": handle} if v and "handle" in v else v) for q, v in OPERATIONS]
     requests += [('{ product(id: "bad") { id } }', None), ("{ products(first: 3) { nodes { id } } }", None)]
