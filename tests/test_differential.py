@@ -360,12 +360,13 @@ async def compare(gateway: Any, query: str, variables: dict[str, Any], caller: s
         name = operation.name.value if operation.name else None
         if len(operations) > 1 and name is None:
             continue
-        compiled = await gateway.compiled.execute(
-            document.node, name, variables, gateway.context(principal, "differential")
-        )
+        # Both at one moment: a pickup time is `now` plus the lead time while a store is open.
+        contexts = gateway.context(principal, "differential"), gateway.context(principal, "differential")
+        moment = gateway.clock()
+        contexts[0].clock = contexts[1].clock = lambda moment=moment: moment
+        compiled = await gateway.compiled.execute(document.node, name, variables, contexts[0])
         standard = await gateway.schema.execute(
-            query, variable_values=variables, context_value=gateway.context(principal, "differential"),
-            operation_name=name,
+            query, variable_values=variables, context_value=contexts[1], operation_name=name,
         )  # fmt: skip
         tally.runs += 1
         tally.documents.add(query)
