@@ -78,16 +78,21 @@ def with_local_signing_key(settings: Settings) -> Settings:
     ):
         return settings
     path = settings.data_dir / SIGNING_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # kept from an earlier start (or written by another worker just now)
-        key = path.read_text().strip()
-    else:
-        key = secrets.token_urlsafe(48)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked in place: workers starting together all read one whole key.
+        draft = path.with_name(f".{SIGNING_KEY_FILE}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(key + "\n")
-        log.info("created a signing key for the gateway's tokens in %s (dev mode only)", path)
+            f.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+            log.info("created a signing key for the gateway's tokens in %s (dev mode only)", path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
     if not key:
         return settings
     return settings.model_copy(update={"jwt_secret": SecretStr(key)})
