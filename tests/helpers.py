@@ -52,3 +52,18 @@ def in_memory_spans():
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     exporter.clear()
     return exporter
+
+
+def stop_tracing() -> None:
+    """After the tracing tests: the instrumentation is process-wide, so the tests after them
+    neither make spans nor keep them in memory."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    for instrumentor in (HTTPXClientInstrumentor(), RedisInstrumentor(), SQLAlchemyInstrumentor()):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+    exporter = getattr(in_memory_spans, "exporter", None)
+    if exporter is not None:
+        exporter.clear()

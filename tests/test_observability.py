@@ -6,7 +6,16 @@ import re
 import subprocess
 import sys
 
-from tests.helpers import gateway, in_memory_spans
+import pytest
+
+from tests.helpers import gateway, in_memory_spans, stop_tracing
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_tracing_after_this_module():
+    yield
+    stop_tracing()
+
 
 TITLES = "query Titles { products(first: 2) { nodes { title } } }"
 

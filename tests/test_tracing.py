@@ -20,9 +20,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import make_settings, serving
-from tests.helpers import gateway, in_memory_spans
+from tests.helpers import gateway, in_memory_spans, stop_tracing
 
 pytest.importorskip("opentelemetry.sdk")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_tracing_after_this_module():
+    yield
+    stop_tracing()
+
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
