@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Scope
 from starlette.websockets import WebSocketDisconnect
@@ -55,6 +55,7 @@ from gateway.auth import (
     principals_from,
     unauthenticated,
     verifier_from,
+    with_local_signing_key,
 )
 from gateway.context import Context
 from gateway.csrf import CsrfPrevention
@@ -295,6 +296,7 @@ class Gateway:
     polling, outbox delivery)."""
 
     def __init__(self, settings: Settings, upstreams: dict[str, Any] | None = None) -> None:
+        settings = with_local_signing_key(settings)
         self.settings = settings
         self.policy = settings.commerce_policy()
         self.store: Store = open_store(
@@ -386,7 +388,13 @@ class Gateway:
         extensions += self.protections.extensions()
         if self.metrics is not None:
             extensions.append(lambda: OperationMetrics(self.metrics))
-        self.tracing = Tracing(settings.tracing)
+        self.tracing = Tracing(
+            settings.tracing,
+            otlp_endpoint=settings.tracing_otlp_endpoint,
+            console=settings.tracing_console,
+            service_name=settings.tracing_service_name,
+        )
+        self.tracing.instrument_engine(self.store.engine)
         if self.tracing.extension is not None:
             extensions.append(self.tracing.extension)
         self.schema.extensions = tuple(extensions)  # the protections needed the built schema
@@ -400,7 +408,11 @@ class Gateway:
         )
         self.fanout = Fanout(self.documents, queue_size)
         self.compiled = (
-            PricedExecutor(self.schema, verify=settings.compiled_verify)
+            PricedExecutor(
+                self.schema,
+                verify=settings.compiled_verify,
+                tracing=self.tracing if self.tracing.enabled else None,
+            )
             if settings.compiled_execution
             else None
         )
@@ -647,6 +659,33 @@ async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok", "process": os.getpid()})
 
 
+def _home_links(settings: Settings) -> dict[str, str]:
+    links = {"graphql": "/graphql"}
+    if settings.serves_graphiql:
+        links["graphiql"] = "/graphql"  # a browser's GET of /graphql opens GraphiQL
+    links["health"] = "/healthz"
+    return links
+
+
+async def home(request: Request) -> Response:
+    """`/`: where the API is. A small page for a browser, JSON for anything else."""
+    settings: Settings = request.app.state.gateway.settings
+    links = _home_links(settings)
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"name": "Omnigate", **links})
+    api = links["graphql"]
+    items = [f'<li>GraphQL API: <a href="{api}">{api}</a> (POST, or GET for queries)</li>']
+    if "graphiql" in links:
+        items.append(f'<li>GraphiQL, to explore the schema and run queries: <a href="{links["graphiql"]}">'
+                     f"{links['graphiql']}</a></li>")  # fmt: skip
+    items.append(f'<li>Health: <a href="{links["health"]}">{links["health"]}</a></li>')
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Omnigate</title></head>'
+        f"<body><h1>Omnigate</h1><p>A GraphQL commerce gateway.</p><ul>{''.join(items)}</ul></body></html>"
+    )
+    return HTMLResponse(page)
+
+
 async def readyz(request: Request) -> Response:
     """Ready while the gateway's own database answers. Each upstream is reported (circuit, last
     success and failure, each feed's sync lag) but never fails readiness: with the ERP down the
@@ -728,6 +767,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
 
     app = Starlette(
         routes=[
+            Route("/", home),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
@@ -744,6 +784,7 @@ def create_app(settings: Settings | None = None, *, upstreams: dict[str, Any] | 
             ),
         ],
         middleware=[
+            *([Middleware(gateway.tracing.middleware())] if gateway.tracing.enabled else []),
             Middleware(HeaderLimits, max_bytes=settings.max_header_bytes, max_count=settings.max_headers),
             *([Middleware(CORSMiddleware, **_cors(settings.cors_origins))] if settings.cors_origins else []),
             Middleware(RequestId),

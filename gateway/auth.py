@@ -11,8 +11,12 @@ staff and members (for kiosks and tests). What a principal may do is decided in
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import secrets
 from datetime import timedelta
 
+from pydantic import SecretStr
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
@@ -58,6 +62,43 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
             PrincipalKind.MEMBER, subject=f"member:{member.member_id}", member_id=member.member_id
         )
     return found
+
+
+log = logging.getLogger("omnigate.auth")
+SIGNING_KEY_FILE = "jwt-secret"
+
+
+def with_local_signing_key(settings: Settings) -> Settings:
+    """On the embedded default (dev mode, SQLite in the data folder, no JWT settings), the
+    gateway signs its own tokens (`memberLogin` with the demo accounts, `omnigate token`) with a
+    key it creates in its data folder on first start and keeps there (mode 0600). Never in
+    production mode, nor when a database, a secret or an identity provider's JWKS is set."""
+    if (
+        settings.jwt_secret is not None
+        or settings.jwt_jwks is not None
+        or settings.database_url is not None
+        or not settings.dev_mode
+    ):
+        return settings
+    path = settings.data_dir / SIGNING_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked in place: workers starting together all read one whole key.
+        draft = path.with_name(f".{SIGNING_KEY_FILE}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+            log.info("created a signing key for the gateway's tokens in %s (dev mode only)", path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if not key:
+        return settings
+    return settings.model_copy(update={"jwt_secret": SecretStr(key)})
 
 
 def verifier_from(settings: Settings) -> TokenVerifier:

@@ -371,17 +371,15 @@ class GraphQLEndpoint:
         context: Any,
     ) -> CompiledResult | None:  # fmt: skip
         assert self.compiled is not None
-
-        if self.compiled.verify:
-            # Both executors answer as of one instant: fields computed from the clock (a pickup's
-            # ready-by time) would otherwise differ by the microseconds between the two runs.
-            instant = context.now()
-            context.clock = lambda: instant
+        # One answer, one moment: every `now` of the query (a pickup time per store and variant)
+        # is the same reading, on the compiled path and in the standard run that verifies it.
+        moment = context.now()
+        context.clock = lambda: moment
 
         async def standard_context() -> Any:  # GATEWAY_COMPILED_VERIFY: the check's own context
-            standard = await self.view.get_context(Request(scope, _replay(body)), None)
-            standard.clock = context.clock
-            return standard
+            checking = await self.view.get_context(Request(scope, _replay(body)), None)
+            checking.clock = lambda: moment
+            return checking
 
         return await self.compiled.execute(
             document.node, operation_name, variables, context, standard_context

@@ -50,8 +50,15 @@ class WithoutQueryStrings(logging.Filter):
         return True
 
 
-def configure(log_format: str = "json", level: str = "info") -> None:
+# Libraries whose info lines say nothing an operator acts on (alembic: seven per start).
+QUIET = ("alembic", "aiosqlite", "asyncio", "httpx", "httpcore")
+
+
+def configure(log_format: str = "auto", level: str = "info") -> None:
+    """JSON lines for collectors, text for people: `auto` is text on a terminal."""
     handler = logging.StreamHandler(sys.stderr)
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -62,6 +69,8 @@ def configure(log_format: str = "json", level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # through the root handler, as JSON too
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    for name in QUIET:  # their warnings still show; their chatter only at debug
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
     hide_query_strings()
 
 

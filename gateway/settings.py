@@ -274,8 +274,15 @@ class Settings(BaseSettings):
         default=None, ge=1, le=65535, description="serve /metrics on this port instead of the API's"
     )
     metrics_host: str | None = Field(default=None, description="the metrics port's address (default: host)")
-    log_format: Literal["json", "text"] = Field(default="json", description="log lines as JSON or text")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="log lines as JSON or text (auto: text on a terminal, JSON otherwise)"
+    )
     tracing: bool = Field(default=False, description="OpenTelemetry spans (needs the otel extra)")
+    tracing_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector the spans go to (e.g. http://collector:4318)"
+    )
+    tracing_console: bool = Field(default=False, description="print finished spans on stdout")
+    tracing_service_name: str = Field(default="omnigate", description="the spans' service.name")
     # Which system of record plays each role; `store` is the gateway's own database.
     catalog: str = Field(default="store", pattern=_ROLE, description="catalog read-model source")
     inventory: str = Field(default="store", pattern=_ROLE, description="stock read-model source")

@@ -295,7 +295,11 @@ class MemberMutation:
     ) -> MemberLoginPayload:
         issue = info.context.issue_member_token
         if issue is None:
-            refusal = UserErrorRecord(None, "this gateway does not issue tokens", "SIGN_IN_UNAVAILABLE")
+            refusal = UserErrorRecord(
+                None,
+                "this gateway does not issue tokens: its operator sets GATEWAY_JWT_SECRET to sign them",
+                "SIGN_IN_UNAVAILABLE",
+            )
             return MemberLoginPayload(token=None, member=None, user_errors=[refusal])  # type: ignore[list-item]
         result = await members.sign_in(info.context, email, password, channel.value)
         token = issue(result.member.key) if result.member is not None else None

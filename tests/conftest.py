@@ -229,6 +229,13 @@ class Api(Callers):
         before = self.gateway.clock
         self.gateway.clock = lambda: before() + shift
 
+    def stop_clock(self) -> datetime:
+        """Stop the gateway's clock at this moment: answers that carry `now` (a pickup time while
+        a store is open is now plus the lead time) repeat exactly, at any hour."""
+        moment = self.gateway.clock()
+        self.gateway.clock = lambda: moment
+        return moment
+
     def start_clock_at(self, moment: datetime) -> None:
         """Set the gateway's clock to `moment`, from where it runs on at the machine's pace: rows a
         test writes with fixed dates stay as fresh as the test meant them, whatever today is."""

@@ -32,3 +32,38 @@ async def gateway(database_url: str, **overrides: Any) -> AsyncIterator[Api]:
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Api(app, client)
     assert_executors_agreed(app.state.gateway)
+
+
+def in_memory_spans():
+    """Spans of this process, in memory. OpenTelemetry lets a provider be set once per process:
+    when one is set already (a gateway with tracing on installed it), the exporter joins it."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = getattr(in_memory_spans, "exporter", None)
+    if exporter is None:
+        exporter = in_memory_spans.exporter = InMemorySpanExporter()  # type: ignore[attr-defined]
+        provider = trace.get_tracer_provider()
+        if not isinstance(provider, TracerProvider):
+            provider = TracerProvider()
+            trace.set_tracer_provider(provider)
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter.clear()
+    return exporter
+
+
+def stop_tracing() -> None:
+    """After the tracing tests: the instrumentation is process-wide, so the tests after them
+    neither make spans nor keep them in memory."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    for instrumentor in (HTTPXClientInstrumentor(), RedisInstrumentor(), SQLAlchemyInstrumentor()):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+    exporter = getattr(in_memory_spans, "exporter", None)
+    if exporter is not None:
+        exporter.clear()

@@ -8,6 +8,8 @@ import pytest
 
 from adapters.store.demo import demo_catalog
 
+pytestmark = pytest.mark.dates  # reads the date: CI runs it again a year ahead (.ci/run)
+
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CATALOG = demo_catalog()  # built once: every test below only reads it
 

@@ -20,9 +20,8 @@ import importlib
 import itertools
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -363,10 +362,6 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
 
-def _stopped(instant: datetime) -> Callable[[], datetime]:
-    return lambda: instant
-
-
 async def compare(gateway: Any, query: str, variables: dict[str, Any], caller: str, tally: Tally) -> None:
     principal = CALLERS[caller]
     document = gateway.documents.get(query)
@@ -379,12 +374,10 @@ async def compare(gateway: Any, query: str, variables: dict[str, Any], caller: s
         name = operation.name.value if operation.name else None
         if len(operations) > 1 and name is None:
             continue
-        # Both executors answer as of one instant, as verify mode has them (a pickup's ready-by
-        # time is computed from the clock).
-        contexts = [gateway.context(principal, "differential") for _ in range(2)]
-        clock = _stopped(gateway.clock())
-        for context in contexts:
-            context.clock = clock
+        # Both at one moment: a pickup time is `now` plus the lead time while a store is open.
+        contexts = gateway.context(principal, "differential"), gateway.context(principal, "differential")
+        moment = gateway.clock()
+        contexts[0].clock = contexts[1].clock = lambda moment=moment: moment
         compiled = await gateway.compiled.execute(document.node, name, variables, contexts[0])
         standard = await gateway.schema.execute(
             query, variable_values=variables, context_value=contexts[1], operation_name=name,

@@ -170,6 +170,7 @@ async def _seed_at(store, revision: str) -> dict[str, list[dict[str, Any]]]:
     return seeded
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("revision", _revisions_before_head())
 async def test_upgrading_a_database_with_orders_carts_members_and_points_keeps_them(empty_url, revision):
     store = open_store(empty_url)

@@ -6,7 +6,16 @@ import re
 import subprocess
 import sys
 
-from tests.helpers import gateway
+import pytest
+
+from tests.helpers import gateway, in_memory_spans, stop_tracing
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_tracing_after_this_module():
+    yield
+    stop_tracing()
+
 
 TITLES = "query Titles { products(first: 2) { nodes { title } } }"
 
@@ -116,26 +125,6 @@ def test_tracing_off_loads_no_tracing_extension(tmp_path):
         "assert 'strawberry.extensions.tracing.opentelemetry' not in sys.modules, 'imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-_TRACING = {}
-
-
-def in_memory_spans():
-    """One tracer provider for the whole process (OpenTelemetry lets it be set only once)."""
-    if not _TRACING:
-        from opentelemetry import trace
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-        exporter = InMemorySpanExporter()
-        provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-        trace.set_tracer_provider(provider)
-        _TRACING["exporter"] = exporter
-    _TRACING["exporter"].clear()
-    return _TRACING["exporter"]
 
 
 async def test_tracing_spans_both_paths(database_url):

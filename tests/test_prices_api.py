@@ -150,6 +150,7 @@ async def test_the_most_specific_list_wins(api: Any, standard: Any):
     assert (api.gateway.compiled.compiled, api.gateway.compiled.fallbacks) == (compiled + 1, fallbacks)
 
 
+@pytest.mark.dates
 async def test_a_dated_list_wins_its_window_and_no_longer(api: Any, standard: Any):
     """CA-SPRING-2026 runs in March 2026 on the gateway's clock; it beats the standing list
     (same specificity, later start) only then, even for an answer the response cache kept."""
@@ -247,6 +248,7 @@ async def new_cart(api: Any, headers: dict | None = None, **fields: Any) -> dict
     return payload["cart"]
 
 
+@pytest.mark.dates
 async def test_a_cart_is_priced_in_its_channel_currency_store_and_members_tier(api: Any):
     plain = await new_cart(api)
     assert (plain["currencyCode"], plain["subtotal"]) == ("USD", {"amount": "115.00", "currencyCode": "USD"})
@@ -307,6 +309,7 @@ ORDER = """query ($id: ID!) { order(id: $id) { currencyCode total { amount curre
   payments { refunded { amount currencyCode } } } }"""
 
 
+@pytest.mark.dates
 async def test_an_order_keeps_the_currency_and_prices_it_was_sold_at_and_refunds_in_it(api: Any):
     await set_stock(api, 1, VANCOUVER, 5)
     headers = api.as_member("m1")

@@ -38,7 +38,7 @@ from strawberry.types.field import StrawberryField
 from adapters.errors import UpstreamUnavailable
 from gateway.compiled._declarations import Denied, resolver_wrappers
 from gateway.compiled._plan import FieldPlan, NotCompilable, Planner, SelectionPlan
-from gateway.compiled._run import Fallback, Runner
+from gateway.compiled._run import BatchSpans, Fallback, Runner
 from resolvers.errors import GatewayError
 
 log = logging.getLogger("omnigate.compiled")
@@ -100,8 +100,15 @@ class CompiledExecutor:
     # @inContext); an operation with any other directive is not compiled.
     operation_directives: frozenset[str] = frozenset()
 
-    def __init__(self, schema: strawberry.Schema, max_plans: int = 1000, verify: bool = False) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        max_plans: int = 1000,
+        verify: bool = False,
+        tracing: BatchSpans | None = None,
+    ) -> None:
         self._schema = schema
+        self._tracing = tracing  # a span per batch resolver call, when tracing is on
         self._gql = schema._schema
         self._scalars = schema.schema_converter.scalar_registry
         self._config = schema.config
@@ -255,7 +262,7 @@ class CompiledExecutor:
             return self._convert(f.strawberry_field, get_argument_values(f.field_def, f.node, coerced))
 
         try:
-            runner = Runner(context, self._type_of, field_args)
+            runner = Runner(context, self._type_of, field_args, self._tracing)
             data = await runner.run(plan.root)
             return CompiledResult(data, _answer_topics(plan.cache_topics, runner.branches))
         except (Fallback, Denied):

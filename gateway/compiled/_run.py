@@ -9,13 +9,20 @@ so errors are always exactly the standard executor's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from gateway.compiled._codegen import Fallback, has_none
 from gateway.compiled._plan import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
 from resolvers.loaders import WHOLE_LEVELS
 
-__all__ = ["Fallback", "Runner"]
+__all__ = ["BatchSpans", "Fallback", "Runner"]
+
+
+class BatchSpans(Protocol):
+    """Tracing (gateway/tracing.py): a span around each batch resolver call."""
+
+    def batch(self, type_name: str, field_name: str, parents: int) -> AbstractContextManager[Any]: ...
 
 
 def _empty(_record: Any) -> dict[str, Any]:
@@ -31,8 +38,10 @@ class Runner:
         context: Any,
         type_of: Callable[[Any], str | None],
         field_args: Callable[[FieldPlan], dict[str, Any]],
+        tracing: BatchSpans | None = None,
     ) -> None:
         self.context = context
+        self.tracing = tracing
         self.type_of = type_of  # runtime GraphQL type name of a record (abstract fields)
         self.field_args = field_args
         self.branches: list[SelectionPlan] = []  # branches of abstract fields the answer took
@@ -65,7 +74,12 @@ class Runner:
                 assert f.batch is not None
                 if args is None:
                     args = f.static_args if f.static_args is not None else self.field_args(f)
-                values = await f.batch(self.context, parents, **dict(args))
+                if self.tracing is None:
+                    values = await f.batch(self.context, parents, **dict(args))
+                else:
+                    name = f.node.name.value if f.node is not None else f.key
+                    with self.tracing.batch(plan.type_name, name, len(parents)):
+                        values = await f.batch(self.context, parents, **dict(args))
             else:  # TYPENAME
                 for d in out:
                     d[key] = plan.type_name
