@@ -40,10 +40,13 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
+from adapters.records import GeoPoint
 from resolvers import carts, lifecycle, tenders
+from resolvers.allocation import ships
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
+from resolvers.geo import checked_point
 from resolvers.inventory import levels_of, stock_moved
 from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
@@ -111,7 +114,11 @@ def loyalty_errors(ctx: ResolverContext, payment: PaymentInput, member_id: str |
 
 
 async def complete_checkout(
-    ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
+    ctx: ResolverContext,
+    token: str,
+    payment: PaymentInput,
+    idempotency_key: str,
+    ship_to: GeoPoint | None = None,
 ) -> CheckoutResult:
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise BadUserInput(
@@ -148,7 +155,9 @@ async def complete_checkout(
         shop = ctx.policy.currency_code
         message = f"loyalty points pay orders in {shop}; this cart is in {cart.currency_code}"
         return failed(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")
-    draft = await _draft(ctx, cart, attempt)
+    if ship_to is not None:
+        checked_point(ship_to, "shipTo")
+    draft = await _draft(ctx, cart, attempt, ship_to)
     unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
     if unpriced:
         where = f"{cart.currency_code} on {cart.channel.value}"
@@ -167,7 +176,9 @@ async def complete_checkout(
     return await charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
 
 
-async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
+async def _draft(
+    ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey, ship_to: GeoPoint | None = None
+) -> OrderDraft:
     now = ctx.now()
     lines = await carts.lines_of(ctx, cart)
     variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
@@ -181,7 +192,10 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
         if line.mode is FulfillmentMode.SHIP:
             levels = await levels_of(ctx, line.variant_id)
             locations = await ctx.loaders.all_locations.load()
-            candidates = ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations)
+            routing = ctx.policy.ship_allocation
+            candidates = routing.ship_from(line.quantity, levels, locations, ship_to)
+            if not candidates:  # nothing ships it: refused with its shortfall, like any line
+                candidates = tuple(loc.id for loc in locations if ships(loc))
         else:
             assert line.location_id is not None
             candidates = (line.location_id,)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
+from resolvers.allocation import ShipAllocationStrategy, WarehousesFirst
 from resolvers.cart_merge import AddQuantities, CartMergeStrategy
 from resolvers.loyalty_program import LoyaltyProgram
 from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, RecommendationStrategy
@@ -36,7 +36,7 @@ class CommercePolicy:
     checkout_wait: timedelta = timedelta(seconds=15)  # a repeated key waits for the first call
     checkout_stale: timedelta = timedelta(minutes=10)  # a checkout stuck charging is undone
     idempotency_ttl: timedelta = timedelta(days=7)
-    ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
+    ship_allocation: ShipAllocationStrategy = field(default_factory=WarehousesFirst)
     cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
     loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)
     recommendations: RecommendationStrategy = field(default_factory=BoughtTogetherThenAffinity)

@@ -416,8 +416,19 @@ class CartMutation:
         cart_id: strawberry.ID,
         payment: PaymentInput,
         idempotency_key: str,
+        ship_to: Annotated[
+            GeoPointInput | None,
+            strawberry.argument(
+                description="Where SHIP lines go: the `nearest` routing strategy ships from "
+                "the locations closest to it."
+            ),
+        ] = None,
     ) -> CheckoutCompletePayload:
         result = await checkout.complete_checkout(
-            info.context, _cart_token(cart_id), payment.to_record(), idempotency_key
+            info.context,
+            _cart_token(cart_id),
+            payment.to_record(),
+            idempotency_key,
+            ship_to.to_record() if ship_to is not None else None,
         )
         return checkout_payload(result)

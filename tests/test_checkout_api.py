@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from adapters.store.tables import carts, idempotency_keys, orders
 from tests.commerce import (
+    BERKELEY,
     CART,
     CHECKOUT,
     DECLINED,
@@ -118,8 +119,8 @@ async def test_checkout_refusals(api: Api):
 
 
 async def test_a_line_nobody_can_supply_is_insufficient_stock_with_its_index(api: Api):
-    await set_stock(api, 3, RENO, 0)
-    await set_stock(api, 3, KENT, 0)
+    for location in (SEATTLE, PORTLAND, BERKELEY, 7, 11, RENO, KENT):  # every one that ships
+        await set_stock(api, 3, location, 0)
     cart = await create_cart(api, line(1), line(3, 2))
     result = await checkout(api, cart["id"])
     [error] = result["userErrors"]

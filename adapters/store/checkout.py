@@ -176,45 +176,76 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
                     quantity=line.quantity)
         )  # fmt: skip
 
-    # The stock, in key order: each line takes what it lacks, at the first location that has it.
-    chosen: dict[int, int] = {}
+    # The stock, in key order: each line takes what it lacks at the first location that has it
+    # all; a shipped line nobody has whole is split across its candidates, in their order.
+    chosen: dict[int, list[tuple[int, int]]] = {}
     by_key = sorted(
         range(len(draft.lines)),
         key=lambda i: (draft.lines[i].variant_id, draft.lines[i].candidates[0]),
     )
     for index in by_key:
         line = draft.lines[index]
+        wanted = line.quantity - held.get(index, 0)
         for location_id in line.candidates:
-            wanted = line.quantity - held.get(index, 0)
             level = await stock_moves.reserve(conn, (line.variant_id, location_id), wanted, now)
             if level is not None:
                 levels.append(level)
-                chosen[index] = location_id
+                chosen[index] = [(location_id, line.quantity)]
                 break
         else:
-            raise await _shortfall(conn, line, index)
+            if not (line.mode is FulfillmentMode.SHIP and len(line.candidates) > 1):
+                raise await _shortfall(conn, line, index)
+            chosen[index] = await _split(conn, line, index, now, levels)
 
     rows = []
     for index, line in enumerate(draft.lines):
-        if index not in line_ids:
-            line_ids[index] = await writer.write(index, chosen[index])
         if index in held:
             continue
-        rows.append(
-            {
-                "variant_id": line.variant_id,
-                "location_id": chosen[index],
-                "quantity": line.quantity,
-                # Kept while the payment is taken, so a decline can give the line its hold back.
-                "cart_line_id": line.cart_line_id,
-                "order_line_id": line_ids[index],
-                "expires_at": line.hold_expires_at,
-                "created_at": now,
-            }
-        )
+        for location_id, quantity in chosen[index]:
+            if index in line_ids:
+                order_line_id = line_ids[index]
+            else:
+                order_line_id = await writer.write(index, location_id, quantity)
+            rows.append(
+                {
+                    "variant_id": line.variant_id,
+                    "location_id": location_id,
+                    "quantity": quantity,
+                    # Kept while the payment is taken, so a decline can give the line its hold back.
+                    "cart_line_id": line.cart_line_id,
+                    "order_line_id": order_line_id,
+                    "expires_at": line.hold_expires_at,
+                    "created_at": now,
+                }
+            )
     if rows:
         await conn.execute(sa.insert(reservations), rows)
     return Placed(order_from_row(order), stock_moves.latest(levels))
+
+
+async def _split(
+    conn: Any, line: PlannedLine, index: int, now: datetime, levels: list[InventoryLevelRecord]
+) -> list[tuple[int, int]]:
+    """Take what each candidate has, in order, until the line is filled: (location, quantity)
+    parts; refused when all of them together do not have it (the transaction is rolled back)."""
+    parts: list[tuple[int, int]] = []
+    missing = line.quantity
+    for location_id in line.candidates:
+        key = (line.variant_id, location_id)
+        free = await stock_moves.free_for_update(conn, key)
+        take = min(missing, free)
+        if take <= 0:
+            continue
+        level = await stock_moves.reserve(conn, key, take, now)
+        assert level is not None, "the level row is locked: what was free still is"
+        levels.append(level)
+        parts.append((location_id, take))
+        missing -= take
+        if missing == 0:
+            return parts
+    found = line.quantity - missing
+    message = f"{found} of {line.sku} available where this line is fulfilled, {line.quantity} wanted"
+    raise Refused("INSUFFICIENT_STOCK", message, index)
 
 
 async def _lock_holds(conn: Any, draft: OrderDraft) -> dict[int, Any]:
@@ -269,7 +300,7 @@ class _LineWriter:
         self.conn, self.draft, self.order_id, self.now = conn, draft, order_id, now
         self.fulfillments: dict[tuple[int, FulfillmentMode], int] = {}
 
-    async def write(self, index: int, location_id: int) -> int:
+    async def write(self, index: int, location_id: int, quantity: int | None = None) -> int:
         line = self.draft.lines[index]
         group = (location_id, line.mode)
         if group not in self.fulfillments:
@@ -300,7 +331,7 @@ class _LineWriter:
                 position=index,
                 sku=line.sku,
                 title=line.title,
-                quantity=line.quantity,
+                quantity=quantity or line.quantity,
                 unit_price_minor=line.unit_price_minor,
             )
             .returning(order_lines.c.id)

@@ -54,6 +54,14 @@ async def reserve(conn: Any, key: Key, quantity: int, now: datetime) -> Inventor
     )
 
 
+async def free_for_update(conn: Any, key: Key) -> int:
+    """What is available at a level, its row locked until the transaction ends (0: no row)."""
+    free = await conn.scalar(
+        sa.select(_LEVEL.on_hand - _LEVEL.reserved).where(_where(key)).with_for_update()
+    )
+    return max(free or 0, 0)
+
+
 async def unreserve(conn: Any, key: Key, quantity: int, now: datetime) -> InventoryLevelRecord:
     level = await _update(conn, key, None, reserved=_LEVEL.reserved - quantity, updated_at=now)
     assert level is not None, "a reservation always has its level"
