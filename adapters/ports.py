@@ -47,6 +47,7 @@ from adapters.records import (
     PriceRecord,
     ProductRecord,
     PushedOrder,
+    SafetyStockChange,
     StockChange,
     UpstreamLevel,
     UpstreamLocation,
@@ -135,6 +136,10 @@ class InventorySource(Protocol):
         actor: str,
     ) -> StockAdjusted:
         """Apply every change in one transaction, or none: raise `StockRejected` for a bad one."""
+        ...
+
+    async def set_safety_stock(self, change: SafetyStockChange, actor: str) -> InventoryLevelRecord:
+        """Raise `StockRejected` (index 0) for an unknown variant or location."""
         ...
 
     async def ping(self) -> None: ...

@@ -18,6 +18,7 @@ from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMo
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
 from resolvers import prices
+from resolvers.allocation import ships
 from resolvers.errors import BadUserInput
 from resolvers.events import CartChanged
 from resolvers.geo import checked_point, distance_km
@@ -271,12 +272,13 @@ async def availability(ctx: ResolverContext, line: CartLineRecord) -> LineAvaila
     levels = await levels_of(ctx, line.variant_id)
     if line.mode is FulfillmentMode.SHIP:
         locations = await ctx.loaders.all_locations.load()
-        warehouses = {loc.id for loc in locations if loc.kind is LocationKind.WAREHOUSE}
-        available = max((lv.available for lv in levels if lv.location_id in warehouses), default=0)
+        # A shipped line may be split across every location that ships (resolvers/allocation.py).
+        shipping = {loc.id for loc in locations if ships(loc)}
+        available = sum(lv.available for lv in levels if lv.location_id in shipping)
     else:
         level = next((lv for lv in levels if lv.location_id == line.location_id), None)
         own = live_hold(line, ctx.now())
-        available = 0 if level is None else max(level.on_hand - level.reserved + own, 0)
+        available = 0 if level is None else max(level.on_hand - level.reserved - level.safety_stock + own, 0)
     if available >= line.quantity:
         status = LineStatus.AVAILABLE
     elif available > 0:

@@ -36,6 +36,17 @@ class CanAdjustStock(BasePermission):
         return True
 
 
+class CanSetSafetyStock(BasePermission):
+    """inventorySafetyStockSet: staff of that location; integrations with inventory:write."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "set safety stock")
+        location_id = decode_id(kwargs["input"].location_id, "Location", "locationId")
+        if not principal.may_adjust_stock_at(location_id):
+            raise Forbidden("only staff of this location set its safety stock")
+        return True
+
+
 def _principal(info: Info, what: str) -> Principal:
     principal: Principal = info.context.principal
     if not principal.is_authenticated:

@@ -101,7 +101,7 @@ async def _claim(conn: Any, draft: OrderDraft, now: datetime) -> None:
 
 
 async def _shortfall(conn: Any, line: PlannedLine, index: int) -> Refused:
-    free = inventory_levels.c.on_hand - inventory_levels.c.reserved
+    free = inventory_levels.c.on_hand - inventory_levels.c.reserved - inventory_levels.c.safety_stock
     available = await conn.scalar(
         sa.select(sa.func.coalesce(sa.func.max(free), 0))
         .where(inventory_levels.c.variant_id == line.variant_id)
@@ -187,7 +187,9 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         line = draft.lines[index]
         wanted = line.quantity - held.get(index, 0)
         for location_id in line.candidates:
-            level = await stock_moves.reserve(conn, (line.variant_id, location_id), wanted, now)
+            key = (line.variant_id, location_id)
+            online = line.mode is not FulfillmentMode.IN_STORE  # the till sells the whole shelf
+            level = await stock_moves.reserve(conn, key, wanted, now, online=online)
             if level is not None:
                 levels.append(level)
                 chosen[index] = [(location_id, line.quantity)]

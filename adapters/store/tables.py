@@ -112,6 +112,9 @@ inventory_levels = sa.Table(
     sa.Column("on_hand", sa.Integer, nullable=False),
     sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Units kept out of online availability (the last ones on a store's shelf), not out of a
+    # sale at the till.
+    sa.Column("safety_stock", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     sa.Index("ix_inventory_levels_location_id", "location_id"),
