@@ -162,6 +162,8 @@ class FulfillmentRecord:
     hold_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    redirected_from_id: int | None = None  # the pickup store that ran out at checkout
+    redirect_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -293,6 +293,10 @@ class PlannedLine:
     candidates: tuple[int, ...]
     cart_line_id: int | None = None  # its cart hold, if any, becomes the allocation
     hold_expires_at: datetime | None = None  # a reserve-in-store hold's end
+    # Where a pickup goes when its store (the one candidate) cannot fill it, as `redirect_mode`;
+    # empty: the line fails instead (checkout's `redirect` policy).
+    redirect_to: tuple[int, ...] = ()
+    redirect_mode: FulfillmentMode | None = None
 
 
 @dataclass(frozen=True, slots=True)

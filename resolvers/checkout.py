@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from adapters import faults
 from adapters.commerce import (
+    CartLineRecord,
     CartRecord,
     CartStatus,
     CheckoutAttempt,
@@ -40,13 +42,13 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from adapters.records import GeoPoint
+from adapters.records import GeoPoint, LocationKind
 from resolvers import carts, lifecycle, tenders
 from resolvers.allocation import ships
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
-from resolvers.geo import checked_point
+from resolvers.geo import checked_point, distance_km
 from resolvers.inventory import levels_of, stock_moved
 from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
@@ -77,6 +79,14 @@ class PaymentInput:
     @property
     def uses_points(self) -> bool:
         return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
+
+
+class CheckoutRedirect(Enum):
+    """What a pickup line whose store ran out becomes at checkout (the order says so)."""
+
+    FAIL = "FAIL"  # refuse the checkout (INSUFFICIENT_STOCK), the default
+    NEAREST_STORE = "NEAREST_STORE"  # pick up at the nearest store that has it all
+    SHIP = "SHIP"  # ship it, routed like any SHIP line
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +129,7 @@ async def complete_checkout(
     payment: PaymentInput,
     idempotency_key: str,
     ship_to: GeoPoint | None = None,
+    redirect: CheckoutRedirect = CheckoutRedirect.FAIL,
 ) -> CheckoutResult:
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise BadUserInput(
@@ -157,7 +168,10 @@ async def complete_checkout(
         return failed(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")
     if ship_to is not None:
         checked_point(ship_to, "shipTo")
-    draft = await _draft(ctx, cart, attempt, ship_to)
+    if redirect is CheckoutRedirect.SHIP and payment.method is PaymentMethod.PAY_AT_STORE:
+        message = "an order paid at the store cannot have a pickup redirected to shipping"
+        return failed(["redirect"], message, "PAYMENT_METHOD_NOT_ALLOWED")
+    draft = await _draft(ctx, cart, attempt, ship_to, redirect)
     unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
     if unpriced:
         where = f"{cart.currency_code} on {cart.channel.value}"
@@ -177,7 +191,11 @@ async def complete_checkout(
 
 
 async def _draft(
-    ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey, ship_to: GeoPoint | None = None
+    ctx: ResolverContext,
+    cart: CartRecord,
+    attempt: AttemptKey,
+    ship_to: GeoPoint | None = None,
+    redirect: CheckoutRedirect = CheckoutRedirect.FAIL,
 ) -> OrderDraft:
     now = ctx.now()
     lines = await carts.lines_of(ctx, cart)
@@ -199,6 +217,9 @@ async def _draft(
         else:
             assert line.location_id is not None
             candidates = (line.location_id,)
+        redirect_to, redirect_mode = (), None
+        if line.mode is FulfillmentMode.PICKUP and redirect is not CheckoutRedirect.FAIL:
+            redirect_to, redirect_mode = await _redirect_targets(ctx, line, redirect, ship_to)
         holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
         planned.append(
             PlannedLine(
@@ -213,6 +234,8 @@ async def _draft(
                 hold_expires_at=(
                     now + ctx.policy.reserve_hold if line.mode is FulfillmentMode.RESERVE else None
                 ),
+                redirect_to=redirect_to,
+                redirect_mode=redirect_mode,
             )
         )
     member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
@@ -228,6 +251,28 @@ async def _draft(
             (ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines
         ),
     )
+
+
+async def _redirect_targets(
+    ctx: ResolverContext, line: CartLineRecord, redirect: CheckoutRedirect, ship_to: GeoPoint | None
+) -> tuple[tuple[int, ...], FulfillmentMode]:
+    """Where a pickup goes if its store cannot fill it: other pickup stores within the default
+    radius of it, nearest first, that have it all; or the locations a SHIP line would use."""
+    levels = await levels_of(ctx, line.variant_id)
+    locations = await ctx.loaders.all_locations.load()
+    store = next(loc for loc in locations if loc.id == line.location_id)
+    if redirect is CheckoutRedirect.SHIP:
+        routing = ctx.policy.ship_allocation
+        return routing.ship_from(line.quantity, levels, locations, ship_to or store.geo), FulfillmentMode.SHIP
+    stock = {lv.location_id: lv.available for lv in levels}
+    near = [
+        (distance_km(store.geo, loc.geo), loc.id)
+        for loc in locations
+        if loc.id != store.id and loc.pickup_enabled and loc.kind is LocationKind.STORE
+        and stock.get(loc.id, 0) >= line.quantity
+    ]  # fmt: skip
+    within = [loc for distance, loc in sorted(near) if distance <= ctx.policy.default_radius_km]
+    return tuple(within), FulfillmentMode.PICKUP
 
 
 def due_now(draft: OrderDraft) -> int:

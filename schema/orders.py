@@ -68,6 +68,12 @@ async def _fulfillment_location(ctx: Any, f: FulfillmentRecord) -> Any:
     return await locations.location(ctx, f.location_id)
 
 
+async def _redirected_from(ctx: Any, f: FulfillmentRecord) -> Any:
+    if f.redirected_from_id is None:
+        return None
+    return await locations.location(ctx, f.redirected_from_id)
+
+
 async def _line_variant(ctx: Any, line: OrderLineRecord) -> Any:
     return await catalog.variant(ctx, line.variant_id)
 
@@ -126,6 +132,18 @@ class OrderFulfillment:
     @strawberry.field(metadata=batch(each(_fulfillment_location)))
     async def location(root: FulfillmentRecord, info: Info) -> Location:
         return await one(each(_fulfillment_location), info, root)  # type: ignore[no-any-return]
+
+    redirect_reason: str | None = strawberry.field(
+        description="Why the checkout sent this pickup here (its store ran out); null if it did not."
+    )
+
+    @strawberry.field(
+        description="The pickup store this was redirected from at checkout (`redirect`); null "
+        "when it was not redirected.",
+        metadata=batch(each(_redirected_from)),
+    )
+    async def redirected_from(root: FulfillmentRecord, info: Info) -> Location | None:
+        return await one(each(_redirected_from), info, root)  # type: ignore[no-any-return]
 
     @strawberry.field(metadata=batch(each(orders.lines_of_fulfillment)))
     async def lines(root: FulfillmentRecord, info: Info) -> list[OrderLine]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -141,7 +142,9 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         )
         if current != draft.cart_lines:
             raise Refused("CART_CHANGED", "the cart changed during checkout; review it and retry")
-    needed = sorted({(line.variant_id, loc) for line in draft.lines for loc in line.candidates})
+    needed = sorted(
+        {(ln.variant_id, loc) for ln in draft.lines for loc in (*ln.candidates, *ln.redirect_to)}
+    )
     # Expired holds never block a sale: release those at the levels this order needs first.
     levels = await stock_moves.release_reservations(
         conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
@@ -156,8 +159,16 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
     for index, line in enumerate(draft.lines):
         if len(line.candidates) != 1:
             continue
-        line_ids[index] = await writer.write(index, line.candidates[0])
         hold = holds.pop(line.cart_line_id, None)
+        if line.redirect_to:
+            # It may be sent elsewhere: what it holds goes back to the shelf first, then it is
+            # allocated (at its store if it can be) with the lines that may go to several places.
+            if hold is not None:
+                await conn.execute(sa.delete(reservations).where(reservations.c.id == hold.id))
+                key = (hold.variant_id, hold.location_id)
+                levels.append(await stock_moves.unreserve(conn, key, hold.quantity, now))
+            continue
+        line_ids[index] = await writer.write(index, line.candidates[0])
         if hold is None:
             continue
         if (hold.variant_id, hold.location_id) != (line.variant_id, line.candidates[0]):
@@ -178,7 +189,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
 
     # The stock, in key order: each line takes what it lacks at the first location that has it
     # all; a shipped line nobody has whole is split across its candidates, in their order.
-    chosen: dict[int, list[tuple[int, int]]] = {}
+    chosen: dict[int, list[_Part]] = {}
     by_key = sorted(
         range(len(draft.lines)),
         key=lambda i: (draft.lines[i].variant_id, draft.lines[i].candidates[0]),
@@ -192,29 +203,33 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
             level = await stock_moves.reserve(conn, key, wanted, now, online=online)
             if level is not None:
                 levels.append(level)
-                chosen[index] = [(location_id, line.quantity)]
+                chosen[index] = [_Part(location_id, line.quantity, line.mode)]
                 break
         else:
-            if not (line.mode is FulfillmentMode.SHIP and len(line.candidates) > 1):
+            if line.redirect_to:
+                chosen[index] = await _redirect(conn, line, index, now, levels)
+            elif line.mode is FulfillmentMode.SHIP and len(line.candidates) > 1:
+                chosen[index] = await _split(conn, line, index, now, levels)
+            else:
                 raise await _shortfall(conn, line, index)
-            chosen[index] = await _split(conn, line, index, now, levels)
 
     rows = []
     for index, line in enumerate(draft.lines):
         if index in held:
             continue
-        for location_id, quantity in chosen[index]:
+        for part in chosen[index]:
             if index in line_ids:
                 order_line_id = line_ids[index]
             else:
-                order_line_id = await writer.write(index, location_id, quantity)
+                order_line_id = await writer.write(index, part.location_id, part)
             rows.append(
                 {
                     "variant_id": line.variant_id,
-                    "location_id": location_id,
-                    "quantity": quantity,
-                    # Kept while the payment is taken, so a decline can give the line its hold back.
-                    "cart_line_id": line.cart_line_id,
+                    "location_id": part.location_id,
+                    "quantity": part.quantity,
+                    # Kept while the payment is taken, so a decline can give the line its hold
+                    # back (not a redirected part: that hold would be somewhere else).
+                    "cart_line_id": None if part.redirected_from else line.cart_line_id,
                     "order_line_id": order_line_id,
                     "expires_at": line.hold_expires_at,
                     "created_at": now,
@@ -225,12 +240,49 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
     return Placed(order_from_row(order), stock_moves.latest(levels))
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Where (some of) a line is allocated, and how it gets to the customer from there."""
+
+    location_id: int
+    quantity: int
+    mode: FulfillmentMode
+    redirected_from: int | None = None
+    reason: str | None = None
+
+
+async def _redirect(
+    conn: Any, line: PlannedLine, index: int, now: datetime, levels: list[InventoryLevelRecord]
+) -> list[_Part]:
+    """A pickup its store cannot fill goes, whole, to the first of `redirect_to` that has it
+    (a nearer store, or shipping); shipping may split it. Refused when nothing can."""
+    store = line.candidates[0]
+    had = await stock_moves.free_for_update(conn, (line.variant_id, store))
+    mode = line.redirect_mode or line.mode
+    how = "shipped instead" if mode is FulfillmentMode.SHIP else "sent to the nearest store that has it"
+    reason = f"the pickup store had {had} of {line.sku} for {line.quantity} wanted; {how}"
+    for location_id in line.redirect_to:
+        level = await stock_moves.reserve(conn, (line.variant_id, location_id), line.quantity, now)
+        if level is not None:
+            levels.append(level)
+            return [_Part(location_id, line.quantity, mode, store, reason)]
+    if mode is FulfillmentMode.SHIP:
+        shipped = PlannedLine(**{**_fields(line), "candidates": line.redirect_to, "mode": mode})
+        parts = await _split(conn, shipped, index, now, levels)
+        return [_Part(p.location_id, p.quantity, mode, store, reason) for p in parts]
+    raise await _shortfall(conn, line, index)
+
+
+def _fields(line: PlannedLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in line.__dataclass_fields__}
+
+
 async def _split(
     conn: Any, line: PlannedLine, index: int, now: datetime, levels: list[InventoryLevelRecord]
-) -> list[tuple[int, int]]:
-    """Take what each candidate has, in order, until the line is filled: (location, quantity)
-    parts; refused when all of them together do not have it (the transaction is rolled back)."""
-    parts: list[tuple[int, int]] = []
+) -> list[_Part]:
+    """Take what each candidate has, in order, until the line is filled: parts; refused when
+    all of them together do not have it (the transaction is rolled back)."""
+    parts: list[_Part] = []
     missing = line.quantity
     for location_id in line.candidates:
         key = (line.variant_id, location_id)
@@ -241,7 +293,7 @@ async def _split(
         level = await stock_moves.reserve(conn, key, take, now)
         assert level is not None, "the level row is locked: what was free still is"
         levels.append(level)
-        parts.append((location_id, take))
+        parts.append(_Part(location_id, take, line.mode))
         missing -= take
         if missing == 0:
             return parts
@@ -300,11 +352,13 @@ class _LineWriter:
 
     def __init__(self, conn: Any, draft: OrderDraft, order_id: int, now: datetime) -> None:
         self.conn, self.draft, self.order_id, self.now = conn, draft, order_id, now
-        self.fulfillments: dict[tuple[int, FulfillmentMode], int] = {}
+        self.fulfillments: dict[tuple[int, FulfillmentMode, int | None], int] = {}
 
-    async def write(self, index: int, location_id: int, quantity: int | None = None) -> int:
+    async def write(self, index: int, location_id: int, part: _Part | None = None) -> int:
         line = self.draft.lines[index]
-        group = (location_id, line.mode)
+        mode = line.mode if part is None else part.mode
+        redirected_from = None if part is None else part.redirected_from
+        group = (location_id, mode, redirected_from)
         if group not in self.fulfillments:
             ends = [
                 ln.hold_expires_at
@@ -316,9 +370,11 @@ class _LineWriter:
                 .values(
                     order_id=self.order_id,
                     location_id=location_id,
-                    mode=line.mode.value,
-                    status=self.draft.initial[line.mode][0].value,
+                    mode=mode.value,
+                    status=self.draft.initial[mode][0].value,
                     hold_expires_at=max(ends) if ends else None,
+                    redirected_from_id=redirected_from,
+                    redirect_reason=None if part is None else part.reason,
                     created_at=self.now,
                     updated_at=self.now,
                 )
@@ -333,7 +389,7 @@ class _LineWriter:
                 position=index,
                 sku=line.sku,
                 title=line.title,
-                quantity=quantity or line.quantity,
+                quantity=line.quantity if part is None else part.quantity,
                 unit_price_minor=line.unit_price_minor,
             )
             .returning(order_lines.c.id)

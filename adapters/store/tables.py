@@ -207,6 +207,9 @@ order_fulfillments = sa.Table(
     sa.Column("hold_expires_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # A pickup the checkout sent elsewhere because its store ran out (the `redirect` policy).
+    sa.Column("redirected_from_id", sa.Integer),
+    sa.Column("redirect_reason", sa.String(255)),
     sa.Index("ix_order_fulfillments_status_hold_expires_at", "status", "hold_expires_at"),
 )
 

@@ -2,6 +2,8 @@
 on a store's shelf), not out of a sale at the till. On PostgreSQL the stock change notification
 carries it too, so a gateway that hears of a change made elsewhere promises the same.
 
+A fulfillment remembers where its pickup was redirected from, and why (checkout's `redirect`).
+
 Revision ID: 0013
 Revises: 0011
 Create Date: 2026-12-06
@@ -46,6 +48,8 @@ def upgrade() -> None:
         "inventory_levels",
         sa.Column("safety_stock", sa.Integer, nullable=False, server_default="0"),
     )
+    op.add_column("order_fulfillments", sa.Column("redirected_from_id", sa.Integer))
+    op.add_column("order_fulfillments", sa.Column("redirect_reason", sa.String(255)))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_stock_function(with_safety_stock=True))
 
@@ -53,5 +57,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_stock_function(with_safety_stock=False))
+    with op.batch_alter_table("order_fulfillments") as batch:
+        batch.drop_column("redirect_reason")
+        batch.drop_column("redirected_from_id")
     with op.batch_alter_table("inventory_levels") as batch:
         batch.drop_column("safety_stock")
