@@ -31,6 +31,7 @@ from adapters.commerce import (
     ReturnRecord,
     StatusChangeRecord,
     StockEffect,
+    TillPayment,
 )
 from adapters.records import (
     InventoryAdjustment,
@@ -452,9 +453,12 @@ class OrderSource(Protocol):
         actor: str,
         reason: str | None,
         now: datetime,
+        till: TillPayment | None = None,
     ) -> Transitioned:
         """Move fulfillments (each only from the status it is expected to be in, else `Refused`
-        INVALID_TRANSITION), apply their stock effects, derive the order status."""
+        INVALID_TRANSITION), apply their stock effects, derive the order status. With `till`
+        (or a RESERVE hold SOLD) the money taken in the store is recorded in the same
+        transaction: a pending pay-at-store payment captured, a sold hold's payment added."""
         ...
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:

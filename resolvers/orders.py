@@ -16,6 +16,7 @@ from adapters.commerce import (
     OrderLineRecord,
     OrderRecord,
     OrderStatus,
+    TillPayment,
 )
 from adapters.ports import (
     FulfillmentChange,
@@ -179,7 +180,10 @@ def _shipped(done: Transitioned) -> bool:
 
 
 async def update_fulfillment_status(
-    ctx: ResolverContext, fulfillment_id: int, status: FulfillmentStatus
+    ctx: ResolverContext,
+    fulfillment_id: int,
+    status: FulfillmentStatus,
+    till: TillPayment | None = None,
 ) -> OrderResult:
     """Staff move one fulfillment along its lifecycle; only legal moves are made."""
     fulfillment = await ctx.loaders.fulfillment_by_id.load(fulfillment_id)
@@ -203,7 +207,8 @@ async def update_fulfillment_status(
     )
     try:
         done = await ctx.upstreams.orders.transition(
-            record.id, [change], lifecycle.order_status, ctx.principal.subject, None, ctx.now()
+            record.id, [change], lifecycle.order_status, ctx.principal.subject, None, ctx.now(),
+            till=till,
         )
     except Refused as refused:
         return OrderResult(

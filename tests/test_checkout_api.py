@@ -176,7 +176,7 @@ async def test_a_reserve_in_store_line_is_held_48_hours_and_not_charged(api: Api
     cart = await create_cart(api, line(1, 1, "RESERVE", SEATTLE))
     order = (await checkout(api, cart["id"]))["order"]
     [hold] = order["fulfillments"]
-    assert (hold["mode"], hold["status"], order["status"]) == ("RESERVE", "HELD", "ALLOCATED")
+    assert (hold["mode"], hold["status"], order["status"]) == ("RESERVE", "HELD", "HELD")
     ends = datetime.fromisoformat(hold["holdExpiresAt"])
     assert timedelta(hours=47) < ends - datetime.now(UTC) <= timedelta(hours=48)
     assert order["payments"] == [] and api.gateway.payments.cards.charges == []
