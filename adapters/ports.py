@@ -497,6 +497,7 @@ class ChargeRequest:
     gift_card_code: str | None = field(default=None, repr=False)
     description: str = ""
     member_id: str | None = None  # whose loyalty points pay (LOYALTY_POINTS)
+    order_id: int | None = None  # the order it pays (a points SPEND entry names it)
     # A gift card paying part of a split: it takes what its balance covers when charged, at most
     # `amount_minor` (the Charge says how much), rather than declining for less.
     partial: bool = False
@@ -633,8 +634,19 @@ class LoyaltyLedger(Protocol):
         """Write the entry unless one with this key exists (then False: a repeated event)."""
         ...
 
-    async def spend(self, member_id: str, points: int, key: str, now: datetime) -> str:
-        """Take points for a payment, once per key; raise PaymentDeclined when they fall short."""
+    async def spend(
+        self, member_id: str, points: int, key: str, now: datetime, order_id: int | None = None
+    ) -> str:
+        """Take points for a payment of `order_id`, once per key; raise PaymentDeclined when
+        they fall short."""
+        ...
+
+    async def take_back(
+        self, member_id: str, key: str, points: int, spend_minor: int, order_id: int, now: datetime
+    ) -> bool:
+        """A REVERSE of `points` earned, once per key; when the balance cannot cover it (the
+        points were spent) a SHORTFALL entry writes off the rest in the same transaction, so
+        the balance never goes below zero. False for a repeated key."""
         ...
 
     async def spent(self, key: str) -> int:

@@ -64,8 +64,10 @@ async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: Ret
     if not any(e.kind == "EARN" for e in entries):
         return  # not completed yet: the earn will count the refund out
     points = min(ctx.policy.loyalty.points_for(returned.refund_minor, order.currency_code), earned)
-    if await ledger.record(
-        order.member_id, f"return:{returned.id}:reverse", "REVERSE", -points,
+    # Never below zero: what the balance cannot give back (it was spent) is written off as a
+    # SHORTFALL entry next to the REVERSE, in the ledger for the member and the retailer to see.
+    if await ledger.take_back(
+        order.member_id, f"return:{returned.id}:reverse", points,
         -ctx.policy.loyalty.shop_minor(returned.refund_minor, order.currency_code), order.id, ctx.now(),
     ):  # fmt: skip
         await ctx.events.publish(LoyaltyChanged(order.member_id, "REVERSE", ctx.now()))

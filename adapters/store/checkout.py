@@ -46,6 +46,7 @@ from adapters.store.tables import (
     carts,
     idempotency_keys,
     inventory_levels,
+    loyalty_entries,
     order_fulfillments,
     order_lines,
     order_status_changes,
@@ -486,6 +487,10 @@ async def abandon(
         .values(status=FAILED, order_id=None, error_code=error_code,
                 error_message=error_message[:500])
     )  # fmt: skip
+    # Points spent on it (and given back) no longer name an order that is not there.
+    await conn.execute(
+        sa.update(loyalty_entries).where(loyalty_entries.c.order_id == order_id).values(order_id=None)
+    )
     await conn.execute(sa.delete(orders).where(orders.c.id == order_id))
     return levels
 
