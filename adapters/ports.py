@@ -592,6 +592,10 @@ class GiftCardSource(Protocol):
         """What is left on the card with this code (None: no such card)."""
         ...
 
+    async def balance_with_currency(self, code: str) -> tuple[int, str] | None:
+        """What is left on the card with this code and the currency it holds (None: no such card)."""
+        ...
+
     async def charged(self, key: str) -> int:
         """What the charge made with `key` took (0: none was made)."""
         ...

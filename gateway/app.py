@@ -67,6 +67,7 @@ from gateway.freshness import Freshness
 from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
 from gateway.logs import hide_query_strings
+from gateway.lookups import CodeLookupThrottle
 from gateway.metrics import Metrics, OperationMetrics, Scrapes
 from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
@@ -336,6 +337,13 @@ class Gateway:
             self.redis,
             settings.redis_prefix,
         )
+        self.gift_card_lookups = CodeLookupThrottle(
+            "giftcard",
+            settings.gift_card_lookups_per_caller,
+            settings.gift_card_lookup_period_seconds,
+            self.redis,
+            settings.redis_prefix,
+        )
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -475,6 +483,7 @@ class Gateway:
             issue_member_token=self.tokens.member if self.tokens else None,
             client_address=client_address(request.scope) if request is not None else None,
             sign_in_throttle=self.sign_in_throttle,
+            gift_card_lookups=self.gift_card_lookups,
         )
 
     async def sweep(self) -> SweepReport:

@@ -246,6 +246,10 @@ class Settings(BaseSettings):
         default=100, ge=0, description="failed memberLogin attempts per client address and period (0: none)"
     )
     sign_in_period_seconds: int = Field(default=900, ge=1, description="the sign-in throttle's window")
+    gift_card_lookups_per_caller: int = Field(
+        default=10, ge=0, description="giftCardBalance lookups per caller per period; 0: unlimited"
+    )
+    gift_card_lookup_period_seconds: int = Field(default=60, ge=1)
     partner_keys: dict[str, PartnerKey] = Field(
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )

@@ -51,6 +51,13 @@ class SignInThrottle(Protocol):
     async def succeeded(self, email: str, address: str | None) -> None: ...
 
 
+class LookupThrottle(Protocol):
+    """Counts lookups of secrets by code (a gift card's balance) per caller; `admit` charges
+    one and answers None, or refuses with the seconds to wait."""
+
+    async def admit(self, caller: str) -> int | None: ...
+
+
 class ResolverContext(Protocol):
     upstreams: Upstreams
     loaders: Loaders
@@ -59,6 +66,7 @@ class ResolverContext(Protocol):
     policy: CommercePolicy
     client_address: str | None  # the caller's address as the gateway resolved it
     sign_in_throttle: SignInThrottle | None
+    gift_card_lookups: LookupThrottle | None
     pricing: PriceContext | None  # the request's @inContext; None: the catalog's own prices
 
     def now(self) -> datetime: ...

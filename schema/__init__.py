@@ -24,7 +24,7 @@ from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
 from schema.federation import entity_keys
-from schema.gift_cards import GiftCardMutation
+from schema.gift_cards import GiftCardMutation, GiftCardQuery
 from schema.inventory import InventoryMutation
 from schema.live import Subscription
 from schema.locations import Location, LocationQuery
@@ -36,7 +36,7 @@ from schema.returns import ReturnMutation
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
+class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, GiftCardQuery):
     pass
 
 
