@@ -689,6 +689,10 @@ class PurchaseHistory(Protocol):
         """(product, category, orders) of the most ordered products, most first, then by id."""
         ...
 
+    async def best_sellers_at(self, location_ids: Sequence[int], limit: int) -> list[tuple[int, str, int]]:
+        """As `best_sellers`, counting only what was sold or fulfilled at `location_ids`."""
+        ...
+
 
 class MemberCredentials(Protocol):
     """Passwords of members who sign in at the gateway itself (not through an identity provider)."""

@@ -517,7 +517,8 @@ class Gateway:
         await self.store.migrate()
         if self.settings.seeds_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
-            await self.store.seed_demo()
+            await self.store.seed_demo(history=True)
+            await self.sweep()  # the past orders' loyalty points, at this gateway's earn rate
         if self.settings.seed_demo and not self.settings.dev_mode:
             log.warning(
                 "GATEWAY_SEED_DEMO=true in production mode: the demo retailer is seeded into an empty "
