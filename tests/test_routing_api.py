@@ -116,3 +116,12 @@ async def test_warehouses_only_never_ships_from_a_store(database_url: str):
         assert error["code"] == "INSUFFICIENT_STOCK"
         cart = await create_cart(api, line(3, 2))
         assert parts((await checkout(api, cart["id"], key="k2"))["order"]) == {gid("Location", RENO): 2}
+
+
+async def test_the_readme_split_shipment(api: Api):
+    """README's walkthrough, step 5, on the demo's own stock."""
+    assert (await level(api, 1, RENO))["available"] == 191
+    assert (await level(api, 1, KENT))["available"] == 34
+    cart = await create_cart(api, line(1, 200))
+    order = (await checkout(api, cart["id"]))["order"]
+    assert parts(order) == {gid("Location", RENO): 191, gid("Location", KENT): 9}
