@@ -85,6 +85,9 @@ async def test_picked_up_without_the_payment_stays_unpaid_and_earns_nothing(api:
     await move(api, fulfillment["id"], "PICKED_UP")
     assert [p["status"] for p in (await payments(api, order["id"]))["payments"]] == ["PENDING"]
     assert await points(api) == {"points": 0, "tier": "MEMBER", "history": {"nodes": []}}
+    # The sweeper's catch-up does not credit it either: it is not paid.
+    assert (await api.gateway.sweep()).points_caught_up == 0
+    assert (await points(api))["points"] == 0
 
 
 async def test_a_hold_sold_at_the_till_records_its_payment_and_a_reserve_only_order_is_held(api: Any):

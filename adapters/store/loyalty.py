@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from adapters.commerce import OrderRecord
+from adapters.commerce import OrderRecord, PaymentStatus
 from adapters.ports import KeysetPage, PaymentDeclined
 from adapters.records import LoyaltyEntry
 from adapters.store.order_rows import order_from_row
-from adapters.store.tables import loyalty_entries, members, orders
+from adapters.store.tables import loyalty_entries, members, orders, payments
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -158,10 +158,13 @@ class StoreLoyalty:
         earned = sa.select(loyalty_entries.c.order_id).where(
             loyalty_entries.c.kind == "EARN", loyalty_entries.c.order_id.is_not(None)
         )
+        # An order still to be paid at the store earns when it is paid, not before.
+        unpaid = sa.select(payments.c.order_id).where(payments.c.status == PaymentStatus.PENDING.value)
         stmt = (
             sa.select(orders)
             .where(orders.c.member_id.is_not(None), orders.c.status.in_(list(statuses)))
             .where(orders.c.id.not_in(earned))
+            .where(orders.c.id.not_in(unpaid))
             .order_by(orders.c.id)
             .limit(limit)
         )
