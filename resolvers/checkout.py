@@ -42,8 +42,8 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from adapters.records import GeoPoint, LocationKind
-from resolvers import carts, lifecycle, tenders
+from adapters.records import GeoPoint, LocationKind, LocationRecord
+from resolvers import carts, lifecycle, prices, tenders
 from resolvers.allocation import ships
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
@@ -209,7 +209,7 @@ async def _draft(
         assert variant is not None and product is not None
         if line.mode is FulfillmentMode.SHIP:
             levels = await levels_of(ctx, line.variant_id)
-            locations = await ctx.loaders.all_locations.load()
+            locations = await _ships_to_market(ctx, cart.currency_code)
             routing = ctx.policy.ship_allocation
             candidates = routing.ship_from(line.quantity, levels, locations, ship_to)
             if not candidates:  # nothing ships it: refused with its shortfall, like any line
@@ -219,7 +219,7 @@ async def _draft(
             candidates = (line.location_id,)
         redirect_to, redirect_mode = (), None
         if line.mode is FulfillmentMode.PICKUP and redirect is not CheckoutRedirect.FAIL:
-            redirect_to, redirect_mode = await _redirect_targets(ctx, line, redirect, ship_to)
+            redirect_to, redirect_mode = await _redirect_targets(ctx, cart, line, redirect, ship_to)
         holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
         planned.append(
             PlannedLine(
@@ -253,8 +253,23 @@ async def _draft(
     )
 
 
+async def _ships_to_market(ctx: ResolverContext, currency_code: str) -> list[LocationRecord]:
+    """The locations a cart in this currency may ship from: every warehouse, and the stores of
+    its own market (a store across the border does not ship to this side of it)."""
+    found = []
+    for location in await ctx.loaders.all_locations.load():
+        market = await prices.market_currency(ctx, location.address.country_code)
+        if location.kind is LocationKind.WAREHOUSE or market == currency_code:
+            found.append(location)
+    return found
+
+
 async def _redirect_targets(
-    ctx: ResolverContext, line: CartLineRecord, redirect: CheckoutRedirect, ship_to: GeoPoint | None
+    ctx: ResolverContext,
+    cart: CartRecord,
+    line: CartLineRecord,
+    redirect: CheckoutRedirect,
+    ship_to: GeoPoint | None,
 ) -> tuple[tuple[int, ...], FulfillmentMode]:
     """Where a pickup goes if its store cannot fill it: other pickup stores within the default
     radius of it, nearest first, that have it all; or the locations a SHIP line would use."""
@@ -263,7 +278,8 @@ async def _redirect_targets(
     store = next(loc for loc in locations if loc.id == line.location_id)
     if redirect is CheckoutRedirect.SHIP:
         routing = ctx.policy.ship_allocation
-        return routing.ship_from(line.quantity, levels, locations, ship_to or store.geo), FulfillmentMode.SHIP
+        shipping = await _ships_to_market(ctx, cart.currency_code)
+        return routing.ship_from(line.quantity, levels, shipping, ship_to or store.geo), FulfillmentMode.SHIP
     stock = {lv.location_id: lv.available for lv in levels}
     near = [
         (distance_km(store.geo, loc.geo), loc.id)

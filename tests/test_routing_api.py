@@ -30,7 +30,7 @@ NEAR_PORTLAND = {"latitude": 45.5, "longitude": -122.7}
 
 async def stock(api: Api, variant: int, **where: int) -> None:
     """Only the named locations have the variant, every other location that ships has none."""
-    names = {"seattle": SEATTLE, "portland": PORTLAND, "reno": RENO, "kent": KENT}
+    names = {"seattle": SEATTLE, "portland": PORTLAND, "reno": RENO, "kent": KENT, "vancouver": VANCOUVER}
     for location in SHIPPING:
         await set_stock(api, variant, location, 0)
     for name, on_hand in where.items():
@@ -125,3 +125,10 @@ async def test_the_readme_split_shipment(api: Api):
     cart = await create_cart(api, line(1, 200))
     order = (await checkout(api, cart["id"]))["order"]
     assert parts(order) == {gid("Location", RENO): 191, gid("Location", KENT): 9}
+
+
+async def test_a_store_across_the_border_does_not_ship_a_usd_cart(api: Api):
+    await stock(api, 3, reno=2, vancouver=5)
+    cart = await create_cart(api, line(3, 3))
+    [error] = (await checkout(api, cart["id"]))["userErrors"]
+    assert (error["code"], error["message"][:4]) == ("INSUFFICIENT_STOCK", "2 of")
