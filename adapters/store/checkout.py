@@ -143,9 +143,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         )
         if current != draft.cart_lines:
             raise Refused("CART_CHANGED", "the cart changed during checkout; review it and retry")
-    needed = sorted(
-        {(ln.variant_id, loc) for ln in draft.lines for loc in (*ln.candidates, *ln.redirect_to)}
-    )
+    needed = sorted({(ln.variant_id, loc) for ln in draft.lines for loc in (*ln.candidates, *ln.redirect_to)})
     # Expired holds never block a sale: release those at the levels this order needs first.
     levels = await stock_moves.release_reservations(
         conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
