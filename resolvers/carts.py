@@ -18,7 +18,6 @@ from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMo
 from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
 from resolvers import prices
-from resolvers.allocation import ships
 from resolvers.errors import BadUserInput
 from resolvers.events import CartChanged
 from resolvers.geo import checked_point, distance_km
@@ -272,8 +271,9 @@ async def availability(ctx: ResolverContext, line: CartLineRecord) -> LineAvaila
     levels = await levels_of(ctx, line.variant_id)
     if line.mode is FulfillmentMode.SHIP:
         locations = await ctx.loaders.all_locations.load()
-        # A shipped line may be split across every location that ships (resolvers/allocation.py).
-        shipping = {loc.id for loc in locations if ships(loc)}
+        # A shipped line may be split across the locations the routing rule ships from
+        # (resolvers/allocation.py): what they have together is what it can get.
+        shipping = set(ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations))
         available = sum(lv.available for lv in levels if lv.location_id in shipping)
     else:
         level = next((lv for lv in levels if lv.location_id == line.location_id), None)

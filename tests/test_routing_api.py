@@ -132,3 +132,11 @@ async def test_a_store_across_the_border_does_not_ship_a_usd_cart(api: Api):
     cart = await create_cart(api, line(3, 3))
     [error] = (await checkout(api, cart["id"]))["userErrors"]
     assert (error["code"], error["message"][:4]) == ("INSUFFICIENT_STOCK", "2 of")
+
+
+async def test_a_shipped_cart_line_counts_what_the_routing_rule_can_split(database_url: str):
+    for strategy, expected in (("warehouses_first", (6, "AVAILABLE")), ("warehouses_only", (2, "SHORT"))):
+        async with gateway(database_url, routing_strategy=strategy) as api:
+            await stock(api, 3, reno=2, seattle=4)
+            [shipped] = (await create_cart(api, line(3, 5)))["lines"]
+            assert (shipped["available"], shipped["status"]) == expected, strategy
