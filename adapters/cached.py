@@ -35,6 +35,7 @@ from adapters.records import (
     PriceListRecord,
     PriceRecord,
     ProductRecord,
+    SafetyStockChange,
     StockChange,
     VariantRecord,
 )
@@ -273,6 +274,12 @@ class CachedInventory:
             return await self._inner.adjust(changes, reason, reference, actor)
         finally:
             self.forget_variants([c.variant_id for c in changes])
+
+    async def set_safety_stock(self, change: SafetyStockChange, actor: str) -> InventoryLevelRecord:
+        try:
+            return await self._inner.set_safety_stock(change, actor)
+        finally:
+            self.forget_variants([change.variant_id])
 
     async def ping(self) -> None:
         await self._inner.ping()

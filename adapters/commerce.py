@@ -45,6 +45,7 @@ class OrderStatus(Enum):
     DELIVERED = "DELIVERED"
     FULFILLED = "FULFILLED"
     CANCELLED = "CANCELLED"
+    HELD = "HELD"  # reserve to try on, nothing else: held at the store, not bought yet
 
 
 class FulfillmentStatus(Enum):
@@ -162,6 +163,8 @@ class FulfillmentRecord:
     hold_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    redirected_from_id: int | None = None  # the pickup store that ran out at checkout
+    redirect_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,20 @@ class PaymentRecord:
     currency_code: str
     status: PaymentStatus
     created_at: datetime
+
+
+class TillTender(Enum):
+    CASH = "CASH"
+    CARD = "CARD"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True, slots=True)
+class TillPayment:
+    """What staff took at the till for an order collected or bought in the store."""
+
+    tender: TillTender = TillTender.OTHER
+    reference: str | None = None  # the till's receipt or terminal reference
 
 
 @dataclass(frozen=True, slots=True)

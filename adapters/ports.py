@@ -31,6 +31,7 @@ from adapters.commerce import (
     ReturnRecord,
     StatusChangeRecord,
     StockEffect,
+    TillPayment,
 )
 from adapters.records import (
     InventoryAdjustment,
@@ -48,6 +49,7 @@ from adapters.records import (
     PriceRecord,
     ProductRecord,
     PushedOrder,
+    SafetyStockChange,
     SegmentRecord,
     SegmentRules,
     StockChange,
@@ -154,6 +156,10 @@ class InventorySource(Protocol):
         actor: str,
     ) -> StockAdjusted:
         """Apply every change in one transaction, or none: raise `StockRejected` for a bad one."""
+        ...
+
+    async def set_safety_stock(self, change: SafetyStockChange, actor: str) -> InventoryLevelRecord:
+        """Raise `StockRejected` (index 0) for an unknown variant or location."""
         ...
 
     async def ping(self) -> None: ...
@@ -309,6 +315,10 @@ class PlannedLine:
     hold_expires_at: datetime | None = None  # a reserve-in-store hold's end
     discount_minor: int = 0  # an offer's, on the whole line (unit_price_minor is net of it)
     offer_code: str | None = None
+    # Where a pickup goes when its store (the one candidate) cannot fill it, as `redirect_mode`;
+    # empty: the line fails instead (checkout's `redirect` policy).
+    redirect_to: tuple[int, ...] = ()
+    redirect_mode: FulfillmentMode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,9 +481,12 @@ class OrderSource(Protocol):
         actor: str,
         reason: str | None,
         now: datetime,
+        till: TillPayment | None = None,
     ) -> Transitioned:
         """Move fulfillments (each only from the status it is expected to be in, else `Refused`
-        INVALID_TRANSITION), apply their stock effects, derive the order status."""
+        INVALID_TRANSITION), apply their stock effects, derive the order status. With `till`
+        (or a RESERVE hold SOLD) the money taken in the store is recorded in the same
+        transaction: a pending pay-at-store payment captured, a sold hold's payment added."""
         ...
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
@@ -512,6 +525,7 @@ class ChargeRequest:
     gift_card_code: str | None = field(default=None, repr=False)
     description: str = ""
     member_id: str | None = None  # whose loyalty points pay (LOYALTY_POINTS)
+    order_id: int | None = None  # the order it pays (a points SPEND entry names it)
     # A gift card paying part of a split: it takes what its balance covers when charged, at most
     # `amount_minor` (the Charge says how much), rather than declining for less.
     partial: bool = False
@@ -604,6 +618,10 @@ class GiftCardSource(Protocol):
 
     async def balance(self, code: str) -> int | None:
         """What is left on the card with this code (None: no such card)."""
+        ...
+
+    async def balance_with_currency(self, code: str) -> tuple[int, str] | None:
+        """What is left on the card with this code and the currency it holds (None: no such card)."""
         ...
 
     async def charged(self, key: str) -> int:
@@ -770,8 +788,19 @@ class LoyaltyLedger(Protocol):
         """Write the entry unless one with this key exists (then False: a repeated event)."""
         ...
 
-    async def spend(self, member_id: str, points: int, key: str, now: datetime) -> str:
-        """Take points for a payment, once per key; raise PaymentDeclined when they fall short."""
+    async def spend(
+        self, member_id: str, points: int, key: str, now: datetime, order_id: int | None = None
+    ) -> str:
+        """Take points for a payment of `order_id`, once per key; raise PaymentDeclined when
+        they fall short."""
+        ...
+
+    async def take_back(
+        self, member_id: str, key: str, points: int, spend_minor: int, order_id: int, now: datetime
+    ) -> bool:
+        """A REVERSE of `points` earned, once per key; when the balance cannot cover it (the
+        points were spent) a SHORTFALL entry writes off the rest in the same transaction, so
+        the balance never goes below zero. False for a repeated key."""
         ...
 
     async def spent(self, key: str) -> int:
@@ -808,6 +837,10 @@ class PurchaseHistory(Protocol):
 
     async def best_sellers(self, categories: Sequence[str] | None, limit: int) -> list[tuple[int, str, int]]:
         """(product, category, orders) of the most ordered products, most first, then by id."""
+        ...
+
+    async def best_sellers_at(self, location_ids: Sequence[int], limit: int) -> list[tuple[int, str, int]]:
+        """As `best_sellers`, counting only what was sold or fulfilled at `location_ids`."""
         ...
 
 

@@ -137,12 +137,14 @@ class InventoryLevelRecord:
     on_hand: int
     reserved: int
     updated_at: datetime
-    # A count below what is promised shows as none left, not as a negative stock. Kept, not
-    # computed on each read: a listing reads it thousands of times from cached records.
+    safety_stock: int = 0  # kept out of online availability, not out of a sale at the till
+    # What can be promised online. A count below what is promised shows as none left, not as a
+    # negative stock. Kept, not computed on each read: a listing reads it thousands of times.
     available: int = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "available", max(self.on_hand - self.reserved, 0))
+        free = self.on_hand - self.reserved - self.safety_stock
+        object.__setattr__(self, "available", max(free, 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,15 @@ class StockChange:
     location_id: int
     delta: int | None = None
     on_hand: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyStockChange:
+    """How many units of a variant a location keeps out of online availability."""
+
+    variant_id: int
+    location_id: int
+    quantity: int
 
 
 @dataclass(frozen=True, slots=True)

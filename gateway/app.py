@@ -68,6 +68,7 @@ from gateway.freshness import Freshness
 from gateway.headers import HeaderLimits
 from gateway.heap import freeze_startup_heap
 from gateway.logs import hide_query_strings
+from gateway.lookups import CodeLookupThrottle
 from gateway.metrics import Metrics, OperationMetrics, Scrapes
 from gateway.middleware import RequestId, client_address, request_id_of
 from gateway.overload import Capacity, LoadShedding
@@ -343,6 +344,13 @@ class Gateway:
             self.redis,
             settings.redis_prefix,
         )
+        self.gift_card_lookups = CodeLookupThrottle(
+            "giftcard",
+            settings.gift_card_lookups_per_caller,
+            settings.gift_card_lookup_period_seconds,
+            self.redis,
+            settings.redis_prefix,
+        )
         self.payments = open_payments(
             self.store.gift_cards,
             card_provider=settings.payment_provider,
@@ -496,6 +504,7 @@ class Gateway:
             issue_member_token=self.tokens.member if self.tokens else None,
             client_address=client_address(request.scope) if request is not None else None,
             sign_in_throttle=self.sign_in_throttle,
+            gift_card_lookups=self.gift_card_lookups,
         )
 
     async def sweep(self) -> SweepReport:
@@ -572,7 +581,8 @@ class Gateway:
         await self.store.migrate()
         if self.settings.seeds_demo and await self.store.is_empty():
             log.info("empty database: seeding the demo retailer")
-            await self.store.seed_demo()
+            await self.store.seed_demo(history=True)
+            await self.sweep()  # the past orders' loyalty points, at this gateway's earn rate
         if self.settings.seed_demo and not self.settings.dev_mode:
             log.warning(
                 "GATEWAY_SEED_DEMO=true in production mode: the demo retailer is seeded into an empty "

@@ -176,7 +176,7 @@ async def _with_store(settings: Settings, reseed: bool, seed_if_empty: bool = Fa
     try:
         await store.migrate()
         if reseed or (seed_if_empty and await store.is_empty()):
-            await store.seed_demo()
+            await store.seed_demo(history=True)
     finally:
         await store.close()
 

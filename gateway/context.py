@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.ports import Upstreams
 from gateway.events import InProcessEventBus
-from resolvers.context import CommercePolicy, SignInThrottle
+from resolvers.context import CommercePolicy, LookupThrottle, SignInThrottle
 from resolvers.loaders import Loaders
 from resolvers.prices import PriceContext
 from resolvers.principal import Principal
@@ -30,6 +30,7 @@ class Context:
     issue_member_token: Callable[[str], str] | None = None
     client_address: str | None = None  # as the server resolved it (trusted proxies only)
     sign_in_throttle: SignInThrottle | None = None
+    gift_card_lookups: LookupThrottle | None = None  # giftCardBalance's per-caller limit
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     # Ends this connection because its client fell too far behind (a websocket's close code, the
     # end of an SSE stream); None where the transport has no such way (the error is pushed instead).

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
+from resolvers.allocation import ROUTING_STRATEGIES
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
 from resolvers.principal import STAFF_SCOPES, Scope
@@ -185,6 +186,9 @@ class Settings(BaseSettings):
     cart_ttl_days: float = Field(default=30, gt=0)
     cart_hold_minutes: float = Field(default=15, gt=0)
     reserve_hold_hours: float = Field(default=48, gt=0)
+    routing_strategy: Literal["warehouses_first", "fewest_shipments", "nearest", "warehouses_only"] = Field(
+        default="warehouses_first", description="where a shipped line is sent from, and split"
+    )
     max_cart_lines: int = Field(default=100, ge=1, le=250)
     reservation_sweep_seconds: float = Field(
         default=30, ge=0, description="how often expired holds are released; 0 turns it off"
@@ -259,6 +263,10 @@ class Settings(BaseSettings):
         default=100, ge=0, description="failed memberLogin attempts per client address and period (0: none)"
     )
     sign_in_period_seconds: int = Field(default=900, ge=1, description="the sign-in throttle's window")
+    gift_card_lookups_per_caller: int = Field(
+        default=10, ge=0, description="giftCardBalance lookups per caller per period; 0: unlimited"
+    )
+    gift_card_lookup_period_seconds: int = Field(default=60, ge=1)
     partner_keys: dict[str, PartnerKey] = Field(
         default_factory=dict, description='partner name -> {"sha256": ..., "scopes": [...]}, as JSON'
     )
@@ -387,6 +395,7 @@ class Settings(BaseSettings):
             max_cart_lines=self.max_cart_lines,
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
             checkout_wait=timedelta(seconds=self.checkout_wait_seconds),
+            ship_allocation=ROUTING_STRATEGIES[self.routing_strategy](),
             loyalty=LoyaltyProgram(
                 points_per_unit=self.loyalty_points_per_unit,
                 currency=self.currency_code,

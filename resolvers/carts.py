@@ -281,12 +281,14 @@ async def availability(ctx: ResolverContext, line: CartLineRecord) -> LineAvaila
     levels = await levels_of(ctx, line.variant_id)
     if line.mode is FulfillmentMode.SHIP:
         locations = await ctx.loaders.all_locations.load()
-        warehouses = {loc.id for loc in locations if loc.kind is LocationKind.WAREHOUSE}
-        available = max((lv.available for lv in levels if lv.location_id in warehouses), default=0)
+        # A shipped line may be split across the locations the routing rule ships from
+        # (resolvers/allocation.py): what they have together is what it can get.
+        shipping = set(ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations))
+        available = sum(lv.available for lv in levels if lv.location_id in shipping)
     else:
         level = next((lv for lv in levels if lv.location_id == line.location_id), None)
         own = live_hold(line, ctx.now())
-        available = 0 if level is None else max(level.on_hand - level.reserved + own, 0)
+        available = 0 if level is None else max(level.on_hand - level.reserved - level.safety_stock + own, 0)
     if available >= line.quantity:
         status = LineStatus.AVAILABLE
     elif available > 0:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from adapters import faults
 from adapters.commerce import (
+    CartLineRecord,
     CartRecord,
     CartStatus,
     CheckoutAttempt,
@@ -40,10 +42,13 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from resolvers import carts, lifecycle, tenders
+from adapters.records import GeoPoint, LocationKind, LocationRecord
+from resolvers import carts, lifecycle, prices, tenders
+from resolvers.allocation import ships
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
+from resolvers.geo import checked_point, distance_km
 from resolvers.inventory import levels_of, stock_moved
 from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
@@ -74,6 +79,14 @@ class PaymentInput:
     @property
     def uses_points(self) -> bool:
         return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
+
+
+class CheckoutRedirect(Enum):
+    """What a pickup line whose store ran out becomes at checkout (the order says so)."""
+
+    FAIL = "FAIL"  # refuse the checkout (INSUFFICIENT_STOCK), the default
+    NEAREST_STORE = "NEAREST_STORE"  # pick up at the nearest store that has it all
+    SHIP = "SHIP"  # ship it, routed like any SHIP line
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +124,12 @@ def loyalty_errors(ctx: ResolverContext, payment: PaymentInput, member_id: str |
 
 
 async def complete_checkout(
-    ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
+    ctx: ResolverContext,
+    token: str,
+    payment: PaymentInput,
+    idempotency_key: str,
+    ship_to: GeoPoint | None = None,
+    redirect: CheckoutRedirect = CheckoutRedirect.FAIL,
 ) -> CheckoutResult:
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise BadUserInput(
@@ -146,7 +164,12 @@ async def complete_checkout(
         shop = ctx.policy.currency_code
         message = f"loyalty points pay orders in {shop}; this cart is in {cart.currency_code}"
         return failed(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")
-    draft = await _draft(ctx, cart, attempt)
+    if ship_to is not None:
+        checked_point(ship_to, "shipTo")
+    if redirect is CheckoutRedirect.SHIP and payment.method is PaymentMethod.PAY_AT_STORE:
+        message = "an order paid at the store cannot have a pickup redirected to shipping"
+        return failed(["redirect"], message, "PAYMENT_METHOD_NOT_ALLOWED")
+    draft = await _draft(ctx, cart, attempt, ship_to, redirect)
     unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
     if unpriced:
         where = f"{cart.currency_code} on {cart.channel.value}"
@@ -165,7 +188,13 @@ async def complete_checkout(
     return await charge_and_confirm(ctx, placed.order, payment, (attempt.scope, attempt.key), due)
 
 
-async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) -> OrderDraft:
+async def _draft(
+    ctx: ResolverContext,
+    cart: CartRecord,
+    attempt: AttemptKey,
+    ship_to: GeoPoint | None = None,
+    redirect: CheckoutRedirect = CheckoutRedirect.FAIL,
+) -> OrderDraft:
     now = ctx.now()
     lines = await carts.lines_of(ctx, cart)
     variants = await ctx.loaders.variant_by_id.load_many([ln.variant_id for ln in lines])
@@ -178,11 +207,17 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
         assert variant is not None and product is not None
         if line.mode is FulfillmentMode.SHIP:
             levels = await levels_of(ctx, line.variant_id)
-            locations = await ctx.loaders.all_locations.load()
-            candidates = ctx.policy.ship_allocation.ship_from(line.quantity, levels, locations)
+            locations = await _ships_to_market(ctx, cart.currency_code)
+            routing = ctx.policy.ship_allocation
+            candidates = routing.ship_from(line.quantity, levels, locations, ship_to)
+            if not candidates:  # nothing ships it: refused with its shortfall, like any line
+                candidates = tuple(loc.id for loc in locations if ships(loc))
         else:
             assert line.location_id is not None
             candidates = (line.location_id,)
+        redirect_to, redirect_mode = (), None
+        if line.mode is FulfillmentMode.PICKUP and redirect is not CheckoutRedirect.FAIL:
+            redirect_to, redirect_mode = await _redirect_targets(ctx, cart, line, redirect, ship_to)
         holds = line.mode in HOLDING_MODES  # a decline gives such a line its hold back
         discount = await carts.discount_of(ctx, cart, line, price)  # the best offer, kept on the line
         off = 0 if discount is None else discount.unit_discount_minor
@@ -201,6 +236,8 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
                 hold_expires_at=(
                     now + ctx.policy.reserve_hold if line.mode is FulfillmentMode.RESERVE else None
                 ),
+                redirect_to=redirect_to,
+                redirect_mode=redirect_mode,
             )
         )
     member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
@@ -214,6 +251,44 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
         attempt=attempt,
         cart_lines=frozenset((ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines),
     )
+
+
+async def _ships_to_market(ctx: ResolverContext, currency_code: str) -> list[LocationRecord]:
+    """The locations a cart in this currency may ship from: every warehouse, and the stores of
+    its own market (a store across the border does not ship to this side of it)."""
+    found = []
+    for location in await ctx.loaders.all_locations.load():
+        market = await prices.market_currency(ctx, location.address.country_code)
+        if location.kind is LocationKind.WAREHOUSE or market == currency_code:
+            found.append(location)
+    return found
+
+
+async def _redirect_targets(
+    ctx: ResolverContext,
+    cart: CartRecord,
+    line: CartLineRecord,
+    redirect: CheckoutRedirect,
+    ship_to: GeoPoint | None,
+) -> tuple[tuple[int, ...], FulfillmentMode]:
+    """Where a pickup goes if its store cannot fill it: other pickup stores within the default
+    radius of it, nearest first, that have it all; or the locations a SHIP line would use."""
+    levels = await levels_of(ctx, line.variant_id)
+    locations = await ctx.loaders.all_locations.load()
+    store = next(loc for loc in locations if loc.id == line.location_id)
+    if redirect is CheckoutRedirect.SHIP:
+        routing = ctx.policy.ship_allocation
+        shipping = await _ships_to_market(ctx, cart.currency_code)
+        return routing.ship_from(line.quantity, levels, shipping, ship_to or store.geo), FulfillmentMode.SHIP
+    stock = {lv.location_id: lv.available for lv in levels}
+    near = [
+        (distance_km(store.geo, loc.geo), loc.id)
+        for loc in locations
+        if loc.id != store.id and loc.pickup_enabled and loc.kind is LocationKind.STORE
+        and stock.get(loc.id, 0) >= line.quantity
+    ]  # fmt: skip
+    within = [loc for distance, loc in sorted(near) if distance <= ctx.policy.default_radius_km]
+    return tuple(within), FulfillmentMode.PICKUP
 
 
 def due_now(draft: OrderDraft) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from resolvers.allocation import MostStockedWarehouseFirst, ShipAllocationStrategy
+from resolvers.allocation import ShipAllocationStrategy, WarehousesFirst
 from resolvers.cart_merge import AddQuantities, CartMergeStrategy
 from resolvers.loyalty_program import LoyaltyProgram
 from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, RecommendationStrategy
@@ -38,7 +38,7 @@ class CommercePolicy:
     checkout_wait: timedelta = timedelta(seconds=15)  # a repeated key waits for the first call
     checkout_stale: timedelta = timedelta(minutes=10)  # a checkout stuck charging is undone
     idempotency_ttl: timedelta = timedelta(days=7)
-    ship_allocation: ShipAllocationStrategy = field(default_factory=MostStockedWarehouseFirst)
+    ship_allocation: ShipAllocationStrategy = field(default_factory=WarehousesFirst)
     cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
     loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)
     recommendations: RecommendationStrategy = field(default_factory=BoughtTogetherThenAffinity)
@@ -53,6 +53,13 @@ class SignInThrottle(Protocol):
     async def succeeded(self, email: str, address: str | None) -> None: ...
 
 
+class LookupThrottle(Protocol):
+    """Counts lookups of secrets by code (a gift card's balance) per caller; `admit` charges
+    one and answers None, or refuses with the seconds to wait."""
+
+    async def admit(self, caller: str) -> int | None: ...
+
+
 class ResolverContext(Protocol):
     upstreams: Upstreams
     loaders: Loaders
@@ -61,6 +68,7 @@ class ResolverContext(Protocol):
     policy: CommercePolicy
     client_address: str | None  # the caller's address as the gateway resolved it
     sign_in_throttle: SignInThrottle | None
+    gift_card_lookups: LookupThrottle | None
     pricing: PriceContext | None  # the request's @inContext; None: the catalog's own prices
 
     def now(self) -> datetime: ...

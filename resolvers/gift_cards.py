@@ -1,4 +1,5 @@
-"""Issuing gift cards (staff and the back office); spending them is a payment method."""
+"""Issuing gift cards (staff and the back office), and a card's balance by its code (anyone,
+rate-limited per caller by the root field's permission); spending them is a payment method."""
 
 from __future__ import annotations
 
@@ -43,3 +44,18 @@ async def issue_gift_card(ctx: ResolverContext, amount: Decimal) -> GiftCardResu
         return GiftCardResult(None, [UserError(["input", "amount"], f"at most {limit}", "INVALID")])
     code, balance = await ctx.upstreams.gift_cards.issue(minor, currency, ctx.now())
     return GiftCardResult(IssuedGiftCard(code, Money.from_minor(balance, currency)), [])
+
+
+MAX_CODE_LENGTH = 64
+
+
+async def gift_card_balance(ctx: ResolverContext, code: str) -> Money | None:
+    """The balance of the card with this code; None for any code that names no card, malformed
+    or not, so that an answer says nothing more than "no such card"."""
+    if not 0 < len(code) <= MAX_CODE_LENGTH:
+        return None
+    found = await ctx.upstreams.gift_cards.balance_with_currency(code.strip())
+    if found is None:
+        return None
+    balance, currency = found
+    return Money.from_minor(balance, currency)

@@ -13,6 +13,7 @@ from adapters.records import (
     InventoryReason,
     LocationKind,
     LocationRecord,
+    SafetyStockChange,
     StockChange,
 )
 from resolvers import catalog
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 MAX_ADJUSTMENT_LINES = 250
 MAX_REFERENCE_LENGTH = 255
+MAX_QUANTITY = 2**31 - 1  # what a stock column holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,12 @@ class StoreAvailability:
 @dataclass(frozen=True, slots=True)
 class InventoryAdjustResult:
     levels: list[InventoryLevelRecord]
+    user_errors: list[UserError]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyStockResult:
+    level: InventoryLevelRecord | None
     user_errors: list[UserError]
 
 
@@ -145,6 +153,20 @@ async def adjust_inventory(
         return InventoryAdjustResult([], [UserError(path, rejected.message, rejected.code)])
     await stock_moved(ctx, adjusted.levels, reason.value)
     return InventoryAdjustResult(adjusted.levels, [])
+
+
+async def set_safety_stock(ctx: ResolverContext, change: SafetyStockChange) -> SafetyStockResult:
+    """Keep units of a variant at a location out of online availability (not out of the till)."""
+    if not 0 <= change.quantity <= MAX_QUANTITY:
+        message = f"safety stock is between 0 and {MAX_QUANTITY}"
+        return SafetyStockResult(None, [UserError(["input", "quantity"], message, "INVALID")])
+    try:
+        level = await ctx.upstreams.inventory.set_safety_stock(change, ctx.principal.subject)
+    except StockRejected as rejected:
+        field = "variantId" if rejected.code == "VARIANT_NOT_FOUND" else "locationId"
+        return SafetyStockResult(None, [UserError(["input", field], rejected.message, rejected.code)])
+    await stock_moved(ctx, [level], "SAFETY_STOCK")
+    return SafetyStockResult(level, [])
 
 
 async def stock_moved(ctx: ResolverContext, levels: list[InventoryLevelRecord], reason: str) -> None:

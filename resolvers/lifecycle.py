@@ -43,7 +43,7 @@ HANDED_OVER = frozenset({F.SHIPPED, F.DELIVERED, F.PICKED_UP, F.SOLD})  # return
 _DONE = frozenset({F.DELIVERED, F.PICKED_UP, F.SOLD})
 _SAME = {
     F.ALLOCATED: OrderStatus.ALLOCATED,
-    F.HELD: OrderStatus.ALLOCATED,
+    F.HELD: OrderStatus.HELD,
     F.READY_FOR_PICKUP: OrderStatus.READY_FOR_PICKUP,
     F.SHIPPED: OrderStatus.SHIPPED,
     F.PICKED_UP: OrderStatus.PICKED_UP,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from adapters.commerce import OrderRecord, OrderStatus, PaymentMethod, ReturnRecord
+from adapters.commerce import OrderRecord, OrderStatus, PaymentMethod, PaymentStatus, ReturnRecord
 from adapters.records import LoyaltyEntry
 from resolvers.events import LoyaltyChanged
 from resolvers.pagination import Connection, PageArgs, keyset_connection
@@ -37,9 +37,13 @@ async def _paid_minor(ctx: ResolverContext, order: OrderRecord) -> int:
 
 
 async def order_changed(ctx: ResolverContext, order: OrderRecord) -> None:
-    """Points for a completed order, once (the entry's key is the order's completion)."""
+    """Points for a completed and paid order, once (the entry's key is the order's completion).
+    An order still to be paid at the store earns nothing, nor counts toward the tier, until
+    staff take the payment (`fulfillmentUpdateStatus(payment:)`)."""
     ledger = ctx.upstreams.loyalty
     if ledger is None or order.member_id is None or order.status not in COMPLETED:
+        return
+    if any(p.status is PaymentStatus.PENDING for p in await ctx.loaders.payments_by_order_id.load(order.id)):
         return
     paid = await _paid_minor(ctx, order)
     points = ctx.policy.loyalty.points_for(paid, order.currency_code)
@@ -60,8 +64,10 @@ async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: Ret
     if not any(e.kind == "EARN" for e in entries):
         return  # not completed yet: the earn will count the refund out
     points = min(ctx.policy.loyalty.points_for(returned.refund_minor, order.currency_code), earned)
-    if await ledger.record(
-        order.member_id, f"return:{returned.id}:reverse", "REVERSE", -points,
+    # Never below zero: what the balance cannot give back (it was spent) is written off as a
+    # SHORTFALL entry next to the REVERSE, in the ledger for the member and the retailer to see.
+    if await ledger.take_back(
+        order.member_id, f"return:{returned.id}:reverse", points,
         -ctx.policy.loyalty.shop_minor(returned.refund_minor, order.currency_code), order.id, ctx.now(),
     ):  # fmt: skip
         await ctx.events.publish(LoyaltyChanged(order.member_id, "REVERSE", ctx.now()))

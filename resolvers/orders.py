@@ -16,6 +16,7 @@ from adapters.commerce import (
     OrderLineRecord,
     OrderRecord,
     OrderStatus,
+    TillPayment,
 )
 from adapters.ports import (
     FulfillmentChange,
@@ -192,7 +193,10 @@ def _shipped(done: Transitioned) -> bool:
 
 
 async def update_fulfillment_status(
-    ctx: ResolverContext, fulfillment_id: int, status: FulfillmentStatus
+    ctx: ResolverContext,
+    fulfillment_id: int,
+    status: FulfillmentStatus,
+    till: TillPayment | None = None,
 ) -> OrderResult:
     """Staff move one fulfillment along its lifecycle; only legal moves are made."""
     fulfillment = await ctx.loaders.fulfillment_by_id.load(fulfillment_id)
@@ -212,7 +216,8 @@ async def update_fulfillment_status(
     change = FulfillmentChange(fulfillment.id, fulfillment.status, status, lifecycle.stock_effect(status))
     try:
         done = await ctx.upstreams.orders.transition(
-            record.id, [change], lifecycle.order_status, ctx.principal.subject, None, ctx.now()
+            record.id, [change], lifecycle.order_status, ctx.principal.subject, None, ctx.now(),
+            till=till,
         )
     except Refused as refused:
         return OrderResult(record, [UserError(["status"], refused.message, refused.code)], fulfillment)

@@ -9,10 +9,13 @@ list is personal and is never cached."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from adapters.records import ProductRecord
 from resolvers.errors import BadUserInput
+from resolvers.geo import distance_km
 from resolvers.inventory import products_available_for_sale
 from resolvers.recommendation_strategy import Signals
 
@@ -20,6 +23,21 @@ if TYPE_CHECKING:
     from resolvers.context import ResolverContext
 
 MAX_RECOMMENDATIONS = 50
+
+
+class RecommendationReason(Enum):
+    """Why a product is recommended to a member, in the order the fallbacks are tried."""
+
+    BOUGHT_TOGETHER = "BOUGHT_TOGETHER"  # bought in the same orders as what the member bought
+    YOUR_CATEGORIES = "YOUR_CATEGORIES"  # a best seller in a category the member buys in
+    POPULAR_NEAR_YOU = "POPULAR_NEAR_YOU"  # a best seller at the member's preferred store or region
+    POPULAR = "POPULAR"  # a best seller anywhere: the last fallback, so the list is never empty
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    product: ProductRecord
+    reason: RecommendationReason
 
 
 def _checked(first: int) -> int:
@@ -47,9 +65,21 @@ async def product_recommendations(ctx: ResolverContext, product_id: int, first: 
     return await _for_sale(ctx, ctx.policy.recommendations.rank(signals, {product_id}), first)
 
 
-async def member_recommendations(ctx: ResolverContext, member_id: str, first: int) -> list[ProductRecord]:
-    """Bought with what the member bought (any channel), lifted by their favourite categories;
-    best sellers when they have bought nothing yet."""
+async def member_recommendations(
+    ctx: ResolverContext, member_id: str, first: int, preferred_location_id: int | None = None
+) -> list[ProductRecord]:
+    """The products of `member_recommendations_with_reasons`."""
+    found = await member_recommendations_with_reasons(ctx, member_id, first, preferred_location_id)
+    return [r.product for r in found]
+
+
+async def member_recommendations_with_reasons(
+    ctx: ResolverContext, member_id: str, first: int, preferred_location_id: int | None = None
+) -> list[Recommendation]:
+    """Always an answer while anything sells: what is bought with what the member bought (any
+    channel) and best sellers of their categories, ranked by the retailer's strategy; then best
+    sellers at the member's preferred store and the stores around it; then best sellers anywhere.
+    Never what the member already has; only products for sale; each says why it is there."""
     history = ctx.upstreams.purchases
     if history is None or not _checked(first):
         return []
@@ -59,6 +89,36 @@ async def member_recommendations(ctx: ResolverContext, member_id: str, first: in
     for _, category, units in bought:
         affinity[category] += units
     together = await history.bought_together(sorted(owned)) if owned else []
-    popular = await history.best_sellers(sorted(affinity) or None, limit=first * 4 + len(owned))
+    wanted = first * 4 + len(owned)
+    popular = await history.best_sellers(sorted(affinity), limit=wanted) if affinity else []
     signals = Signals(together, dict(affinity), popular)
-    return await _for_sale(ctx, ctx.policy.recommendations.rank(signals, owned), first)
+    with_owned = {other for _, other, _ in together}
+    together_or_category = [
+        (p, RecommendationReason.BOUGHT_TOGETHER if p in with_owned else RecommendationReason.YOUR_CATEGORIES)
+        for p in ctx.policy.recommendations.rank(signals, owned)
+    ]
+    ranked = list(together_or_category)
+    nearby = await _region(ctx, preferred_location_id)
+    if nearby:
+        local = await history.best_sellers_at(nearby, wanted)
+        ranked += [(p, RecommendationReason.POPULAR_NEAR_YOU) for p, _, _ in local]
+    anywhere = await history.best_sellers(None, wanted)
+    ranked += [(p, RecommendationReason.POPULAR) for p, _, _ in anywhere]
+    reasons: dict[int, RecommendationReason] = {}
+    for product, reason in ranked:
+        if product not in owned:
+            reasons.setdefault(product, reason)  # the first (most specific) reason wins
+    products = await _for_sale(ctx, list(reasons), first)
+    return [Recommendation(p, reasons[p.id]) for p in products]
+
+
+async def _region(ctx: ResolverContext, preferred_location_id: int | None) -> list[int]:
+    """The member's preferred store and the stores within the default radius of it."""
+    if preferred_location_id is None:
+        return []
+    locations = await ctx.loaders.all_locations.load()
+    home = next((loc for loc in locations if loc.id == preferred_location_id), None)
+    if home is None:
+        return []
+    radius = ctx.policy.default_radius_km
+    return [loc.id for loc in locations if distance_km(home.geo, loc.geo) <= radius]

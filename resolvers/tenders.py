@@ -57,6 +57,7 @@ async def pay(ctx: ResolverContext, order: OrderRecord, payment: PaymentInput, d
         card_token=payment.card_token,
         description=f"Order {order.number}",
         member_id=order.member_id,
+        order_id=order.id,
     )
     tried: list[str] = []
     charges: list[Charge] = []

@@ -25,7 +25,7 @@ from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
 from schema.federation import entity_keys
-from schema.gift_cards import GiftCardMutation
+from schema.gift_cards import GiftCardMutation, GiftCardQuery
 from schema.inventory import InventoryMutation
 from schema.live import Subscription
 from schema.locations import Location, LocationQuery
@@ -54,6 +54,7 @@ class Query(
     TriggerQuery,
     AnalyticsQuery,
     SupportQuery,
+    GiftCardQuery,
 ):
     pass
 

@@ -39,6 +39,8 @@ LineStatus = strawberry.enum(
     carts.LineStatus, description="Whether a line's quantity can be had where it is fulfilled."
 )
 
+CheckoutRedirect = strawberry.enum(checkout.CheckoutRedirect)
+
 
 # Batch resolvers (schema/batch.py): each field's values for a whole level of carts or lines,
 # so that the compiled path serves a cart in one round trip per loader, whatever its lines.
@@ -420,8 +422,28 @@ class CartMutation:
         cart_id: strawberry.ID,
         payment: PaymentInput,
         idempotency_key: str,
+        ship_to: Annotated[
+            GeoPointInput | None,
+            strawberry.argument(
+                description="Where SHIP lines go: the `nearest` routing strategy ships from "
+                "the locations closest to it."
+            ),
+        ] = None,
+        redirect: Annotated[
+            CheckoutRedirect,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="What a PICKUP line whose store ran out becomes: FAIL the checkout, "
+                "NEAREST_STORE that has it, or SHIP it. The order's fulfillments say what was "
+                "redirected and why."
+            ),
+        ] = checkout.CheckoutRedirect.FAIL,
     ) -> CheckoutCompletePayload:
         result = await checkout.complete_checkout(
-            info.context, _cart_token(cart_id), payment.to_record(), idempotency_key
+            info.context,
+            _cart_token(cart_id),
+            payment.to_record(),
+            idempotency_key,
+            ship_to.to_record() if ship_to is not None else None,
+            checkout.CheckoutRedirect(redirect.value),
         )
         return checkout_payload(result)

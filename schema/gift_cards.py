@@ -10,7 +10,7 @@ from strawberry.types import Info
 from resolvers import gift_cards
 from resolvers.gift_cards import GiftCardResult
 from schema.common import Money, UserError
-from schema.permissions import CanIssueGiftCards
+from schema.permissions import CanIssueGiftCards, WithinGiftCardLookupLimit
 
 
 @strawberry.input
@@ -28,6 +28,26 @@ class IssuedGiftCard:
 class GiftCardIssuePayload:
     gift_card: IssuedGiftCard | None
     user_errors: list[UserError]
+
+
+@strawberry.type(description="A gift card's balance, looked up by its code.")
+class GiftCardBalance:
+    balance: Money | None = strawberry.field(
+        description="What is left on the card, in its currency; null when no card has this code."
+    )
+
+
+@strawberry.type
+class GiftCardQuery:
+    @strawberry.field(
+        description="The balance of a gift card by its code, for anyone who holds the code. "
+        "Limited per caller (RATE_LIMITED past it); an unknown code answers like a known one, "
+        "with a null balance.",
+        permission_classes=[WithinGiftCardLookupLimit],
+    )
+    async def gift_card_balance(self, info: Info, code: str) -> GiftCardBalance:
+        balance = await gift_cards.gift_card_balance(info.context, code)
+        return GiftCardBalance(balance=balance)  # type: ignore[arg-type]
 
 
 @strawberry.type

@@ -8,14 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from adapters import records
-from adapters.records import InventoryLevelRecord, StockChange
+from adapters.records import InventoryLevelRecord, SafetyStockChange, StockChange
 from resolvers import catalog, inventory, locations
 from resolvers.inventory import InventoryAdjustResult
 from schema.batch import LOCATIONS, STOCK, batch, one
 from schema.common import DateTime, UserError
 from schema.ids import decode_id
 from schema.locations import Location
-from schema.permissions import CanAdjustStock
+from schema.permissions import CanAdjustStock, CanSetSafetyStock
 
 if TYPE_CHECKING:
     from schema.catalog import ProductVariant
@@ -38,7 +38,12 @@ class InventoryLevel:
 
     on_hand: int
     reserved: int
-    available: int = strawberry.field(description="onHand - reserved, never below zero.")
+    available: int = strawberry.field(
+        description="What can be promised online: onHand - reserved - safetyStock, never below zero."
+    )
+    safety_stock: int = strawberry.field(
+        description="Units kept out of online availability at this location (still sold at the till)."
+    )
     updated_at: DateTime
 
     @strawberry.field(metadata=batch(_variants))
@@ -85,6 +90,19 @@ class InventoryAdjustPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input(description="How many units of a variant a location keeps out of online availability.")
+class InventorySafetyStockInput:
+    variant_id: strawberry.ID
+    location_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.type
+class InventorySafetyStockSetPayload:
+    inventory_level: InventoryLevel | None
+    user_errors: list[UserError]
+
+
 @strawberry.type
 class InventoryMutation:
     @strawberry.mutation(
@@ -106,5 +124,24 @@ class InventoryMutation:
         )
         return InventoryAdjustPayload(
             inventory_levels=result.levels,  # type: ignore[arg-type]
+            user_errors=result.user_errors,  # type: ignore[arg-type]
+        )
+
+    @strawberry.mutation(
+        description="Keep units of a variant at a location out of online availability (the "
+        "last ones on the shelf); they are still sold at the till. Staff of that location.",
+        permission_classes=[CanSetSafetyStock],
+    )
+    async def inventory_safety_stock_set(
+        self, info: Info, input: InventorySafetyStockInput
+    ) -> InventorySafetyStockSetPayload:
+        change = SafetyStockChange(
+            variant_id=decode_id(input.variant_id, "ProductVariant", "variantId"),
+            location_id=decode_id(input.location_id, "Location", "locationId"),
+            quantity=input.quantity,
+        )
+        result = await inventory.set_safety_stock(info.context, change)
+        return InventorySafetyStockSetPayload(
+            inventory_level=result.level,  # type: ignore[arg-type]
             user_errors=result.user_errors,  # type: ignore[arg-type]
         )

@@ -33,6 +33,7 @@ class LoyaltyEntryKind(Enum):
     REVERSE = "REVERSE"  # a return took back what it had earned
     SPEND = "SPEND"  # points paid for an order
     REFUND = "REFUND"  # points given back (a refund, or a checkout that did not go through)
+    SHORTFALL = "SHORTFALL"  # a return's reversal the balance could not cover, written off
 
 
 @strawberry.type

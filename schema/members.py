@@ -69,7 +69,24 @@ async def _loyalty(ctx: Any, member: MemberRecord) -> Any:
 
 
 async def _recommendations(ctx: Any, member: MemberRecord, first: int | None = 8) -> Any:
-    return await recommendations.member_recommendations(ctx, member.key, 8 if first is None else first)
+    wanted = 8 if first is None else first
+    return await recommendations.member_recommendations(ctx, member.key, wanted, member.preferred_location_id)
+
+
+async def _recommended(ctx: Any, member: MemberRecord, first: int | None = 8) -> Any:
+    wanted = 8 if first is None else first
+    return await recommendations.member_recommendations_with_reasons(
+        ctx, member.key, wanted, member.preferred_location_id
+    )
+
+
+RecommendationReason = strawberry.enum(recommendations.RecommendationReason)
+
+
+@strawberry.type(description="A product recommended to a member, and why.")
+class Recommendation:
+    product: ProductRef
+    reason: RecommendationReason  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -192,6 +209,18 @@ class Member(Node):
     )
     async def recommendations(root: MemberRecord, info: Info, first: int | None = 8) -> list[ProductRef]:
         return await one(each(_recommendations), info, root, first=first)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        permission_classes=[IsThisMember],
+        description="`recommendations` with why each is there. Never empty while anything sells: "
+        "bought with what they bought, then best sellers of their categories, then of their "
+        "preferred store and the stores around it, then of everywhere.",
+        metadata=batch(each(_recommended)),
+    )
+    async def recommended_products(
+        root: MemberRecord, info: Info, first: int | None = 8
+    ) -> list[Recommendation]:
+        return await one(each(_recommended), info, root, first=first)  # type: ignore[no-any-return]
 
     @classmethod
     def parse_key(cls, key: str, argument: str) -> Any:

@@ -72,6 +72,12 @@ async def _fulfillment_location(ctx: Any, f: FulfillmentRecord) -> Any:
     return await locations.location(ctx, f.location_id)
 
 
+async def _redirected_from(ctx: Any, f: FulfillmentRecord) -> Any:
+    if f.redirected_from_id is None:
+        return None
+    return await locations.location(ctx, f.redirected_from_id)
+
+
 async def _line_variant(ctx: Any, line: OrderLineRecord) -> Any:
     return await catalog.variant(ctx, line.variant_id)
 
@@ -142,6 +148,18 @@ class OrderFulfillment:
     async def location(root: FulfillmentRecord, info: Info) -> Location:
         return await one(each(_fulfillment_location), info, root)  # type: ignore[no-any-return]
 
+    redirect_reason: str | None = strawberry.field(
+        description="Why the checkout sent this pickup here (its store ran out); null if it did not."
+    )
+
+    @strawberry.field(
+        description="The pickup store this was redirected from at checkout (`redirect`); null "
+        "when it was not redirected.",
+        metadata=batch(each(_redirected_from)),
+    )
+    async def redirected_from(root: FulfillmentRecord, info: Info) -> Location | None:
+        return await one(each(_redirected_from), info, root)  # type: ignore[no-any-return]
+
     @strawberry.field(metadata=batch(each(orders.lines_of_fulfillment)))
     async def lines(root: FulfillmentRecord, info: Info) -> list[OrderLine]:
         return await one(each(orders.lines_of_fulfillment), info, root)  # type: ignore[no-any-return]
@@ -205,11 +223,30 @@ class OrderStatusChange:
         return await one(each(_change_fulfillment), info, root)  # type: ignore[no-any-return]
 
 
+TillTender = strawberry.enum(commerce.TillTender)
+
+
+@strawberry.input(description="Money staff took at the till for an order collected or bought in store.")
+class TillPaymentInput:
+    tender: TillTender = commerce.TillTender.OTHER  # type: ignore[valid-type]
+    reference: str | None = strawberry.field(default=None, description="The till's receipt number.")
+
+    def to_record(self) -> commerce.TillPayment:
+        reference = None if self.reference is None else self.reference[:255]
+        return commerce.TillPayment(commerce.TillTender(self.tender.value), reference)
+
+
 @strawberry.type
 class Payment:
     method: PaymentMethod  # type: ignore[valid-type]
     status: PaymentStatus  # type: ignore[valid-type]
     created_at: DateTime
+
+    @strawberry.field(description="How it was paid at the till (CASH, CARD, OTHER); null elsewhere.")
+    def till_tender(root: PaymentRecord) -> TillTender | None:  # type: ignore[valid-type]
+        tender = root.provider.removeprefix("till:").upper()
+        known = {t.value for t in commerce.TillTender}
+        return commerce.TillTender(tender) if root.provider.startswith("till:") and tender in known else None
 
     @strawberry.field
     def amount(root: PaymentRecord) -> Money:
@@ -425,9 +462,18 @@ class OrderMutation:
         info: Info,
         fulfillment_id: strawberry.ID,
         status: FulfillmentStatus,  # type: ignore[valid-type]
+        payment: Annotated[
+            TillPaymentInput | None,
+            strawberry.argument(
+                description="What was taken at the till: at PICKED_UP it captures a PAY_AT_STORE "
+                "payment (the order is paid, and earns its points, only then); at SOLD it is the "
+                "tender of the hold's payment (recorded with or without it)."
+            ),
+        ] = None,
     ) -> FulfillmentUpdateStatusPayload:
         fid = decode_id(fulfillment_id, "OrderFulfillment", "fulfillmentId")
-        result = await orders.update_fulfillment_status(info.context, fid, status)
+        till = None if payment is None else payment.to_record()
+        result = await orders.update_fulfillment_status(info.context, fid, status, till)
         return FulfillmentUpdateStatusPayload(
             fulfillment=result.fulfillment,  # type: ignore[arg-type]
             order=result.order,  # type: ignore[arg-type]

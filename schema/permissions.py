@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from adapters.commerce import CartRecord, OrderRecord, OrderStatus
 from resolvers import orders, support
-from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.errors import Forbidden, RateLimited, Unauthenticated
 from resolvers.principal import Principal, PrincipalKind, Scope
 from schema.ids import CART_TOKEN, EXTERNAL_KEY, decode_id, decode_str_id
 
@@ -34,6 +34,37 @@ class CanAdjustStock(BasePermission):
             location_id = decode_id(change.location_id, "Location", "locationId")
             if not principal.may_adjust_stock_at(location_id):
                 raise Forbidden(self.message)
+        return True
+
+
+class CanSetSafetyStock(BasePermission):
+    """inventorySafetyStockSet: staff of that location; integrations with inventory:write."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "set safety stock")
+        location_id = decode_id(kwargs["input"].location_id, "Location", "locationId")
+        if not principal.may_adjust_stock_at(location_id):
+            raise Forbidden("only staff of this location set its safety stock")
+        return True
+
+
+class WithinGiftCardLookupLimit(BasePermission):
+    """giftCardBalance: anyone, a limited number of lookups per caller and period (a member, staff
+    member or key by who they are, anyone else by client address); over it, RATE_LIMITED."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        context = info.context
+        throttle = context.gift_card_lookups
+        if throttle is None:
+            return True
+        principal: Principal = context.principal
+        if principal.kind is PrincipalKind.ANONYMOUS:
+            caller = f"ip:{context.client_address or 'unknown'}"
+        else:
+            caller = f"{principal.kind.value.lower()}:{principal.subject}"
+        wait = await throttle.admit(caller)
+        if wait is not None:
+            raise RateLimited(f"Too many gift card lookups; retry in {wait} s.", retry_after=wait)
         return True
 
 
@@ -256,6 +287,8 @@ class CanManageMarketing(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         check_marketing(info)
         return True
+
+
 class _HoldsScope(BasePermission):
     """A caller given one power: staff with that role, or a key or integration with that scope."""
 

@@ -41,9 +41,10 @@ def test_cart_and_order_contract_names_are_present():
         "cartLinesAdd(cartId: ID!, lines: [CartLineInput!]!)",
         "cartLinesUpdate(cartId: ID!, lines: [CartLineUpdateInput!]!)",
         "cartLinesRemove(cartId: ID!, lineIds: [ID!]!)",
-        "checkoutComplete(cartId: ID!, payment: PaymentInput!, idempotencyKey: String!)",
+        # Optional arguments added since (shipTo, redirect, payment) print one per line.
+        "checkoutComplete(\n    cartId: ID!\n    payment: PaymentInput!\n    idempotencyKey: String!\n",
         "orderCancel(orderId: ID!, reason: String = null)",
-        "fulfillmentUpdateStatus(fulfillmentId: ID!, status: FulfillmentStatus!)",
+        "fulfillmentUpdateStatus(\n    fulfillmentId: ID!\n    status: FulfillmentStatus!\n",
         "storeSaleRecord(input: StoreSaleInput!)",
         "returnCreate(input: ReturnInput!)",
         "alternatives(near: GeoPointInput = null, first: Int! = 3): [StoreAvailability!]!",

@@ -74,7 +74,11 @@ class Payments:
             if self.loyalty is None or request.member_id is None:
                 raise PaymentDeclined("not_a_member", "loyalty points pay only for a signed-in member")
             reference = await self.loyalty.spend(
-                request.member_id, request.amount_minor, f"payment:{request.idempotency_key}", _now()
+                request.member_id,
+                request.amount_minor,
+                f"payment:{request.idempotency_key}",
+                _now(),
+                order_id=request.order_id,
             )
             return Charge(
                 PaymentMethod.LOYALTY_POINTS, "loyalty", reference, request.amount_minor,

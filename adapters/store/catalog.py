@@ -77,7 +77,7 @@ def _matches(where: ProductFilter) -> list[sa.ColumnElement[bool]]:
             .join(variants, variants.c.id == inventory_levels.c.variant_id)
             .where(variants.c.product_id == products.c.id)
             .where(inventory_levels.c.location_id.in_(where.available_at))
-            .where(inventory_levels.c.on_hand > inventory_levels.c.reserved)
+            .where(inventory_levels.c.on_hand - inventory_levels.c.reserved > inventory_levels.c.safety_stock)
             .exists()
         )
     return clauses

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ from adapters.store.tables import (
     carts,
     idempotency_keys,
     inventory_levels,
+    loyalty_entries,
     order_fulfillments,
     order_lines,
     order_status_changes,
@@ -101,7 +103,7 @@ async def _claim(conn: Any, draft: OrderDraft, now: datetime) -> None:
 
 
 async def _shortfall(conn: Any, line: PlannedLine, index: int) -> Refused:
-    free = inventory_levels.c.on_hand - inventory_levels.c.reserved
+    free = inventory_levels.c.on_hand - inventory_levels.c.reserved - inventory_levels.c.safety_stock
     available = await conn.scalar(
         sa.select(sa.func.coalesce(sa.func.max(free), 0))
         .where(inventory_levels.c.variant_id == line.variant_id)
@@ -141,7 +143,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
         )
         if current != draft.cart_lines:
             raise Refused("CART_CHANGED", "the cart changed during checkout; review it and retry")
-    needed = sorted({(line.variant_id, loc) for line in draft.lines for loc in line.candidates})
+    needed = sorted({(ln.variant_id, loc) for ln in draft.lines for loc in (*ln.candidates, *ln.redirect_to)})
     # Expired holds never block a sale: release those at the levels this order needs first.
     levels = await stock_moves.release_reservations(
         conn, sa.and_(stock_moves.expired_hold(now), stock_moves.at_levels(needed)), now
@@ -156,8 +158,16 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
     for index, line in enumerate(draft.lines):
         if len(line.candidates) != 1:
             continue
-        line_ids[index] = await writer.write(index, line.candidates[0])
         hold = holds.pop(line.cart_line_id, None)
+        if line.redirect_to:
+            # It may be sent elsewhere: what it holds goes back to the shelf first, then it is
+            # allocated (at its store if it can be) with the lines that may go to several places.
+            if hold is not None:
+                await conn.execute(sa.delete(reservations).where(reservations.c.id == hold.id))
+                key = (hold.variant_id, hold.location_id)
+                levels.append(await stock_moves.unreserve(conn, key, hold.quantity, now))
+            continue
+        line_ids[index] = await writer.write(index, line.candidates[0])
         if hold is None:
             continue
         if (hold.variant_id, hold.location_id) != (line.variant_id, line.candidates[0]):
@@ -176,45 +186,119 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
                     quantity=line.quantity)
         )  # fmt: skip
 
-    # The stock, in key order: each line takes what it lacks, at the first location that has it.
-    chosen: dict[int, int] = {}
+    # The stock, in key order: each line takes what it lacks at the first location that has it
+    # all; a shipped line nobody has whole is split across its candidates, in their order.
+    chosen: dict[int, list[_Part]] = {}
     by_key = sorted(
         range(len(draft.lines)),
         key=lambda i: (draft.lines[i].variant_id, draft.lines[i].candidates[0]),
     )
     for index in by_key:
         line = draft.lines[index]
+        wanted = line.quantity - held.get(index, 0)
         for location_id in line.candidates:
-            wanted = line.quantity - held.get(index, 0)
-            level = await stock_moves.reserve(conn, (line.variant_id, location_id), wanted, now)
+            key = (line.variant_id, location_id)
+            online = line.mode is not FulfillmentMode.IN_STORE  # the till sells the whole shelf
+            level = await stock_moves.reserve(conn, key, wanted, now, online=online)
             if level is not None:
                 levels.append(level)
-                chosen[index] = location_id
+                chosen[index] = [_Part(location_id, line.quantity, line.mode)]
                 break
         else:
-            raise await _shortfall(conn, line, index)
+            if line.redirect_to:
+                chosen[index] = await _redirect(conn, line, index, now, levels)
+            elif line.mode is FulfillmentMode.SHIP and len(line.candidates) > 1:
+                chosen[index] = await _split(conn, line, index, now, levels)
+            else:
+                raise await _shortfall(conn, line, index)
 
     rows = []
     for index, line in enumerate(draft.lines):
-        if index not in line_ids:
-            line_ids[index] = await writer.write(index, chosen[index])
         if index in held:
             continue
-        rows.append(
-            {
-                "variant_id": line.variant_id,
-                "location_id": chosen[index],
-                "quantity": line.quantity,
-                # Kept while the payment is taken, so a decline can give the line its hold back.
-                "cart_line_id": line.cart_line_id,
-                "order_line_id": line_ids[index],
-                "expires_at": line.hold_expires_at,
-                "created_at": now,
-            }
-        )
+        for part in chosen[index]:
+            if index in line_ids:
+                order_line_id = line_ids[index]
+            else:
+                order_line_id = await writer.write(index, part.location_id, part)
+            rows.append(
+                {
+                    "variant_id": line.variant_id,
+                    "location_id": part.location_id,
+                    "quantity": part.quantity,
+                    # Kept while the payment is taken, so a decline can give the line its hold
+                    # back (not a redirected part: that hold would be somewhere else).
+                    "cart_line_id": None if part.redirected_from else line.cart_line_id,
+                    "order_line_id": order_line_id,
+                    "expires_at": line.hold_expires_at,
+                    "created_at": now,
+                }
+            )
     if rows:
         await conn.execute(sa.insert(reservations), rows)
     return Placed(order_from_row(order), stock_moves.latest(levels))
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Where (some of) a line is allocated, and how it gets to the customer from there."""
+
+    location_id: int
+    quantity: int
+    mode: FulfillmentMode
+    redirected_from: int | None = None
+    reason: str | None = None
+
+
+async def _redirect(
+    conn: Any, line: PlannedLine, index: int, now: datetime, levels: list[InventoryLevelRecord]
+) -> list[_Part]:
+    """A pickup its store cannot fill goes, whole, to the first of `redirect_to` that has it
+    (a nearer store, or shipping); shipping may split it. Refused when nothing can."""
+    store = line.candidates[0]
+    had = await stock_moves.free_for_update(conn, (line.variant_id, store))
+    mode = line.redirect_mode or line.mode
+    how = "shipped instead" if mode is FulfillmentMode.SHIP else "sent to the nearest store that has it"
+    reason = f"the pickup store had {had} of {line.sku} for {line.quantity} wanted; {how}"
+    for location_id in line.redirect_to:
+        level = await stock_moves.reserve(conn, (line.variant_id, location_id), line.quantity, now)
+        if level is not None:
+            levels.append(level)
+            return [_Part(location_id, line.quantity, mode, store, reason)]
+    if mode is FulfillmentMode.SHIP:
+        shipped = PlannedLine(**{**_fields(line), "candidates": line.redirect_to, "mode": mode})
+        parts = await _split(conn, shipped, index, now, levels)
+        return [_Part(p.location_id, p.quantity, mode, store, reason) for p in parts]
+    raise await _shortfall(conn, line, index)
+
+
+def _fields(line: PlannedLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in line.__dataclass_fields__}
+
+
+async def _split(
+    conn: Any, line: PlannedLine, index: int, now: datetime, levels: list[InventoryLevelRecord]
+) -> list[_Part]:
+    """Take what each candidate has, in order, until the line is filled: parts; refused when
+    all of them together do not have it (the transaction is rolled back)."""
+    parts: list[_Part] = []
+    missing = line.quantity
+    for location_id in line.candidates:
+        key = (line.variant_id, location_id)
+        free = await stock_moves.free_for_update(conn, key)
+        take = min(missing, free)
+        if take <= 0:
+            continue
+        level = await stock_moves.reserve(conn, key, take, now)
+        assert level is not None, "the level row is locked: what was free still is"
+        levels.append(level)
+        parts.append(_Part(location_id, take, line.mode))
+        missing -= take
+        if missing == 0:
+            return parts
+    found = line.quantity - missing
+    message = f"{found} of {line.sku} available where this line is fulfilled, {line.quantity} wanted"
+    raise Refused("INSUFFICIENT_STOCK", message, index)
 
 
 async def _lock_holds(conn: Any, draft: OrderDraft) -> dict[int, Any]:
@@ -267,11 +351,13 @@ class _LineWriter:
 
     def __init__(self, conn: Any, draft: OrderDraft, order_id: int, now: datetime) -> None:
         self.conn, self.draft, self.order_id, self.now = conn, draft, order_id, now
-        self.fulfillments: dict[tuple[int, FulfillmentMode], int] = {}
+        self.fulfillments: dict[tuple[int, FulfillmentMode, int | None], int] = {}
 
-    async def write(self, index: int, location_id: int) -> int:
+    async def write(self, index: int, location_id: int, part: _Part | None = None) -> int:
         line = self.draft.lines[index]
-        group = (location_id, line.mode)
+        mode = line.mode if part is None else part.mode
+        redirected_from = None if part is None else part.redirected_from
+        group = (location_id, mode, redirected_from)
         if group not in self.fulfillments:
             ends = [
                 ln.hold_expires_at
@@ -283,9 +369,11 @@ class _LineWriter:
                 .values(
                     order_id=self.order_id,
                     location_id=location_id,
-                    mode=line.mode.value,
-                    status=self.draft.initial[line.mode][0].value,
+                    mode=mode.value,
+                    status=self.draft.initial[mode][0].value,
                     hold_expires_at=max(ends) if ends else None,
+                    redirected_from_id=redirected_from,
+                    redirect_reason=None if part is None else part.reason,
                     created_at=self.now,
                     updated_at=self.now,
                 )
@@ -300,7 +388,7 @@ class _LineWriter:
                 position=index,
                 sku=line.sku,
                 title=line.title,
-                quantity=line.quantity,
+                quantity=line.quantity if part is None else part.quantity,
                 unit_price_minor=line.unit_price_minor,
                 discount_minor=line.discount_minor,
                 offer_code=line.offer_code,
@@ -399,6 +487,10 @@ async def abandon(
         .values(status=FAILED, order_id=None, error_code=error_code,
                 error_message=error_message[:500])
     )  # fmt: skip
+    # Points spent on it (and given back) no longer name an order that is not there.
+    await conn.execute(
+        sa.update(loyalty_entries).where(loyalty_entries.c.order_id == order_id).values(order_id=None)
+    )
     await conn.execute(sa.delete(orders).where(orders.c.id == order_id))
     return levels
 

@@ -203,10 +203,10 @@ class Store:
         async with self.reading() as conn:
             return (await conn.scalar(select(func.count()).select_from(tables.products))) == 0
 
-    async def seed_demo(self, seed: int = 7) -> None:
+    async def seed_demo(self, seed: int = 7, history: bool = False) -> None:
         from adapters.store.seed import seed_demo
 
-        await seed_demo(self, seed)
+        await seed_demo(self, seed, history)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -207,6 +207,17 @@ class StoreGiftCards:
             )
         return max(-(amount or 0), 0)
 
+    async def balance_with_currency(self, code: str) -> tuple[int, str] | None:
+        async with self._store.reading() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(gift_cards.c.balance_minor, gift_cards.c.currency_code).where(
+                        gift_cards.c.code_hash == code_hash(code)
+                    )
+                )
+            ).first()
+        return None if row is None else (row.balance_minor, row.currency_code)
+
     async def balance(self, code: str) -> int | None:
         async with self._store.reading() as conn:
             return await conn.scalar(

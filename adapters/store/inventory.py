@@ -14,6 +14,7 @@ from adapters.records import (
     InventoryAdjustment,
     InventoryLevelRecord,
     InventoryReason,
+    SafetyStockChange,
     StockChange,
 )
 from adapters.store.tables import (
@@ -36,6 +37,7 @@ def level_from_row(row: Any) -> InventoryLevelRecord:
         on_hand=row.on_hand,
         reserved=row.reserved,
         updated_at=row.updated_at,
+        safety_stock=row.safety_stock,
     )
 
 
@@ -49,7 +51,7 @@ class StoreInventory:
     async def levels_by_variant_ids(self, variant_ids: Sequence[int]) -> list[InventoryLevelRecord]:
         c = inventory_levels.c
         stmt = (
-            sa.select(c.variant_id, c.location_id, c.on_hand, c.reserved, c.updated_at)
+            sa.select(c.variant_id, c.location_id, c.on_hand, c.reserved, c.updated_at, c.safety_stock)
             .where(c.variant_id.in_(keys_in_range(variant_ids)))
             .order_by(c.variant_id, c.location_id)
         )
@@ -130,9 +132,31 @@ class StoreInventory:
                 for r in rows
             ]
         levels = [
-            InventoryLevelRecord(v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now) for v, loc in keys
+            InventoryLevelRecord(
+                v, loc, on_hand[(v, loc)], found[(v, loc)].reserved, now, found[(v, loc)].safety_stock
+            )
+            for v, loc in keys
         ]
         return StockAdjusted(adjustments=adjustments, levels=levels)
+
+    async def set_safety_stock(self, change: SafetyStockChange, actor: str) -> InventoryLevelRecord:
+        """Keep `change.quantity` units of a variant at a location out of online availability."""
+        now = datetime.now(UTC)
+        key = (change.variant_id, change.location_id)
+        probe = StockChange(change.variant_id, change.location_id, delta=0)
+        async with self._store.writing() as conn:
+            await self._check_known(conn, [probe])
+            await self._ensure_levels(conn, [key], now)
+            row = (
+                await conn.execute(
+                    sa.update(inventory_levels)
+                    .where(inventory_levels.c.variant_id == key[0])
+                    .where(inventory_levels.c.location_id == key[1])
+                    .values(safety_stock=change.quantity, updated_at=now)
+                    .returning(*inventory_levels.c)
+                )
+            ).one()
+        return level_from_row(row)
 
     @staticmethod
     async def _check_known(conn: Any, changes: Sequence[StockChange]) -> None:

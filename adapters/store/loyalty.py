@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from adapters.commerce import OrderRecord
+from adapters.commerce import OrderRecord, PaymentStatus
 from adapters.ports import KeysetPage, PaymentDeclined
 from adapters.records import LoyaltyEntry
 from adapters.store.order_rows import order_from_row
-from adapters.store.tables import loyalty_entries, members, orders
+from adapters.store.tables import loyalty_entries, members, orders, payments
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -59,7 +59,9 @@ class StoreLoyalty:
 
         return await self._store.write(work)
 
-    async def spend(self, member_id: str, points: int, key: str, now: datetime) -> str:
+    async def spend(
+        self, member_id: str, points: int, key: str, now: datetime, order_id: int | None = None
+    ) -> str:
         """Take points for a payment, once per key; PaymentDeclined when the balance is short."""
 
         async def work(conn: Any) -> str:
@@ -71,8 +73,27 @@ class StoreLoyalty:
             if balance < points:
                 raise PaymentDeclined("insufficient_points", f"{balance} points, {points} needed")
             await _insert(conn, {"member_id": member_id, "key": key, "kind": "SPEND", "points": -points,
-                                 "spend_minor": 0, "order_id": None, "created_at": now})  # fmt: skip
+                                 "spend_minor": 0, "order_id": order_id, "created_at": now})  # fmt: skip
             return key
+
+        return await self._store.write(work)
+
+    async def take_back(
+        self, member_id: str, key: str, points: int, spend_minor: int, order_id: int, now: datetime
+    ) -> bool:
+        async def work(conn: Any) -> bool:
+            await conn.execute(sa.select(members.c.id).where(members.c.id == member_id).with_for_update())
+            balance = await conn.scalar(_balance_of(member_id))
+            entry = {"member_id": member_id, "key": key, "kind": "REVERSE", "points": -points,
+                     "spend_minor": spend_minor, "order_id": order_id, "created_at": now}  # fmt: skip
+            if not await _insert(conn, entry):
+                return False
+            short = points - max(balance, 0)
+            if short > 0:
+                await _insert(conn, {"member_id": member_id, "key": f"{key}:shortfall", "kind": "SHORTFALL",
+                                     "points": short, "spend_minor": 0, "order_id": order_id,
+                                     "created_at": now})  # fmt: skip
+            return True
 
         return await self._store.write(work)
 
@@ -94,7 +115,8 @@ class StoreLoyalty:
                 return key
             back = min(points, -spent.points) if points else -spent.points
             await _insert(conn, {"member_id": spent.member_id, "key": key, "kind": "REFUND", "points": back,
-                                 "spend_minor": 0, "order_id": None, "created_at": now})  # fmt: skip
+                                 "spend_minor": 0, "order_id": spent.order_id,
+                                 "created_at": now})  # fmt: skip
             return key
 
         return await self._store.write(work)
@@ -136,10 +158,13 @@ class StoreLoyalty:
         earned = sa.select(loyalty_entries.c.order_id).where(
             loyalty_entries.c.kind == "EARN", loyalty_entries.c.order_id.is_not(None)
         )
+        # An order still to be paid at the store earns when it is paid, not before.
+        unpaid = sa.select(payments.c.order_id).where(payments.c.status == PaymentStatus.PENDING.value)
         stmt = (
             sa.select(orders)
             .where(orders.c.member_id.is_not(None), orders.c.status.in_(list(statuses)))
             .where(orders.c.id.not_in(earned))
+            .where(orders.c.id.not_in(unpaid))
             .order_by(orders.c.id)
             .limit(limit)
         )

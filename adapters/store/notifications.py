@@ -35,6 +35,7 @@ def level_from(payload: str) -> InventoryLevelRecord:
         on_hand=int(found["on_hand"]),
         reserved=int(found["reserved"]),
         updated_at=datetime.fromisoformat(found["updated_at"]),
+        safety_stock=int(found.get("safety_stock", 0)),
     )
 
 

@@ -58,6 +58,8 @@ def fulfillment_from_row(row: Any) -> FulfillmentRecord:
         hold_expires_at=row.hold_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        redirected_from_id=row.redirected_from_id,
+        redirect_reason=row.redirect_reason,
     )
 
 

@@ -17,12 +17,15 @@ from adapters.commerce import (
     OrderLineRecord,
     OrderRecord,
     OrderStatus,
+    PaymentMethod,
     PaymentRecord,
+    PaymentStatus,
     RefundStatus,
     ReturnLineRecord,
     ReturnRecord,
     StatusChangeRecord,
     StockEffect,
+    TillPayment,
 )
 from adapters.ports import (
     FulfillmentChange,
@@ -224,6 +227,7 @@ class StoreOrders:
         actor: str,
         reason: str | None,
         now: datetime,
+        till: TillPayment | None = None,
     ) -> Transitioned:
         async def work(conn: Any) -> Transitioned:
             order = await lock_order(conn, order_id)
@@ -252,6 +256,8 @@ class StoreOrders:
                 )
                 statuses[change.fulfillment_id] = change.to_status
                 levels += await apply_effect(conn, change.fulfillment_id, change.effect, order_id, actor, now)
+                if till is not None or change.to_status is FulfillmentStatus.SOLD:
+                    await settle_at_till(conn, order, current[change.fulfillment_id], change, till, now)
             status, row = await settle_order_status(conn, order_id, list(statuses.values()), status_rule, now)
             await conn.execute(
                 sa.insert(order_status_changes),
@@ -303,3 +309,39 @@ class StoreOrders:
         await self._store.write(
             lambda conn: returns_.record_refund(conn, payment_id, return_id, amount_minor, status)
         )
+
+
+async def settle_at_till(
+    conn: Any,
+    order: Any,
+    fulfillment: Any,
+    change: FulfillmentChange,
+    till: TillPayment | None,
+    now: datetime,
+) -> None:
+    """The money taken in the store, in the transaction that hands the goods over: a pay-at-store
+    payment is captured with its tender; a reserve-to-try-on hold sold at the till records what
+    its lines cost as a captured payment of the order."""
+    till = till or TillPayment()
+    provider = f"till:{till.tender.value.lower()}"
+    if change.to_status is FulfillmentStatus.SOLD and fulfillment.mode == FulfillmentMode.RESERVE.value:
+        cost = sa.func.sum(order_lines.c.quantity * order_lines.c.unit_price_minor)
+        amount = await conn.scalar(
+            sa.select(sa.func.coalesce(cost, 0)).where(order_lines.c.fulfillment_id == fulfillment.id)
+        )
+        await conn.execute(
+            sa.insert(payments).values(
+                order_id=order.id, method=PaymentMethod.PAY_AT_STORE.value, provider=provider,
+                reference=till.reference or f"till:fulfillment:{fulfillment.id}", amount_minor=int(amount),
+                refunded_minor=0, currency_code=order.currency_code, status=PaymentStatus.CAPTURED.value,
+                created_at=now,
+            )
+        )  # fmt: skip
+        return
+    await conn.execute(
+        sa.update(payments)
+        .where(payments.c.order_id == order.id)
+        .where(payments.c.method == PaymentMethod.PAY_AT_STORE.value)
+        .where(payments.c.status == PaymentStatus.PENDING.value)
+        .values(status=PaymentStatus.CAPTURED.value, provider=provider, reference=till.reference)
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import OrderStatus
-from adapters.store.tables import order_lines, orders, products, variants
+from adapters.store.tables import order_fulfillments, order_lines, orders, products, variants
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -60,6 +60,22 @@ class StorePurchases:
             sa.select(q.c.product_id, q.c.category, sa.func.sum(q.c.quantity))
             .where(q.c.member_id == member_id)
             .group_by(q.c.product_id, q.c.category)
+        )
+        return [(r[0], r[1], int(r[2])) for r in await self._rows(stmt)]
+
+    async def best_sellers_at(self, location_ids: Sequence[int], limit: int) -> list[tuple[int, str, int]]:
+        q = (
+            _bought()
+            .join(order_fulfillments, order_fulfillments.c.id == order_lines.c.fulfillment_id)
+            .where(order_fulfillments.c.location_id.in_(list(location_ids)))
+            .subquery()
+        )
+        n = sa.func.count(sa.distinct(q.c.order_id)).label("n")
+        stmt = (
+            sa.select(q.c.product_id, q.c.category, n)
+            .group_by(q.c.product_id, q.c.category)
+            .order_by(sa.desc("n"), q.c.product_id)
+            .limit(limit)
         )
         return [(r[0], r[1], int(r[2])) for r in await self._rows(stmt)]
 

@@ -97,6 +97,7 @@ class ReadModel:
                 if v is not None and loc is not None:  # unknown SKUs wait for the catalog feed
                     wanted[(v, loc)] = (max(level.on_hand, 0), max(level.reserved, 0))
             current: dict[tuple[int, int], tuple[int, int]] = {}
+            kept: dict[tuple[int, int], int] = {}  # the gateway's own safety stock stays as set
             keys = list(wanted)
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
@@ -105,8 +106,9 @@ class ReadModel:
                 )
                 for row in await conn.execute(stmt):
                     current[(row.variant_id, row.location_id)] = (row.on_hand, row.reserved)
+                    kept[(row.variant_id, row.location_id)] = row.safety_stock
             changed = [
-                InventoryLevelRecord(v, loc, on_hand, reserved, now)
+                InventoryLevelRecord(v, loc, on_hand, reserved, now, kept.get((v, loc), 0))
                 for (v, loc), (on_hand, reserved) in sorted(wanted.items())
                 if current.get((v, loc)) != (on_hand, reserved)
             ]

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 
 from adapters.store import tables
 from adapters.store.demo import demo_catalog
+from adapters.store.demo_history import demo_history, rows_by_table
 
 if TYPE_CHECKING:
     from adapters.store.database import Store
@@ -30,9 +31,9 @@ _COMMERCE = (  # children first
 )
 
 
-async def seed_demo(store: Store, seed: int = 7) -> None:
+async def seed_demo(store: Store, seed: int = 7, history: bool = False) -> None:
     """Replace the catalog, locations, stock, markets and price lists with the demo retailer, in
-    one transaction.
+    one transaction; with `history`, its past orders too (adapters/store/demo_history.py).
 
     Carts, orders and their reservations point at the old catalog, so they go too; gift card
     balances are money owed to customers and stay.
@@ -76,6 +77,25 @@ async def seed_demo(store: Store, seed: int = 7) -> None:
                 )
         await conn.execute(sa.delete(tables.members).where(tables.members.c.id.in_(DEMO_MEMBER_IDS)))
         await conn.execute(sa.insert(tables.members), demo_members())
+        if history:
+            await _seed_history(conn, demo, store.currency_code, seed)
+
+
+async def _seed_history(conn: Any, demo: Any, currency_code: str, seed: int) -> None:
+    past = demo_history(demo.products, demo.variants, demo.locations, datetime.now(UTC), currency_code, seed)
+    await conn.execute(
+        sa.delete(tables.loyalty_entries).where(tables.loyalty_entries.c.member_id.in_(DEMO_MEMBER_IDS))
+    )
+    for name, rows in rows_by_table(past):
+        if rows:
+            await conn.execute(sa.insert(tables.metadata.tables[name]), rows)
+            if conn.dialect.name == "postgresql":
+                await conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                    )
+                )
 
 
 # Members who sign in with `memberLogin` (password DEMO_PASSWORD); m1 prefers the first store.

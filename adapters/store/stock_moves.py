@@ -38,18 +38,34 @@ async def _update(conn: Any, key: Key, condition: Any, **values: Any) -> Invento
     return None if row is None else level_from_row(row)
 
 
-async def reserve(conn: Any, key: Key, quantity: int, now: datetime) -> InventoryLevelRecord | None:
-    """Promise `quantity` more units if that many are available; None when they are not.
+async def reserve(
+    conn: Any, key: Key, quantity: int, now: datetime, *, online: bool = True
+) -> InventoryLevelRecord | None:
+    """Promise `quantity` more units if that many are available online (the safety stock is
+    kept back); None when they are not.
 
     `quantity` 0 promises nothing but still checks that the level is not over-promised (a
-    count below what is reserved), which is what converting an existing hold needs."""
+    count below what is reserved), which is what converting an existing hold needs: a hold
+    already promised stands even if the safety stock was raised since. A sale at the till
+    (`online=False`) may take the safety stock too."""
+    kept = _LEVEL.safety_stock if quantity > 0 and online else 0
     return await _update(
         conn,
         key,
-        _LEVEL.on_hand - _LEVEL.reserved >= quantity,
+        _LEVEL.on_hand - _LEVEL.reserved - kept >= quantity,
         reserved=_LEVEL.reserved + quantity,
         updated_at=now,
     )
+
+
+async def free_for_update(conn: Any, key: Key) -> int:
+    """What is available at a level, its row locked until the transaction ends (0: no row)."""
+    free = await conn.scalar(
+        sa.select(_LEVEL.on_hand - _LEVEL.reserved - _LEVEL.safety_stock)
+        .where(_where(key))
+        .with_for_update()
+    )
+    return max(free or 0, 0)
 
 
 async def unreserve(conn: Any, key: Key, quantity: int, now: datetime) -> InventoryLevelRecord:

@@ -121,6 +121,9 @@ inventory_levels = sa.Table(
     sa.Column("on_hand", sa.Integer, nullable=False),
     sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Units kept out of online availability (the last ones on a store's shelf), not out of a
+    # sale at the till.
+    sa.Column("safety_stock", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     sa.Index("ix_inventory_levels_location_id", "location_id"),
@@ -213,6 +216,9 @@ order_fulfillments = sa.Table(
     sa.Column("hold_expires_at", UtcDateTime),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # A pickup the checkout sent elsewhere because its store ran out (the `redirect` policy).
+    sa.Column("redirected_from_id", sa.Integer),
+    sa.Column("redirect_reason", sa.String(255)),
     sa.Index("ix_order_fulfillments_status_hold_expires_at", "status", "hold_expires_at"),
 )
 
