@@ -4,8 +4,8 @@ carries it too, so a gateway that hears of a change made elsewhere promises the 
 
 A fulfillment remembers where its pickup was redirected from, and why (checkout's `redirect`).
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 """
 
