@@ -33,6 +33,7 @@ from adapters.commerce import (
     StockEffect,
 )
 from adapters.records import (
+    Address,
     InventoryAdjustment,
     InventoryLevelRecord,
     InventoryReason,
@@ -291,6 +292,18 @@ class PlannedLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Buyer:
+    """Who an order is for, kept with it: the ERP's order message needs an email and, for what
+    ships, an address."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str | None = None
+    shipping_address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptKey:
     scope: str  # whose key it is: "cart:17", "store:3"
     key: str
@@ -310,6 +323,7 @@ class OrderDraft:
     # The cart's lines the draft was made from, as (line id, variant, quantity, mode, location):
     # if the cart changed since, the order would not be what the shopper saw.
     cart_lines: frozenset[tuple[int, int, int, FulfillmentMode, int | None]] = frozenset()
+    buyer: Buyer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,9 +430,12 @@ class OrderSource(Protocol):
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
+        *,
+        push_to_erp: bool = False,
     ) -> Placed:
         """Payments taken (one per tender, none for a free or till-collected order): PLACED,
-        then the status of its fulfillments; the cart completes."""
+        then the status of its fulfillments; the cart completes. With `push_to_erp` the same
+        transaction writes the order's message to the ERP (ORDER_PUSH_TOPIC) in the outbox."""
         ...
 
     async def abandon_order(

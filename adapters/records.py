@@ -251,7 +251,9 @@ class UpstreamLevel:
     sku: str
     location_code: str
     on_hand: int
-    reserved: int = 0
+    # True when `on_hand` is already lowered by the orders the ERP has (Tryton's forecast): the
+    # read model adds back what the gateway allocated to the orders it handed over.
+    net_of_erp_orders: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +319,11 @@ class OrderLinePush:
 ORDER_PUSH_TOPIC = "order.push"  # outbox topic: the payload is `OrderPush.to_payload()`
 
 
+def erp_reference(order_number: int) -> str:
+    """The order's number as the ERP keeps it (sale reference, PurchaseOrderByCustomer)."""
+    return f"OMNI-{order_number}"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPush:
     """An order on its way to the ERP; `reference` (the gateway's order number) is the
@@ -339,6 +346,7 @@ class OrderPush:
                 "first_name": c.first_name,
                 "last_name": c.last_name,
                 "phone": c.phone,
+                "address": None if c.address is None else _address_payload(c.address),
             },
             "lines": [
                 {"sku": ln.sku, "quantity": ln.quantity, "unit_price": str(ln.unit_price.amount)}
@@ -360,6 +368,7 @@ class OrderPush:
                 first_name=customer["first_name"],
                 last_name=customer["last_name"],
                 phone=customer.get("phone"),
+                address=Address(**customer["address"]) if customer.get("address") else None,
             ),
             lines=tuple(
                 OrderLinePush(ln["sku"], int(ln["quantity"]), Money(Decimal(ln["unit_price"]), currency))
@@ -368,6 +377,10 @@ class OrderPush:
             currency_code=currency,
             location_code=data.get("location_code"),  # type: ignore[arg-type]
         )
+
+
+def _address_payload(a: Address) -> dict[str, str | None]:
+    return {name: getattr(a, name) for name in Address.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True)

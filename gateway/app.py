@@ -324,7 +324,7 @@ class Gateway:
             timedelta(seconds=settings.stale_after_s),
             list(self.sync.statuses.values()) if self.sync else [],
         )
-        self.outbox = outbox_worker(self.store, self.upstreams)
+        self.outbox = outbox_worker(settings, self.store, self.upstreams)
         self._tasks: list[asyncio.Task[None]] = []
         self._held = ExitStack()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)

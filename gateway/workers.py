@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.records import ORDER_PUSH_TOPIC, OrderPush
 from adapters.store import Store
-from adapters.store.outbox import OutboxWorker
+from adapters.store.outbox import OutboxWorker, Undeliverable
 from gateway.leader import Leadership, RedisLeadership, SoleProcess
 from gateway.settings import Settings
 from gateway.sync import ReadModelSync
@@ -44,12 +44,24 @@ def leadership(settings: Settings, redis: Any) -> Leadership:
     return RedisLeadership(redis, f"omnigate:read-model-sync:{database}", ttl)
 
 
-def outbox_worker(store: Store, upstreams: ConnectedUpstreams) -> OutboxWorker | None:
+def outbox_worker(settings: Settings, store: Store, upstreams: ConnectedUpstreams) -> OutboxWorker | None:
     sink = upstreams.orders
     if sink is None:
         return None
 
     async def push_order(payload: dict[str, Any]) -> Any:
-        return await sink.orders.push_order(OrderPush.from_payload(payload))
+        push = OrderPush.from_payload(payload)
+        if not push.customer.email:
+            raise Undeliverable("the order has no customer email: the ERP keeps customers by email")
+        pushed = await sink.orders.push_order(push)
+        if isinstance(payload.get("order_id"), int):
+            await store.orders.record_erp_state(payload["order_id"], pushed.external_id, pushed.state)
+        return pushed
 
-    return OutboxWorker(store, {ORDER_PUSH_TOPIC: push_order})
+    return OutboxWorker(
+        store,
+        {ORDER_PUSH_TOPIC: push_order},
+        backoff=settings.outbox_backoff_s,
+        backoff_max=settings.outbox_backoff_max_s,
+        max_attempts=settings.outbox_max_attempts,
+    )

@@ -15,6 +15,7 @@ same provider key (so the provider charges once) and confirms.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from adapters.commerce import (
 from adapters.ports import (
     AttemptKey,
     AttemptTaken,
+    Buyer,
     OrderDraft,
     PaymentDeclined,
     PaymentDraft,
@@ -40,7 +42,7 @@ from adapters.ports import (
     PlannedLine,
     Refused,
 )
-from resolvers import carts, lifecycle, tenders
+from resolvers import buyers, carts, lifecycle, tenders
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.events import CartChanged, LoyaltyChanged
@@ -50,6 +52,7 @@ from resolvers.principal import PrincipalKind
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
+    from adapters.records import Address
     from resolvers.context import ResolverContext
 
 MAX_KEY_LENGTH = 255
@@ -111,7 +114,12 @@ def loyalty_errors(ctx: ResolverContext, payment: PaymentInput, member_id: str |
 
 
 async def complete_checkout(
-    ctx: ResolverContext, token: str, payment: PaymentInput, idempotency_key: str
+    ctx: ResolverContext,
+    token: str,
+    payment: PaymentInput,
+    idempotency_key: str,
+    buyer: Buyer | None = None,
+    shipping_address: Address | None = None,
 ) -> CheckoutResult:
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise BadUserInput(
@@ -148,7 +156,10 @@ async def complete_checkout(
         shop = ctx.policy.currency_code
         message = f"loyalty points pay orders in {shop}; this cart is in {cart.currency_code}"
         return failed(["payment", field], message, "PAYMENT_METHOD_NOT_ALLOWED")
-    draft = await _draft(ctx, cart, attempt)
+    who = await buyers.for_checkout(ctx, cart.member_id or _member(ctx), buyer, shipping_address)
+    if isinstance(who, UserError):
+        return CheckoutResult(None, [who])
+    draft = dataclasses.replace(await _draft(ctx, cart, attempt), buyer=who)
     unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
     if unpriced:
         where = f"{cart.currency_code} on {cart.channel.value}"
@@ -201,10 +212,9 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
                 ),
             )
         )
-    member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
     return OrderDraft(
         channel=cart.channel,
-        member_id=member or cart.member_id,
+        member_id=_member(ctx) or cart.member_id,
         cart_id=cart.id,
         currency_code=cart.currency_code,
         lines=tuple(planned),
@@ -214,6 +224,10 @@ async def _draft(ctx: ResolverContext, cart: CartRecord, attempt: AttemptKey) ->
             (ln.id, ln.variant_id, ln.quantity, ln.mode, ln.location_id) for ln in lines
         ),
     )
+
+
+def _member(ctx: ResolverContext) -> str | None:
+    return ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
 
 
 def due_now(draft: OrderDraft) -> int:
@@ -268,7 +282,8 @@ async def charge_and_confirm(
         ]
         faults.reach("after_charge")
     confirmed = await orders.confirm_order(
-        order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()
+        order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now(),
+        push_to_erp=buyers.pushes_to_erp(ctx, till=till),
     )
     await stock_moved(ctx, confirmed.levels, "SALE")
     if confirmed.order.cart_id is not None:

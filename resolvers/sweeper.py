@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from adapters.ports import PaymentDraft
-from resolvers import lifecycle, loyalty, tenders
+from resolvers import buyers, lifecycle, loyalty, tenders
 from resolvers.checkout import amountdue_now
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
@@ -75,8 +75,10 @@ async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool:
         taken = PaymentDraft(
             charge.method, charge.provider, charge.reference, charge.amount_minor, charge.status
         )
+        till = order.cart_id is None  # a till sale; every other order has its cart
         confirmed = await orders.confirm_order(
-            order.id, [taken], lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, now
+            order.id, [taken], lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, now,
+            push_to_erp=buyers.pushes_to_erp(ctx, till=till),
         )
         await stock_moved(ctx, confirmed.levels, "SALE")
         if confirmed.order.cart_id is not None:

@@ -10,6 +10,7 @@ gives that stock back and deletes the order in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -39,6 +40,7 @@ from adapters.ports import (
 )
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
+from adapters.store.erp_messages import enqueue_order_push
 from adapters.store.order_rows import apply_effect, lock_order, order_from_row, settle_order_status
 from adapters.store.tables import (
     cart_lines,
@@ -232,6 +234,8 @@ async def _lock_holds(conn: Any, draft: OrderDraft) -> dict[int, Any]:
 
 async def _insert_order(conn: Any, draft: OrderDraft, now: datetime) -> Any:
     subtotal = sum(line.quantity * line.unit_price_minor for line in draft.lines)
+    buyer = draft.buyer
+    address = None if buyer is None or buyer.shipping_address is None else buyer.shipping_address
     order = (
         await conn.execute(
             sa.insert(orders)
@@ -246,6 +250,11 @@ async def _insert_order(conn: Any, draft: OrderDraft, now: datetime) -> Any:
                 payment_key=f"ord_{secrets.token_hex(16)}",
                 created_at=now,
                 updated_at=now,
+                email=None if buyer is None else buyer.email,
+                buyer=None if buyer is None else {
+                    "first_name": buyer.first_name, "last_name": buyer.last_name, "phone": buyer.phone
+                },
+                shipping_address=None if address is None else dataclasses.asdict(address),
             )
             .returning(*orders.c)
         )
@@ -315,6 +324,8 @@ async def confirm(
     status_rule: OrderStatusRule,
     actor: str,
     now: datetime,
+    *,
+    push_to_erp: bool = False,
 ) -> Placed:
     order = await lock_order(conn, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT.value:
@@ -361,6 +372,8 @@ async def confirm(
     await conn.execute(
         sa.update(idempotency_keys).where(idempotency_keys.c.order_id == order_id).values(status=COMPLETED)
     )
+    if push_to_erp:  # placed if and only if on its way to the ERP: one transaction
+        await enqueue_order_push(conn, order_id)
     faults.reach("after_order_insert")
     return Placed(order_from_row(row), stock_moves.latest(levels))
 

@@ -36,7 +36,7 @@ from adapters.ports import (
     Returned,
     Transitioned,
 )
-from adapters.records import InventoryLevelRecord
+from adapters.records import InventoryLevelRecord, OrderState
 from adapters.store import checkout, stock_moves
 from adapters.store import returns as returns_
 from adapters.store.order_rows import (
@@ -151,6 +151,25 @@ class StoreOrders:
         )
         return [return_line_from_row(r) for r in await self._rows(stmt)]
 
+    # -- the ERP's side -------------------------------------------------------------------------
+
+    async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:
+        """What the ERP says of an order it has; True when that changed."""
+        async with self._store.writing() as conn:
+            result = await conn.execute(
+                sa.update(orders)
+                .where(orders.c.id == order_id)
+                .where(
+                    sa.or_(
+                        orders.c.erp_state.is_(None),
+                        orders.c.erp_state != state.value,
+                        orders.c.erp_reference.is_(None),
+                    )
+                )
+                .values(erp_reference=erp_reference, erp_state=state.value)
+            )
+            return bool(result.rowcount)
+
     # -- checkout ------------------------------------------------------------------------------
 
     async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None:
@@ -168,9 +187,13 @@ class StoreOrders:
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
+        *,
+        push_to_erp: bool = False,
     ) -> Placed:
         return await self._store.write(
-            lambda conn: checkout.confirm(conn, order_id, payments, initial, status_rule, actor, now)
+            lambda conn: checkout.confirm(
+                conn, order_id, payments, initial, status_rule, actor, now, push_to_erp=push_to_erp
+            )
         )
 
     async def abandon_order(

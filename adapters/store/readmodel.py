@@ -28,7 +28,10 @@ from adapters.records import (
 from adapters.store.tables import (
     inventory_levels,
     locations,
+    order_lines,
+    orders,
     products,
+    reservations,
     sync_state,
     upstream_keys,
     variants,
@@ -82,16 +85,26 @@ class ReadModel:
                 await _map(conn, upstream, "location", loc.key, local)
 
     async def apply_stock(self, upstream: str, changes: StockChanges) -> list[InventoryLevelRecord]:
-        """Write the levels that differ from the read model; return those, after the change."""
+        """Write the on-hand figures that differ from the read model; return those levels.
+
+        The ERP owns what is on hand; the gateway owns its allocations and holds (`reserved`),
+        which no sync ever writes: available = the ERP's on hand - the gateway's allocations.
+        A figure the ERP already lowered for the orders it has (Tryton's forecast) gets back
+        what the gateway allocated to the orders it handed over, so they count once."""
         now = datetime.now(UTC)
         async with self._store.writing() as conn:
             variant_ids = await _ids_by(conn, variants.c.sku, {lv.sku for lv in changes.levels})
             location_ids = await _ids_by(conn, locations.c.code, {lv.location_code for lv in changes.levels})
-            wanted: dict[tuple[int, int], tuple[int, int]] = {}
+            wanted: dict[tuple[int, int], int] = {}
+            netted: set[tuple[int, int]] = set()
             for level in changes.levels:
                 v, loc = variant_ids.get(level.sku), location_ids.get(level.location_code)
                 if v is not None and loc is not None:  # unknown SKUs wait for the catalog feed
-                    wanted[(v, loc)] = (max(level.on_hand, 0), max(level.reserved, 0))
+                    wanted[(v, loc)] = max(level.on_hand, 0)
+                    if level.net_of_erp_orders:
+                        netted.add((v, loc))
+            for key, quantity in (await _handed_over(conn, netted)).items():
+                wanted[key] += quantity
             current: dict[tuple[int, int], tuple[int, int]] = {}
             keys = list(wanted)
             for start in range(0, len(keys), 500):
@@ -102,27 +115,23 @@ class ReadModel:
                 for row in await conn.execute(stmt):
                     current[(row.variant_id, row.location_id)] = (row.on_hand, row.reserved)
             changed = [
-                InventoryLevelRecord(v, loc, on_hand, reserved, now)
-                for (v, loc), (on_hand, reserved) in sorted(wanted.items())
-                if current.get((v, loc)) != (on_hand, reserved)
+                InventoryLevelRecord(v, loc, on_hand, current.get((v, loc), (0, 0))[1], now)
+                for (v, loc), on_hand in sorted(wanted.items())
+                if (v, loc) not in current or current[(v, loc)][0] != on_hand
             ]
             if changed:
                 insert = _insert(conn)(inventory_levels)
                 await conn.execute(
                     insert.on_conflict_do_update(
                         index_elements=["variant_id", "location_id"],
-                        set_={
-                            "on_hand": insert.excluded.on_hand,
-                            "reserved": insert.excluded.reserved,
-                            "updated_at": insert.excluded.updated_at,
-                        },
+                        set_={"on_hand": insert.excluded.on_hand, "updated_at": insert.excluded.updated_at},
                     ),
                     [
                         {
                             "variant_id": lv.variant_id,
                             "location_id": lv.location_id,
                             "on_hand": lv.on_hand,
-                            "reserved": lv.reserved,
+                            "reserved": 0,  # a new level: nothing allocated there yet
                             "updated_at": now,
                         }
                         for lv in changed
@@ -210,6 +219,25 @@ class ReadModel:
                 set_={"watermark": insert.excluded.watermark, "synced_at": now},
             )
         )
+
+
+async def _handed_over(conn: Any, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Units the gateway allocated to orders the ERP has (their push was delivered)."""
+    if not keys:
+        return {}
+    r = reservations.c
+    stmt = (
+        sa.select(r.variant_id, r.location_id, sa.func.sum(r.quantity))
+        .select_from(
+            reservations.join(order_lines, order_lines.c.id == r.order_line_id).join(
+                orders, orders.c.id == order_lines.c.order_id
+            )
+        )
+        .where(orders.c.erp_reference.is_not(None))
+        .group_by(r.variant_id, r.location_id)
+    )
+    found = {(v, loc): int(total or 0) for v, loc, total in await conn.execute(stmt)}
+    return {key: found[key] for key in keys if key in found}
 
 
 async def _mapped(conn: Any, upstream: str, kind: str, keys: Iterable[str]) -> dict[str, int]:

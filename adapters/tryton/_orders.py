@@ -9,7 +9,7 @@ from typing import Any
 from adapters.records import OrderPush, OrderState, PushedOrder
 from adapters.tryton._client import TrytonClient
 from adapters.tryton._exceptions import TrytonUserError
-from adapters.tryton._members import TrytonMembers
+from adapters.tryton._members import TrytonMembers, address_values
 
 _STATES = {
     "draft": OrderState.PENDING,
@@ -49,11 +49,42 @@ class TrytonOrders:
             "sale.sale", [["reference", "in", references]], ["reference", "state", "number"]
         )
 
+    async def _party(self, order: OrderPush) -> int:
+        """The customer's party, found by email; created only when there is none. The ERP owns
+        an existing party: its name and addresses are never written from here."""
+        [found] = (await self._members.members_by_emails([order.customer.email]))[:1] or [None]
+        if found is None:
+            found = await self._members.upsert_member(order.customer)
+        return int(found.key)
+
+    async def _address(self, party: int, order: OrderPush) -> int:
+        """Where the sale ships and is invoiced: the party's address that matches the order's,
+        a new one on the party for a new shipping address, or the party's first one."""
+        rows = await self._client.search_read(
+            "party.address",
+            [["party", "=", party]],
+            ["street", "city", "postal_code"],
+            order=[["sequence", "ASC"], ["id", "ASC"]],
+        )
+        wanted = order.customer.address
+        if wanted is not None:
+            values = address_values(wanted)
+            for row in rows:
+                if all((row.get(k) or "") == (v or "") for k, v in values.items()):
+                    return int(row["id"])
+            [created] = await self._client.model("party.address", "create", [{**values, "party": party}])
+            return int(created)
+        if not rows:
+            raise TrytonUserError(
+                "NoAddress",
+                f"party {party} ({order.customer.email}) has no address and the order carries "
+                "none: add an address to the party in Tryton, then replay the message",
+            )
+        return int(rows[0]["id"])
+
     async def _create(self, order: OrderPush) -> dict[str, Any]:
-        member = await self._members.upsert_member(order.customer)
-        party = int(member.key)
-        [party_row] = await self._client.model("party.party", "read", [party], ["addresses"])
-        address = party_row["addresses"][0]
+        party = await self._party(order)
+        address = await self._address(party, order)
         skus = sorted({line.sku for line in order.lines})
         products = {
             p["code"]: p
