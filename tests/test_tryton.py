@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from adapters.records import MemberDraft, Money, OrderLinePush, OrderPush, OrderState
+from adapters.records import MemberDraft, OrderState
 from adapters.resilience import ResiliencePolicy
 from adapters.tryton import TrytonConfig, connect
 from tests.upstreams.tryton import ADMIN_PASSWORD
@@ -136,33 +134,108 @@ async def test_members_are_parties(tryton):
     await upstream.aclose()
 
 
-def an_order(reference="OMNI-1001", sku="TR-JKT-M", quantity=2):
-    return OrderPush(
-        reference=reference,
-        customer=MemberDraft("ada@example.com", "Ada", "Lovelace"),
-        lines=(OrderLinePush(sku, quantity, Money(Decimal("149.00"), "USD")),),
-        currency_code="USD",
-        location_code="SEA-PIKE",
-    )
+CHECKOUT = """
+mutation ($cartId: ID!, $key: String!, $buyer: CheckoutBuyerInput) {
+  checkoutComplete(cartId: $cartId, payment: {method: CARD, cardToken: "tok_visa"},
+                   idempotencyKey: $key, buyer: $buyer) {
+    order { id number status } userErrors { field message code }
+  }
+}"""
+CART_CREATE = """
+mutation ($input: CartCreateInput!) { cartCreate(input: $input) { cart { id } userErrors { code } } }"""
+IDS = "{ products(first: 10) { nodes { variants { id sku } } } }"
+ADA = {"email": "ada@example.com", "firstName": "Ada A.", "lastName": "Lovelace-Byron"}
 
 
-async def test_an_order_is_pushed_once_and_its_state_comes_back(erp_api):
-    orders = erp_api.gateway.upstreams.orders.orders
-    first = await orders.push_order(an_order())
-    second = await orders.push_order(an_order())
-    assert (first.created, second.created) == (True, False)
-    assert first.external_id == second.external_id
-    assert first.state in (OrderState.CONFIRMED, OrderState.PROCESSING)
+async def variant_ids(api):
+    body = await api.data(IDS)
+    return {v["sku"]: v["id"] for p in body["products"]["nodes"] for v in p["variants"]}
+
+
+async def buy(api, variant, quantity, *, key, buyer=ADA, mode="SHIP"):
+    line = {"variantId": variant, "quantity": quantity, "fulfillment": {"mode": mode}}
+    cart = (await api.data(CART_CREATE, {"input": {"channel": "WEB", "lines": [line]}}))["cartCreate"]
+    body = await api.data(CHECKOUT, {"cartId": cart["cart"]["id"], "key": key, "buyer": buyer})
+    return body["checkoutComplete"]
+
+
+async def test_an_order_placed_through_graphql_becomes_one_sale(erp_api):
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    jacket = (await variant_ids(erp_api))["TR-JKT-M"]
+    placed = await buy(erp_api, jacket, 2, key="k1")
+    assert placed["userErrors"] == []
+    reference = f"OMNI-{placed['order']['number']}"
+    assert await gateway.outbox.run_once() == 1
+    assert await gateway.outbox.run_once() == 0
     rpc = erp_api.erp.rpc()
-    assert rpc("sale.sale", "search_count", [["reference", "=", "OMNI-1001"]]) == 1
+    [sale] = rpc("sale.sale", "search_read", [["reference", "=", reference]], 0, None, None,
+                 ["state", "party.name", "lines.quantity"])  # fmt: skip
+    assert sale["state"] in ("confirmed", "processing")
+    assert sale["party."]["name"] == "Ada Lovelace"  # the ERP owns the party: never renamed
+    assert [ln["quantity"] for ln in sale["lines."]] == [2]
     rpc.close()
-    [state] = await orders.order_states(["OMNI-1001"])
-    assert state.external_id == first.external_id
-    # The confirmed sale lowers Tryton's forecast: the read model shows it as reserved.
-    await erp_api.gateway.sync.run_once()
-    _, jacket = by_sku(await erp_api.data(PRODUCTS))["TR-JKT-M"]
-    seattle = next(lv for lv in jacket["inventory"] if lv["location"]["name"] == "Seattle Pike Place")
+    # The ERP confirmed it, and says so: the order keeps the sale's number and state.
+    [state] = await gateway.upstreams.orders.orders.order_states([reference])
+    assert state.state in (OrderState.CONFIRMED, OrderState.PROCESSING)
+
+
+async def test_a_sync_keeps_the_allocations_and_the_last_units_are_sold_once(erp_api):
+    """6 jackets at Seattle, 3 at Portland: an order for 6, a sync (and the sale reaching the
+    ERP), then 6 more are refused, 3 are sold from Portland, and after a sync nothing is left."""
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    jacket = (await variant_ids(erp_api))["TR-JKT-M"]
+    assert (await buy(erp_api, jacket, 6, key="a"))["userErrors"] == []
+    await gateway.outbox.run_once()
+    await gateway.sync.run_once()
+    refused = await buy(erp_api, jacket, 6, key="b")
+    assert [e["code"] for e in refused["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    assert (await buy(erp_api, jacket, 3, key="c"))["userErrors"] == []
+    await gateway.outbox.run_once()
+    await gateway.sync.run_once()
+    _, variant = by_sku(await erp_api.data(PRODUCTS))["TR-JKT-M"]
+    levels = {lv["location"]["name"]: (lv["onHand"], lv["reserved"]) for lv in variant["inventory"]}
+    assert (levels["Seattle Pike Place"], levels["Portland Pearl"]) == ((6, 6), (3, 3))
+    assert [e["code"] for e in (await buy(erp_api, jacket, 1, key="d"))["userErrors"]] == [
+        "INSUFFICIENT_STOCK"
+    ]
+
+
+async def test_with_the_forecast_a_pushed_order_counts_once(tryton, make_api):
+    config = TrytonConfig(url=tryton.url, database=tryton.database, password=ADMIN_PASSWORD, stock="forecast")
+    upstream = connect(config, ResiliencePolicy(timeout=10.0))
+    roles = {"catalog": "tryton", "inventory": "tryton", "orders": "tryton"}
+    api = await make_api(upstreams={"tryton": upstream}, **roles)
+    await api.gateway.sync.run_once()
+    jacket = (await variant_ids(api))["TR-JKT-M"]
+    assert (await buy(api, jacket, 2, key="a"))["userErrors"] == []
+    await api.gateway.outbox.run_once()  # the confirmed sale lowers Tryton's forecast by 2
+    await api.gateway.sync.run_once()
+    _, variant = by_sku(await api.data(PRODUCTS))["TR-JKT-M"]
+    seattle = next(lv for lv in variant["inventory"] if lv["location"]["name"] == "Seattle Pike Place")
     assert (seattle["onHand"], seattle["reserved"], seattle["available"]) == (6, 2, 4)
+    await upstream.aclose()
+
+
+async def test_a_party_without_an_address_is_a_dead_letter_with_its_reason(erp_api):
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    rpc = erp_api.erp.rpc()
+    rpc("party.party", "create", [{"name": "Nora Noaddress",
+        "contact_mechanisms": [["create", [{"type": "email", "value": "nora@example.com"}]]]}])  # fmt: skip
+    rpc.close()
+    jacket = (await variant_ids(erp_api))["TR-JKT-M"]
+    nora = {"email": "nora@example.com"}
+    assert (await buy(erp_api, jacket, 1, key="n", buyer=nora))["userErrors"] == []
+    assert await gateway.outbox.run_once() == 0
+    [dead] = await gateway.outbox.dead_letters()
+    assert "has no address" in dead.last_error and dead.attempts == 1
+    # With a shipping address the same party's order goes through.
+    nora["shippingAddress"] = {"address1": "2 Main St", "city": "Tacoma", "zip": "98402",
+                               "country": "United States", "countryCode": "US"}  # fmt: skip
+    assert (await buy(erp_api, jacket, 1, key="n2", buyer=nora))["userErrors"] == []
+    assert await gateway.outbox.run_once() == 1
 
 
 ME = """{ me { firstName lastName phone marketingConsent preferredStore { id }

@@ -184,7 +184,8 @@ class TrytonStockFeed:
                     forecast = int(row.get("forecast_quantity") or 0)
                     levels.append(UpstreamLevel(row["code"], warehouse["code"], forecast, True))
                 else:
-                    levels.append(UpstreamLevel(row["code"], warehouse["code"], int(row.get("quantity") or 0)))
+                    on_hand = int(row.get("quantity") or 0)
+                    levels.append(UpstreamLevel(row["code"], warehouse["code"], on_hand))
         return levels
 
     async def _latest_move(self) -> datetime | None:
