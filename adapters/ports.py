@@ -44,6 +44,8 @@ from adapters.records import (
     MemberDraft,
     MemberRecord,
     OrderPush,
+    OutboxMessage,
+    OutboxStats,
     PriceListRecord,
     PriceRecord,
     ProductRecord,
@@ -726,6 +728,20 @@ class StockFeed(Protocol):
         ...
 
 
+class OrderOutbox(Protocol):
+    """The messages on their way to the ERP, as back-office staff run them."""
+
+    async def dead_letters(self, limit: int = 100) -> list[OutboxMessage]: ...
+
+    async def messages(self, ids: list[int]) -> list[OutboxMessage]: ...
+
+    async def replay(self, ids: list[int]) -> list[int]:
+        """Dead letters among `ids` are tried again (attempts from zero); returns those."""
+        ...
+
+    async def stats(self) -> OutboxStats: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -742,4 +758,5 @@ class Upstreams:
     loyalty: LoyaltyLedger | None = None
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
+    outbox: OrderOutbox | None = None  # its messages: None when no order sink is configured
     prices: PriceSource | None = None  # None: every variant has its catalog price only

@@ -389,3 +389,25 @@ class PushedOrder:
     external_id: str  # the ERP's number (Tryton sale id, SAP SalesOrder)
     state: OrderState
     created: bool = False  # False when the push found the order already there
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message to an upstream in the outbox, as staff see it."""
+
+    id: int
+    topic: str
+    order_id: int | None
+    attempts: int
+    created_at: datetime
+    last_error: str | None
+    dead_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    backlog: int  # waiting for delivery, dead letters not counted
+    oldest_age_s: float  # age of the oldest message waiting; 0 when none
+    dead: int  # dead letters waiting for staff
+    retrying: int  # waiting messages that failed at least once

@@ -350,6 +350,7 @@ class Gateway:
             self.store.upstreams(self.payments),
             members=ProfileOwners(members.members, self.store.profiles) if members else self.store.members,
             order_sink=orders.orders if orders else None,
+            outbox=self.outbox,
         )
         self.entity_cache: CachedUpstreams | None = None
         if settings.entity_cache:
@@ -362,6 +363,10 @@ class Gateway:
             self.ports = self.entity_cache.upstreams
         self.capacity = Capacity(settings.max_concurrent_requests, settings.overload_queue_seconds)
         self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
+        if self.metrics is not None and self.outbox is not None:
+            metrics = self.metrics
+            self.outbox.on_stats = lambda s: metrics.outbox(s.backlog, s.oldest_age_s, s.dead)
+            self.outbox.on_failure = metrics.outbox_failure
         self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,

@@ -31,18 +31,25 @@ from schema.locations import Location, LocationQuery
 from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
+from schema.outbox import OutboxMutation, OutboxQuery
 from schema.pricing import add_in_context
 from schema.returns import ReturnMutation
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
+class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, OutboxQuery):
     pass
 
 
 @strawberry.type
 class Mutation(
-    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+    InventoryMutation,
+    CartMutation,
+    OrderMutation,
+    ReturnMutation,
+    GiftCardMutation,
+    MemberMutation,
+    OutboxMutation,
 ):
     pass
 

@@ -129,3 +129,83 @@ async def test_till_sales_go_to_the_erp_when_configured(make_api, database_url, 
         assert (await messages(api))[1].payload["customer"]["email"] == "ana@example.com"
         assert await api.gateway.outbox.run_once() == 2
         assert len(data.orders) == 2
+
+
+DEAD_LETTERS = """
+query { outboxDeadLetters(first: 10) { id topic orderNumber attempts lastError deadAt } }"""
+REPLAY = """
+mutation ($ids: [ID!]!) {
+  outboxReplay(ids: $ids) { replayed { id attempts deadAt } userErrors { field code } }
+}"""
+
+
+async def test_staff_see_dead_letters_and_replay_them(make_api, database_url):
+    """The ERP refuses (an unknown product): a dead letter at once, with the ERP's reason;
+    back-office staff replay it once the product exists, and it is delivered once."""
+    from adapters.errors import UpstreamRejected
+
+    api, data = await erp_gateway(make_api, database_url)
+    sink = api.gateway.upstreams.orders.orders
+    real_push = sink.push_order
+    refusing = True
+
+    async def push_order(order):
+        if refusing:
+            raise UpstreamRejected(f"no product with code {order.lines[0].sku}")
+        return await real_push(order)
+
+    sink.push_order = push_order
+    placed = await place(api, line(1, 1))
+    assert await api.gateway.outbox.run_once() == 0
+    assert (await api.gateway.outbox.stats()).dead == 1
+    # Nobody but back-office staff sees them.
+    for headers in ({}, api.as_member("m1"), api.as_staff(SEATTLE)):
+        body = await api.gql(DEAD_LETTERS, **headers)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
+    [dead] = (await api.data(DEAD_LETTERS, **api.as_order_sync()))["outboxDeadLetters"]
+    assert dead["orderNumber"] == placed["order"]["number"] and dead["topic"] == "order.push"
+    assert "no product with code" in dead["lastError"] and dead["deadAt"] and dead["attempts"] == 1
+    refusing = False
+    assert await api.gateway.outbox.run_once() == 0  # a dead letter waits for staff
+    body = await api.data(REPLAY, {"ids": [dead["id"], gid("OutboxMessage", 999)]}, **api.as_order_sync())
+    payload = body["outboxReplay"]
+    assert payload["replayed"] == [{"id": dead["id"], "attempts": 0, "deadAt": None}]
+    assert payload["userErrors"] == [{"field": ["ids", "1"], "code": "MESSAGE_NOT_FOUND"}]
+    assert await api.gateway.outbox.run_once() == 1
+    assert len(data.orders) == 1
+    assert (await api.data(DEAD_LETTERS, **api.as_order_sync()))["outboxDeadLetters"] == []
+
+
+async def test_failures_back_off_and_end_as_dead_letters_after_the_limit(make_api, database_url):
+    import sqlalchemy as sa_
+
+    from adapters.errors import UpstreamUnavailable
+
+    settings = {"outbox_max_attempts": 3, "outbox_backoff_s": 60, "metrics": True}
+    api, _ = await erp_gateway(make_api, database_url, **settings)
+    sink = api.gateway.upstreams.orders.orders
+
+    async def down(order):
+        raise UpstreamUnavailable("connection refused")
+
+    sink.push_order = down
+    await place(api, line(1, 1))
+    for attempt in range(1, 4):
+        assert await api.gateway.outbox.run_once() == 0
+        [row] = await messages(api)
+        assert row.attempts == attempt
+        if attempt < 3:  # backed off: not due again at once
+            assert row.dead_at is None
+            assert await api.gateway.outbox.run_once() == 0
+            assert (await messages(api))[0].attempts == attempt
+            async with api.store.writing() as conn:  # time passes (the test does not wait)
+                await conn.execute(sa_.update(outbox).values(available_at=row.created_at))
+    [row] = await messages(api)
+    assert row.dead_at is not None and "connection refused" in row.last_error
+    stats = await api.gateway.outbox.stats()
+    assert (stats.backlog, stats.dead) == (0, 1)
+    text = (await api.client.get("/metrics")).text
+    assert "omnigate_outbox_dead_letters 1.0" in text
+    assert 'omnigate_outbox_failures_total{then="retry"} 2.0' in text
+    assert 'omnigate_outbox_failures_total{then="dead_letter"} 1.0' in text

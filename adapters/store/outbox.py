@@ -20,13 +20,13 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from adapters.errors import UpstreamRejected
+from adapters.records import OutboxMessage, OutboxStats
 from adapters.store.tables import outbox
 
 if TYPE_CHECKING:
@@ -42,26 +42,6 @@ Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 class Undeliverable(Exception):
     """A message no retry will deliver (no handler for its topic, a payload the ERP cannot
     take): it becomes a dead letter at once, with this as its reason."""
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    id: int
-    topic: str
-    order_id: int | None
-    attempts: int
-    created_at: datetime
-    last_error: str | None
-    dead_at: datetime | None
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStats:
-    backlog: int  # waiting for delivery, dead letters not counted
-    oldest_age_s: float  # age of the oldest message waiting; 0 when none
-    dead: int  # dead letters waiting for staff
-    retrying: int  # waiting messages that failed at least once
 
 
 async def enqueue(
@@ -103,8 +83,9 @@ class OutboxWorker:
         self._backoff_max = backoff_max
         self._max_attempts = max_attempts
         self.wake = asyncio.Event()
-        self.failures = 0  # failed deliveries since start (a metric)
-        self.dead_lettered = 0
+        # Observers (metrics): the counts after each pass, and each failure (True: dead letter).
+        self.on_stats: Callable[[OutboxStats], None] | None = None
+        self.on_failure: Callable[[bool], None] | None = None
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many were delivered."""
@@ -116,10 +97,13 @@ class OutboxWorker:
                     raise Undeliverable(f"no handler for topic {row.topic!r}")
                 result = await handler(row.payload)
             except Exception as exc:
-                self.failures += 1
                 error = f"{type(exc).__name__}: {exc}"[:2000]
-                if isinstance(exc, (UpstreamRejected, Undeliverable)) or row.attempts >= self._max_attempts:
-                    self.dead_lettered += 1
+                dead = (
+                    isinstance(exc, (UpstreamRejected, Undeliverable)) or row.attempts >= self._max_attempts
+                )
+                if self.on_failure is not None:
+                    self.on_failure(dead)
+                if dead:
                     log.error(
                         "outbox %s (%s) dead after %d attempts: %s", row.id, row.topic, row.attempts, error
                     )
@@ -137,6 +121,8 @@ class OutboxWorker:
                     result=_jsonable(result),
                 )
                 delivered += 1
+        if self.on_stats is not None:
+            self.on_stats(await self.stats())
         return delivered
 
     async def run_forever(self, interval: float) -> None:
