@@ -429,7 +429,10 @@ class CartMutation:
 
     @strawberry.mutation(
         description="Allocate every line, take the payment and place the order. The same "
-        "idempotencyKey returns the same order and charges once, even when calls race.",
+        "idempotencyKey returns the same order and charges once, even when calls race. `buyer`: "
+        "who the order is for; a member's order takes the member's email, name and first address "
+        "unless given, a guest gives an email when the retailer's ERP receives orders (else "
+        "BUYER_EMAIL_REQUIRED).",
         permission_classes=[CanOpenCart],
     )
     async def checkout_complete(
@@ -438,14 +441,7 @@ class CartMutation:
         cart_id: strawberry.ID,
         payment: PaymentInput,
         idempotency_key: str,
-        buyer: Annotated[
-            CheckoutBuyerInput | None,
-            strawberry.argument(
-                description="Who the order is for. A member's order takes the member's email, "
-                "name and first address unless given here; a guest gives an email when the "
-                "retailer's ERP receives orders (else BUYER_EMAIL_REQUIRED)."
-            ),
-        ] = None,
+        buyer: CheckoutBuyerInput | None = None,
     ) -> CheckoutCompletePayload:
         result = await checkout.complete_checkout(
             info.context,

@@ -41,7 +41,7 @@ def test_cart_and_order_contract_names_are_present():
         "cartLinesAdd(cartId: ID!, lines: [CartLineInput!]!)",
         "cartLinesUpdate(cartId: ID!, lines: [CartLineUpdateInput!]!)",
         "cartLinesRemove(cartId: ID!, lineIds: [ID!]!)",
-        "checkoutComplete(cartId: ID!, payment: PaymentInput!, idempotencyKey: String!)",
+        "checkoutComplete(cartId: ID!, payment: PaymentInput!, idempotencyKey: String!",
         "orderCancel(orderId: ID!, reason: String = null)",
         "fulfillmentUpdateStatus(fulfillmentId: ID!, status: FulfillmentStatus!)",
         "storeSaleRecord(input: StoreSaleInput!)",

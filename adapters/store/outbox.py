@@ -97,7 +97,7 @@ class OutboxWorker:
                     raise Undeliverable(f"no handler for topic {row.topic!r}")
                 result = await handler(row.payload)
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
+                error = (str(exc) or type(exc).__name__)[:2000]
                 dead = (
                     isinstance(exc, (UpstreamRejected, Undeliverable)) or row.attempts >= self._max_attempts
                 )
