@@ -483,6 +483,12 @@ class OrderSource(Protocol):
         """Reserve-in-store fulfillments still HELD after their hold ended."""
         ...
 
+    async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+        """Make `owner` the one finishing a pending checkout until `until` (the sweeper or a
+        client's retry, before either asks the payment provider anything); False when another
+        owner's claim has not run out or the order is no longer pending."""
+        ...
+
     async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         """Orders left PENDING_PAYMENT (a process died while charging)."""
         ...

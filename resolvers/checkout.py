@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from adapters import faults
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 MAX_KEY_LENGTH = 255
 _POLL = 0.02  # seconds between looks at a key another call is using
 _AT_STORE = frozenset({FulfillmentMode.PICKUP, FulfillmentMode.RESERVE})
+CLAIM = timedelta(minutes=2)  # how long a stuck checkout's owner (sweeper or retry) holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,10 +284,24 @@ async def charge_and_confirm(
             for c in charges
         ]
         faults.reach("after_charge")
-    confirmed = await orders.confirm_order(
-        order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now(),
-        push_to_erp=buyers.pushes_to_erp(ctx, till=till),
-    )
+    try:
+        confirmed = await orders.confirm_order(
+            order.id,
+            taken,
+            lifecycle.INITIAL,
+            lifecycle.order_status,
+            ctx.principal.subject,
+            ctx.now(),
+            push_to_erp=buyers.pushes_to_erp(ctx, till=till),
+        )
+    except Refused as gone:
+        if gone.code != "ORDER_NOT_FOUND":
+            raise
+        # The sweeper undid this checkout while the charge was on its way: nothing may stay
+        # taken for an order that does not exist.
+        await tenders.void_all(ctx, order.payment_key)
+        message = "the checkout took too long and was undone; start again"
+        return failed(["cartId"], message, "CHECKOUT_EXPIRED")
     await stock_moved(ctx, confirmed.levels, "SALE")
     if confirmed.order.cart_id is not None:
         await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", ctx.now()))
@@ -350,11 +367,36 @@ async def _resume(
     ctx: ResolverContext, attempt: CheckoutAttempt, payment: PaymentInput, *, till: bool
 ) -> CheckoutResult:
     """The first call is gone (or stuck): finish its checkout; the provider key keeps it to
-    one charge."""
+    one charge. The retry first claims the order: while the sweeper has it (asking the
+    provider, voiding, undoing), the retry waits for what the sweeper decides instead of
+    charging underneath it."""
     assert attempt.order_id is not None
-    [order] = await ctx.upstreams.orders.orders_by_ids([attempt.order_id])
-    if order.status is not OrderStatus.PENDING_PAYMENT:
-        return CheckoutResult(order, [])
+    orders = ctx.upstreams.orders
+    owner = f"retry:{secrets.token_hex(8)}"
+    if not await orders.claim_checkout(attempt.order_id, owner, ctx.now() + CLAIM, ctx.now()):
+        return await _await_owner(ctx, attempt)
+    [order] = await orders.orders_by_ids([attempt.order_id]) or [None]
+    if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
+        return await _await_owner(ctx, attempt)
     due = await amountdue_now(ctx, order)
     key = (attempt.scope, attempt.key)
     return await charge_and_confirm(ctx, order, payment, key, due, till=till)
+
+
+async def _await_owner(ctx: ResolverContext, attempt: CheckoutAttempt) -> CheckoutResult:
+    """Someone else finishes this checkout: answer with what they decide, once they have."""
+    orders = ctx.upstreams.orders
+    deadline = asyncio.get_running_loop().time() + ctx.policy.checkout_wait.total_seconds()
+    found: CheckoutAttempt | None = attempt
+    while found is not None and found.status == "PENDING":
+        if asyncio.get_running_loop().time() >= deadline:
+            message = "this checkout is being finished; retry"
+            return failed(["idempotencyKey"], message, "CHECKOUT_IN_PROGRESS")
+        await asyncio.sleep(_POLL)
+        found = await orders.find_attempt(attempt.scope, attempt.key)
+    if found is None or found.status == "FAILED":
+        message = (found.error_message if found else None) or "the checkout did not finish; start again"
+        return failed(["payment"], message, (found.error_code if found else None) or "CHECKOUT_EXPIRED")
+    assert found.order_id is not None
+    [order] = await orders.orders_by_ids([found.order_id])
+    return CheckoutResult(order, [])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from adapters.ports import PaymentDraft
 from resolvers import buyers, lifecycle, loyalty, tenders
-from resolvers.checkout import amountdue_now
+from resolvers.checkout import CLAIM, amountdue_now
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
 from resolvers.orders import expire_hold, order_changed
@@ -53,22 +53,26 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     await stock_moved(ctx, levels, "RELEASE")
 
     stale = await orders.stale_checkouts(now - ctx.policy.checkout_stale)
-    completed = sum([await finish_checkout(ctx, order) for order in stale])
+    outcomes = [await finish_checkout(ctx, order) for order in stale]
+    completed, undone = outcomes.count(True), outcomes.count(False)  # None: a retry has it
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
     caught_up = await loyalty.catch_up(ctx)
-    return SweepReport(released, len(holds), deleted, len(stale) - completed, forgotten, caught_up, completed)
+    return SweepReport(released, len(holds), deleted, undone, forgotten, caught_up, completed)
 
 
-async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool:
+async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool | None:
     """A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
     If the card provider charged the order's key for all that is due, the customer paid: the
     order is confirmed with that charge (True). Otherwise whatever any tender took under the
     order's keys is voided and the stock released. Each step is idempotent, and safe next to
-    the client's own retry of the checkout (`confirm` and `abandon` lock the order and do
-    nothing to one that is no longer pending)."""
+    the client's own retry of the checkout: the sweeper claims the order before it asks the
+    provider anything, and leaves it (None) while a retry holds it; a retry waits for the
+    sweeper's claim the same way (checkout._resume)."""
     now = ctx.now()
     orders = ctx.upstreams.orders
+    if not await orders.claim_checkout(order.id, "sweeper", now + CLAIM, now):
+        return None
     charge = await ctx.upstreams.payments.charged(order.payment_key)
     # Only a card that paid it all: a split payment's other tenders are voided with the rest.
     if charge is not None and charge.amount_minor == await amountdue_now(ctx, order):

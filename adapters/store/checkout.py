@@ -431,6 +431,25 @@ async def forget_attempt(conn: Any, scope: str, key: str) -> None:
     )
 
 
+async def claim(conn: Any, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+    """Make `owner` the one finishing this pending checkout until `until`, unless another owner
+    holds a claim that has not run out; False when the order is not pending or is claimed."""
+    taken = await conn.scalar(
+        sa.update(orders)
+        .where(orders.c.id == order_id, orders.c.status == OrderStatus.PENDING_PAYMENT.value)
+        .where(
+            sa.or_(
+                orders.c.claimed_until.is_(None),
+                orders.c.claimed_until <= now,
+                orders.c.claimed_by == owner,
+            )
+        )
+        .values(claimed_by=owner, claimed_until=until)
+        .returning(orders.c.id)
+    )
+    return taken is not None
+
+
 async def stale_checkouts(conn: Any, older_than: datetime) -> list[OrderRecord]:
     rows = await conn.execute(
         sa.select(orders)

@@ -211,6 +211,9 @@ class StoreOrders:
     async def forget_attempt(self, scope: str, key: str) -> None:
         await self._store.write(lambda conn: checkout.forget_attempt(conn, scope, key))
 
+    async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+        return await self._store.write(lambda conn: checkout.claim(conn, order_id, owner, until, now))
+
     async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         async with self._store.reading() as conn:
             return await checkout.stale_checkouts(conn, older_than)

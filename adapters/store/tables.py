@@ -195,6 +195,10 @@ orders = sa.Table(
     sa.Column("shipping_address", sa.JSON),
     sa.Column("erp_reference", sa.String(64)),  # the ERP's number, once it has the order
     sa.Column("erp_state", sa.String(16)),  # adapters.records.OrderState, as the ERP last said
+    # A stuck checkout's one owner (the sweeper or a retry) until then: claimed before either
+    # asks the payment provider anything.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
     sa.Index("ix_orders_member_id_id", "member_id", "id"),
     sa.Index("ix_orders_status_created_at", "status", "created_at"),
 )

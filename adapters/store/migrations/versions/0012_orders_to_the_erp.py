@@ -1,6 +1,8 @@
 """Orders on their way to the ERP: who bought (email, name, shipping address) so that the
 order message can be written, the ERP's number and state as they come back, and dead letters
-in the outbox (a message that failed too often waits for staff instead of being retried).
+in the outbox (a message that failed too often waits for staff instead of being retried),
+and who is finishing a checkout stuck in PENDING_PAYMENT (the sweeper or the client's retry:
+one at a time, before either contacts the payment provider).
 
 Revision ID: 0012
 Revises: 0011
@@ -25,6 +27,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("shipping_address", sa.JSON))
         batch.add_column(sa.Column("erp_reference", sa.String(64)))
         batch.add_column(sa.Column("erp_state", sa.String(16)))
+        batch.add_column(sa.Column("claimed_by", sa.String(64)))
+        batch.add_column(sa.Column("claimed_until", UtcDateTime))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("dead_at", UtcDateTime))
         batch.add_column(sa.Column("order_id", sa.Integer))
@@ -37,5 +41,13 @@ def downgrade() -> None:
         batch.drop_column("order_id")
         batch.drop_column("dead_at")
     with op.batch_alter_table("orders") as batch:
-        for name in ("erp_state", "erp_reference", "shipping_address", "buyer", "email"):
+        for name in (
+            "claimed_until",
+            "claimed_by",
+            "erp_state",
+            "erp_reference",
+            "shipping_address",
+            "buyer",
+            "email",
+        ):
             batch.drop_column(name)
