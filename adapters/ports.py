@@ -44,6 +44,7 @@ from adapters.records import (
     MemberDraft,
     MemberRecord,
     OrderPush,
+    OrderState,
     OutboxMessage,
     OutboxStats,
     PriceListRecord,
@@ -462,9 +463,13 @@ class OrderSource(Protocol):
         actor: str,
         reason: str | None,
         now: datetime,
+        *,
+        tell_erp: bool = True,
     ) -> Transitioned:
         """Move fulfillments (each only from the status it is expected to be in, else `Refused`
-        INVALID_TRANSITION), apply their stock effects, derive the order status."""
+        INVALID_TRANSITION), apply their stock effects, derive the order status. For an order
+        the ERP has, goods that left or never will are a message to it in the same transaction,
+        unless the ERP made the change itself (`tell_erp=False`)."""
         ...
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
@@ -481,6 +486,14 @@ class OrderSource(Protocol):
 
     async def expired_holds(self, now: datetime) -> list[FulfillmentRecord]:
         """Reserve-in-store fulfillments still HELD after their hold ended."""
+        ...
+
+    async def orders_awaiting_erp(self, limit: int) -> list[OrderRecord]:
+        """Orders the ERP has (pushed) and has not finished, oldest first."""
+        ...
+
+    async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:
+        """What the ERP says of an order it has; True when that changed."""
         ...
 
     async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:

@@ -317,6 +317,9 @@ class OrderLinePush:
 
 
 ORDER_PUSH_TOPIC = "order.push"  # outbox topic: the payload is `OrderPush.to_payload()`
+# What happens to a pushed order afterwards, each its own message (adapters/store/erp_messages.py):
+ORDER_FULFILLMENT_TOPIC = "order.fulfillment"  # a fulfillment's goods left, or never will
+ORDER_RETURN_TOPIC = "order.return"  # goods came back
 
 
 def erp_reference(order_number: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from adapters.records import ORDER_PUSH_TOPIC, OrderPush
+from adapters.records import ORDER_FULFILLMENT_TOPIC, ORDER_PUSH_TOPIC, ORDER_RETURN_TOPIC, OrderPush
 from adapters.store import Store
 from adapters.store.outbox import OutboxWorker, Undeliverable
 from gateway.leader import Leadership, RedisLeadership, SoleProcess
@@ -58,9 +58,23 @@ def outbox_worker(settings: Settings, store: Store, upstreams: ConnectedUpstream
             await store.orders.record_erp_state(payload["order_id"], pushed.external_id, pushed.state)
         return pushed
 
+    async def fulfillment(payload: dict[str, Any]) -> Any:
+        changed = getattr(sink.orders, "fulfillment_changed", None)
+        if changed is None:  # nothing to tell an ERP that takes orders only
+            return {"skipped": f"the {sink.name} adapter takes no fulfilment messages"}
+        lines = [(ln["sku"], int(ln["quantity"])) for ln in payload["lines"]]
+        return await changed(payload["reference"], payload["event"], lines)
+
+    async def returned(payload: dict[str, Any]) -> Any:
+        received = getattr(sink.orders, "order_returned", None)
+        if received is None:
+            return {"skipped": f"the {sink.name} adapter takes no return messages"}
+        lines = [(ln["sku"], int(ln["quantity"])) for ln in payload["lines"]]
+        return await received(payload["reference"], f"{payload['reference']}-R{payload['return_id']}", lines)
+
     return OutboxWorker(
         store,
-        {ORDER_PUSH_TOPIC: push_order},
+        {ORDER_PUSH_TOPIC: push_order, ORDER_FULFILLMENT_TOPIC: fulfillment, ORDER_RETURN_TOPIC: returned},
         backoff=settings.outbox_backoff_s,
         backoff_max=settings.outbox_backoff_max_s,
         max_attempts=settings.outbox_max_attempts,

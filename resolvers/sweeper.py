@@ -11,8 +11,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from adapters.errors import UpstreamError
 from adapters.ports import PaymentDraft
-from resolvers import buyers, lifecycle, loyalty, tenders
+from resolvers import buyers, erp_states, lifecycle, loyalty, tenders
 from resolvers.checkout import CLAIM, amountdue_now
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
@@ -34,6 +35,7 @@ class SweepReport:
     keys_forgotten: int
     points_caught_up: int = 0  # completed orders whose loyalty points were written late
     checkouts_completed: int = 0  # stuck checkouts the card provider had charged: confirmed
+    erp_states_changed: int = 0  # orders whose state in the ERP changed (shipped, cancelled there)
 
 
 async def sweep(ctx: ResolverContext) -> SweepReport:
@@ -58,7 +60,12 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
     caught_up = await loyalty.catch_up(ctx)
-    return SweepReport(released, len(holds), deleted, undone, forgotten, caught_up, completed)
+    try:
+        erp_changed = await erp_states.catch_up(ctx)
+    except UpstreamError as exc:  # the ERP is down: its states wait for the next sweep
+        log.warning("order states not read from the ERP: %s", exc)
+        erp_changed = 0
+    return SweepReport(released, len(holds), deleted, undone, forgotten, caught_up, completed, erp_changed)
 
 
 async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool | None:

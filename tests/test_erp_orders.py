@@ -209,3 +209,93 @@ async def test_failures_back_off_and_end_as_dead_letters_after_the_limit(make_ap
     assert "omnigate_outbox_dead_letters 1.0" in text
     assert 'omnigate_outbox_failures_total{then="retry"} 2.0' in text
     assert 'omnigate_outbox_failures_total{then="dead_letter"} 1.0' in text
+
+
+FULFILL = """
+mutation ($id: ID!, $status: FulfillmentStatus!) {
+  fulfillmentUpdateStatus(fulfillmentId: $id, status: $status) { userErrors { code } }
+}"""
+ORDER = """
+query ($id: ID!) { order(id: $id) { status fulfillments { id mode status }
+                   statusHistory { status fulfillmentStatus reason } } }"""
+RETURN = """
+mutation ($input: ReturnInput!) { returnCreate(input: $input) { userErrors { code message } } }"""
+
+
+async def test_what_happens_to_a_pushed_order_follows_it_to_the_erp(make_api, database_url):
+    """Shipped, cancelled, returned: each its own message, written with the change; an order
+    the ERP does not have sends nothing."""
+    api, _ = await erp_gateway(make_api, database_url)
+    shipped = await place(api, line(1, 1), key="a")
+    cancelled = await place(api, line(2, 1), key="b")
+    staff = api.as_order_sync()
+    order = (await api.data(ORDER, {"id": shipped["order"]["id"]}, **staff))["order"]
+    [f] = order["fulfillments"]
+    assert (await api.data(FULFILL, {"id": f["id"], "status": "SHIPPED"}, **staff))[
+        "fulfillmentUpdateStatus"
+    ]["userErrors"] == []
+    cancel = "mutation ($id: ID!) { orderCancel(orderId: $id) { userErrors { code } } }"
+    assert (await api.data(cancel, {"id": cancelled["order"]["id"]}, **staff))["orderCancel"][
+        "userErrors"
+    ] == []
+    order = (await api.data(ORDER, {"id": shipped["order"]["id"]}, **staff))["order"]
+    lines = "query ($id: ID!) { order(id: $id) { lines { id } fulfillments { location { id } } } }"
+    found = (await api.data(lines, {"id": shipped["order"]["id"]}, **staff))["order"]
+    returned = {"orderId": shipped["order"]["id"], "locationId": found["fulfillments"][0]["location"]["id"],
+                "lines": [{"orderLineId": found["lines"][0]["id"], "quantity": 1}]}  # fmt: skip
+    body = await api.data(RETURN, {"input": returned}, **staff)
+    assert body["returnCreate"]["userErrors"] == []
+    rows = await messages(api)
+    topics = [(r.topic, r.payload.get("event"), r.payload["reference"]) for r in rows]
+    a, b = (f"OMNI-{p['order']['number']}" for p in (shipped, cancelled))
+    assert topics == [
+        ("order.push", None, a),
+        ("order.push", None, b),
+        ("order.fulfillment", "shipped", a),
+        ("order.fulfillment", "cancelled", b),
+        ("order.return", None, a),
+    ]
+    assert rows[2].payload["lines"] == [{"sku": "CO-BSL-0001-S-SND", "quantity": 1}]
+    # The memory ERP takes orders only: the rest is recorded as skipped, never retried.
+    assert await api.gateway.outbox.run_once() == 5
+    assert (await api.gateway.outbox.stats()).backlog == 0
+
+
+async def test_the_erps_state_comes_back_to_the_order(make_api, database_url):
+    """Shipped in the ERP: the order ships (its stock leaves), subscribers hear it; cancelled
+    in the ERP: the order is cancelled, its stock released; nothing is echoed back."""
+    import asyncio
+
+    from adapters.records import OrderState, PushedOrder
+
+    api, data = await erp_gateway(make_api, database_url)
+    shipped = await place(api, line(1, 1), key="a")
+    cancelled = await place(api, line(2, 1, "PICKUP", SEATTLE), key="b")
+    await api.gateway.outbox.run_once()
+    a, b = (f"OMNI-{p['order']['number']}" for p in (shipped, cancelled))
+    events = []
+
+    async def listen():
+        async for event in api.gateway.events.subscribe("order"):
+            events.append(event)
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    assert (await api.gateway.sweep()).erp_states_changed == 0  # confirmed, as when pushed
+    data.orders[a] = PushedOrder(a, data.orders[a].external_id, OrderState.FULFILLED)
+    data.orders[b] = PushedOrder(b, data.orders[b].external_id, OrderState.CANCELLED)
+    assert (await api.gateway.sweep()).erp_states_changed == 2
+    await asyncio.sleep(0)
+    listener.cancel()
+    staff = api.as_order_sync()
+    first = (await api.data(ORDER, {"id": shipped["order"]["id"]}, **staff))["order"]
+    assert [f["status"] for f in first["fulfillments"]] == ["SHIPPED"]
+    assert first["statusHistory"][-1]["reason"] == "shipped in the ERP"
+    second = (await api.data(ORDER, {"id": cancelled["order"]["id"]}, **staff))["order"]
+    assert second["status"] == "CANCELLED"
+    assert {(e.order_id, e.fulfillment_status) for e in events} >= {
+        (int(shipped["order"]["number"]) - 1000, "SHIPPED"),
+        (int(cancelled["order"]["number"]) - 1000, "CANCELLED"),
+    }
+    assert [r.topic for r in await messages(api)] == ["order.push", "order.push"]  # no echo
+    assert (await api.gateway.sweep()).erp_states_changed == 0

@@ -39,6 +39,7 @@ from adapters.ports import (
 from adapters.records import InventoryLevelRecord, OrderState
 from adapters.store import checkout, stock_moves
 from adapters.store import returns as returns_
+from adapters.store.erp_messages import enqueue_fulfillment_changes, enqueue_return
 from adapters.store.order_rows import (
     apply_effect,
     fulfillment_from_row,
@@ -153,6 +154,18 @@ class StoreOrders:
 
     # -- the ERP's side -------------------------------------------------------------------------
 
+    async def orders_awaiting_erp(self, limit: int) -> list[OrderRecord]:
+        """Orders the ERP has and has not finished (shipped or cancelled), oldest first."""
+        final = [OrderState.FULFILLED.value, OrderState.CANCELLED.value]
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.erp_reference.is_not(None))
+            .where(sa.or_(orders.c.erp_state.is_(None), orders.c.erp_state.not_in(final)))
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        return [order_from_row(r) for r in await self._rows(stmt)]
+
     async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:
         """What the ERP says of an order it has; True when that changed."""
         async with self._store.writing() as conn:
@@ -231,6 +244,8 @@ class StoreOrders:
         actor: str,
         reason: str | None,
         now: datetime,
+        *,
+        tell_erp: bool = True,
     ) -> Transitioned:
         async def work(conn: Any) -> Transitioned:
             order = await lock_order(conn, order_id)
@@ -269,6 +284,9 @@ class StoreOrders:
                     for c in changes
                 ],
             )  # fmt: skip
+            if tell_erp:  # a change the ERP made itself is not sent back to it
+                moved = [(c.fulfillment_id, c.to_status) for c in changes]
+                await enqueue_fulfillment_changes(conn, order_id, moved)
             changed = list(
                 await conn.execute(
                     sa.select(order_fulfillments).where(
@@ -298,7 +316,15 @@ class StoreOrders:
     # -- returns -------------------------------------------------------------------------------
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
-        return await self._store.write(lambda conn: returns_.create(conn, draft, actor, now))
+        async def work(conn: Any) -> Returned:
+            returned = await returns_.create(conn, draft, actor, now)
+            currency = await conn.scalar(
+                sa.select(orders.c.currency_code).where(orders.c.id == draft.order_id)
+            )
+            await enqueue_return(conn, draft.order_id, returned.record.id, draft.refund_minor, currency)
+            return returned
+
+        return await self._store.write(work)
 
     async def record_refund(
         self,
