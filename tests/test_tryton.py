@@ -307,3 +307,86 @@ async def test_member_update_writes_the_party_and_keeps_what_a_party_has_no_plac
     assert [e["code"] for e in payload["memberUpdate"]["userErrors"]] == ["MEMBER_NOT_FOUND"]
     async with api.store.engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(member_profiles)) == 1
+
+
+ORDER_STATE = """
+query ($id: ID!) { order(id: $id) { status fulfillments { id status location { id } }
+                   statusHistory { reason } lines { id } } }"""
+FULFILL = """
+mutation ($id: ID!, $status: FulfillmentStatus!) {
+  fulfillmentUpdateStatus(fulfillmentId: $id, status: $status) { userErrors { code } }
+}"""
+RETURN = """
+mutation ($input: ReturnInput!) { returnCreate(input: $input) { userErrors { code message } } }"""
+
+
+def shipments_of(rpc, reference):
+    [sale] = rpc("sale.sale", "search_read", [["reference", "=", reference]], 0, None, None,
+                 ["shipments", "state", "shipment_state"])  # fmt: skip
+    states = [s["state"] for s in rpc("stock.shipment.out", "read", sale["shipments"], ["state"])]
+    return sale, states
+
+
+async def test_shipping_flows_both_ways(erp_api):
+    """Ship in the gateway: the sale's shipment is done in Tryton. Ship in Tryton: the order
+    ships in the gateway. A return becomes a return sale."""
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    jacket = (await variant_ids(erp_api))["TR-JKT-M"]
+    here = await buy(erp_api, jacket, 1, key="here")
+    there = await buy(erp_api, jacket, 1, key="there")
+    await gateway.outbox.run_once()
+    staff = erp_api.as_order_sync()
+    order = (await erp_api.data(ORDER_STATE, {"id": here["order"]["id"]}, **staff))["order"]
+    [fulfillment] = order["fulfillments"]
+    moved = await erp_api.data(FULFILL, {"id": fulfillment["id"], "status": "SHIPPED"}, **staff)
+    assert moved["fulfillmentUpdateStatus"]["userErrors"] == []
+    assert await gateway.outbox.run_once() == 1
+    rpc = erp_api.erp.rpc()
+    here_ref, there_ref = (f"OMNI-{p['order']['number']}" for p in (here, there))
+    _, states = shipments_of(rpc, here_ref)
+    assert states and set(states) == {"done"}
+
+    # Shipped in Tryton by its own staff: the gateway hears it on its next sweep.
+    sale, _ = shipments_of(rpc, there_ref)
+    if sale["state"] == "confirmed":
+        rpc("sale.sale", "process", [sale["id"]])
+        sale, _ = shipments_of(rpc, there_ref)
+    for shipment in sale["shipments"]:
+        for step in ("wait", "assign_force", "pick", "pack", "do"):
+            rpc("stock.shipment.out", step, [shipment])
+    report = await gateway.sweep()
+    assert report.erp_states_changed >= 1
+    order = (await erp_api.data(ORDER_STATE, {"id": there["order"]["id"]}, **staff))["order"]
+    assert [f["status"] for f in order["fulfillments"]] == ["SHIPPED"]
+    assert order["statusHistory"][-1]["reason"] == "shipped in the ERP"
+    assert await gateway.outbox.run_once() == 0  # nothing echoed back
+
+    # A return of the first order: a return sale in Tryton, once.
+    order = (await erp_api.data(ORDER_STATE, {"id": here["order"]["id"]}, **staff))["order"]
+    returned = {"orderId": here["order"]["id"], "locationId": order["fulfillments"][0]["location"]["id"],
+                "lines": [{"orderLineId": order["lines"][0]["id"], "quantity": 1}]}  # fmt: skip
+    body = await erp_api.data(RETURN, {"input": returned}, **staff)
+    assert body["returnCreate"]["userErrors"] == []
+    assert await gateway.outbox.run_once() == 1
+    [back] = rpc("sale.sale", "search_read", [["reference", "like", f"{here_ref}-R%"]], 0, None, None,
+                 ["state", "lines.quantity"])  # fmt: skip
+    assert back["state"] in ("confirmed", "processing")
+    assert [ln["quantity"] for ln in back["lines."]] == [-1]
+    rpc.close()
+
+
+async def test_a_cancelled_order_cancels_its_shipments_in_tryton(erp_api):
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    jacket = (await variant_ids(erp_api))["TR-JKT-M"]
+    placed = await buy(erp_api, jacket, 1, key="c")
+    await gateway.outbox.run_once()
+    cancel = "mutation ($id: ID!) { orderCancel(orderId: $id) { userErrors { code } } }"
+    body = await erp_api.data(cancel, {"id": placed["order"]["id"]}, **erp_api.as_order_sync())
+    assert body["orderCancel"]["userErrors"] == []
+    assert await gateway.outbox.run_once() == 1
+    rpc = erp_api.erp.rpc()
+    _, states = shipments_of(rpc, f"OMNI-{placed['order']['number']}")
+    rpc.close()
+    assert states and set(states) == {"cancelled"}
