@@ -724,6 +724,10 @@ class OrderSink(Protocol):
 class CatalogChanges:
     products: list[UpstreamProduct]
     watermark: str | None  # pass back as `since` next time; opaque to the gateway
+    # The keys of every variant the upstream sells now (None: the feed does not say). A variant
+    # it gave the gateway before and no longer sells (not salable, deactivated, deleted) is
+    # withdrawn: it shows no stock and cannot be sold until the upstream sells it again.
+    selling: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

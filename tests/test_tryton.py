@@ -390,3 +390,34 @@ async def test_a_cancelled_order_cancels_its_shipments_in_tryton(erp_api):
     _, states = shipments_of(rpc, f"OMNI-{placed['order']['number']}")
     rpc.close()
     assert states and set(states) == {"cancelled"}
+
+
+async def test_products_withdrawn_in_tryton_stop_being_sold(erp_api):
+    """Not salable any more, or deactivated: no stock shown, checkout refuses; salable again:
+    back on sale with Tryton's stock."""
+    gateway = erp_api.gateway
+    await gateway.sync.run_once()
+    ids = await variant_ids(erp_api)
+    rpc = erp_api.erp.rpc()
+    [beanie] = rpc("product.template", "search", [["code", "=", "TR-BNE"]], 0, 1, None)
+    rpc("product.template", "write", [beanie], {"salable": False})
+    [pant] = rpc("product.product", "search", [["code", "=", "TR-PNT-30"]], 0, 1, None)
+    try:
+        rpc("product.product", "write", [pant], {"active": False})
+    except RuntimeError as warning:  # "it still has stock": the integrator confirms
+        [admin] = rpc("res.user", "search", [["login", "=", "admin"]], 0, 1, None)
+        rpc("res.user.warning", "create", [{"user": admin, "name": warning.args[0][1][0], "always": False}])
+        rpc("product.product", "write", [pant], {"active": False})
+    await gateway.sync.run_once()
+    for sku in ("TR-BNE-OS", "TR-PNT-30"):
+        refused = await buy(erp_api, ids[sku], 1, key=f"w-{sku}")
+        assert [e["code"] for e in refused["userErrors"]] == ["INSUFFICIENT_STOCK"], sku
+        _, variant = by_sku(await erp_api.data(PRODUCTS))[sku]
+        assert variant["inventory"] and all(lv["available"] == 0 for lv in variant["inventory"])
+    assert (await buy(erp_api, ids["TR-PNT-32"], 1, key="other"))["userErrors"] == []
+
+    rpc("product.template", "write", [beanie], {"salable": True})
+    rpc.close()
+    await gateway.sync.run_once()
+    await gateway.sync.run_once()  # the stock feed reads everything again
+    assert (await buy(erp_api, ids["TR-BNE-OS"], 1, key="back"))["userErrors"] == []

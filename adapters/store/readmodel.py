@@ -69,8 +69,10 @@ class ReadModel:
             for start in range(0, len(changes.products), 200):
                 batch = changes.products[start : start + 200]
                 written += await self._products(conn, upstream, batch, now)
+            if changes.selling is not None:
+                written += await _withdraw(conn, upstream, changes.selling, now)
             await self._mark(conn, upstream, "catalog", changes.watermark, now)
-        return written
+        return sorted(set(written))
 
     async def apply_locations(self, upstream: str, found: Sequence[UpstreamLocation]) -> None:
         async with self._store.writing() as conn:
@@ -105,6 +107,10 @@ class ReadModel:
                         netted.add((v, loc))
             for key, quantity in (await _handed_over(conn, netted)).items():
                 wanted[key] += quantity
+            withdrawn = await _withdrawn(conn, {v for v, _ in wanted})
+            for key in wanted:
+                if key[0] in withdrawn:  # not for sale: no stock to sell
+                    wanted[key] = 0
             current: dict[tuple[int, int], tuple[int, int]] = {}
             keys = list(wanted)
             for start in range(0, len(keys), 500):
@@ -219,6 +225,59 @@ class ReadModel:
                 set_={"watermark": insert.excluded.watermark, "synced_at": now},
             )
         )
+
+
+async def _withdraw(conn: Any, upstream: str, selling: frozenset[str], now: datetime) -> list[int]:
+    """Variants of this upstream it no longer sells are withdrawn (their stock shown as none);
+    those it sells again come back, and the next stock poll reads everything afresh."""
+    keyed = sa.select(upstream_keys.c.external_key, upstream_keys.c.local_id).where(
+        upstream_keys.c.upstream == upstream, upstream_keys.c.kind == "variant"
+    )
+    mapped = {r.external_key: r.local_id for r in await conn.execute(keyed)}
+    gone = [local for key, local in mapped.items() if key not in selling]
+    back = [local for key, local in mapped.items() if key in selling]
+    products: list[int] = []
+    if gone:
+        withdrawn = list(
+            await conn.execute(
+                sa.update(variants)
+                .where(variants.c.id.in_(gone), variants.c.withdrawn_at.is_(None))
+                .values(withdrawn_at=now)
+                .returning(variants.c.id, variants.c.product_id)
+            )
+        )
+        if withdrawn:
+            ids = [r.id for r in withdrawn]
+            await conn.execute(
+                sa.update(inventory_levels)
+                .where(inventory_levels.c.variant_id.in_(ids))
+                .values(on_hand=0, updated_at=now)
+            )
+            products += [r.product_id for r in withdrawn]
+    if back:
+        returned = list(
+            await conn.execute(
+                sa.update(variants)
+                .where(variants.c.id.in_(back), variants.c.withdrawn_at.is_not(None))
+                .values(withdrawn_at=None)
+                .returning(variants.c.product_id)
+            )
+        )
+        if returned:
+            products += [r.product_id for r in returned]
+            await conn.execute(
+                sa.update(sync_state).where(sync_state.c.feed == "stock").values(watermark=None)
+            )
+    return products
+
+
+async def _withdrawn(conn: Any, variant_ids: set[int]) -> set[int]:
+    if not variant_ids:
+        return set()
+    stmt = sa.select(variants.c.id).where(
+        variants.c.id.in_(variant_ids), variants.c.withdrawn_at.is_not(None)
+    )
+    return set(await conn.scalars(stmt))
 
 
 async def _handed_over(conn: Any, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:

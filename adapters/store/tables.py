@@ -77,6 +77,9 @@ variants = sa.Table(
     sa.Column("price_minor", sa.BigInteger, nullable=False),
     sa.Column("compare_at_minor", sa.BigInteger),
     sa.Column("currency_code", sa.String(3), nullable=False),
+    # The catalog's upstream stopped selling it (not salable, deactivated, deleted): no stock
+    # is shown or sold until it sells it again (migration 0012).
+    sa.Column("withdrawn_at", UtcDateTime),
     sa.Index("ix_variants_product_id_position", "product_id", "position"),
 )
 

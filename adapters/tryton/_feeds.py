@@ -104,7 +104,10 @@ class TrytonCatalogFeed:
                 )
             )
         latest = _latest(rows, "create_date", "write_date")
-        return CatalogChanges(products, _advance(since, latest))
+        # Every variant Tryton sells now (inactive and deleted ones are not found): what the
+        # gateway had and is missing here is withdrawn.
+        selling = await self._all("product.product", [["template.salable", "=", True]], ["id"])
+        return CatalogChanges(products, _advance(since, latest), frozenset(str(r["id"]) for r in selling))
 
     async def _all(self, model: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []

@@ -2,7 +2,8 @@
 order message can be written, the ERP's number and state as they come back, and dead letters
 in the outbox (a message that failed too often waits for staff instead of being retried),
 and who is finishing a checkout stuck in PENDING_PAYMENT (the sweeper or the client's retry:
-one at a time, before either contacts the payment provider).
+one at a time, before either contacts the payment provider), and variants the ERP no longer
+sells (withdrawn: no stock shown, nothing sold).
 
 Revision ID: 0012
 Revises: 0011
@@ -29,6 +30,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("erp_state", sa.String(16)))
         batch.add_column(sa.Column("claimed_by", sa.String(64)))
         batch.add_column(sa.Column("claimed_until", UtcDateTime))
+    with op.batch_alter_table("variants") as batch:
+        batch.add_column(sa.Column("withdrawn_at", UtcDateTime))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("dead_at", UtcDateTime))
         batch.add_column(sa.Column("order_id", sa.Integer))
@@ -40,6 +43,8 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("order_id")
         batch.drop_column("dead_at")
+    with op.batch_alter_table("variants") as batch:
+        batch.drop_column("withdrawn_at")
     with op.batch_alter_table("orders") as batch:
         for name in (
             "claimed_until",
