@@ -39,12 +39,14 @@ async def of_member(ctx: ResolverContext, member_id: str | None) -> Buyer | None
 async def for_checkout(
     ctx: ResolverContext, member_id: str | None, given: Buyer | None, address: Address | None
 ) -> Buyer | UserError | None:
-    buyer = await of_member(ctx, member_id) or given
+    # A member's profile is read only when the ERP needs it: no CRM round trip otherwise.
+    pushing = ctx.upstreams.order_sink is not None
+    buyer = (await of_member(ctx, member_id) if pushing and given is None else None) or given
     if buyer is not None and address is not None:
         buyer = replace(buyer, shipping_address=address)
     if buyer is None and address is not None:
         buyer = Buyer("", shipping_address=address)
-    if ctx.upstreams.order_sink is not None and (buyer is None or not buyer.email):
+    if pushing and (buyer is None or not buyer.email):
         message = "give the buyer's email: the order is sent to the retailer's ERP with it"
         return UserError(["buyer", "email"], message, "BUYER_EMAIL_REQUIRED")
     if buyer is not None and buyer.email and "@" not in buyer.email:

@@ -326,3 +326,34 @@ async def test_member_update_patches_the_business_partner_and_keeps_the_rest_at_
     rows = await upstream.client.get_by_keys("API_BUSINESS_PARTNER", "A_BusinessPartnerAddress",
                                              "BusinessPartner", ["1000001"])  # fmt: skip
     assert [r["AddressID"] for r in rows] == ["2001"]
+
+
+async def test_sap_snapshots_never_undo_an_allocation(sap_api):
+    """SAP's stock feed is a full snapshot every poll: the gateway's allocations stay."""
+    await sap_api.gateway.sync.run_once()
+    body = await sap_api.data(SKUS, {"q": "CO-BSL-0001"})
+    variant = next(
+        v["id"] for v in body["products"]["nodes"][0]["variants"] if v["sku"] == "CO-BSL-0001-S-SND"
+    )
+    seattle = to_global_id("Location", 1)
+    on_hand = sap_stock("CO-BSL-0001-S-SND", "1010")
+    assert on_hand >= 2
+    line = {
+        "variantId": variant,
+        "quantity": on_hand - 1,
+        "fulfillment": {"mode": "PICKUP", "locationId": seattle},
+    }
+    buyer = {"email": "ada@example.com"}
+
+    async def buy(key, quantity):
+        cart = await sap_api.data(
+            CART_CREATE, {"input": {"channel": "WEB", "lines": [{**line, "quantity": quantity}]}}
+        )
+        variables = {"cartId": cart["cartCreate"]["cart"]["id"], "key": key, "buyer": buyer}
+        return (await sap_api.data(CHECKOUT, variables))["checkoutComplete"]
+
+    assert (await buy("a", on_hand - 1))["userErrors"] == []
+    await sap_api.gateway.sync.run_once()
+    await sap_api.gateway.sync.run_once()
+    assert [e["code"] for e in (await buy("b", 2))["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    assert (await buy("c", 1))["userErrors"] == []
