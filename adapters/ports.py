@@ -488,8 +488,8 @@ class OrderSource(Protocol):
         """Reserve-in-store fulfillments still HELD after their hold ended."""
         ...
 
-    async def orders_awaiting_erp(self, limit: int) -> list[OrderRecord]:
-        """Orders the ERP has (pushed) and has not finished, oldest first."""
+    async def orders_awaiting_erp(self, limit: int, after: int = 0) -> list[OrderRecord]:
+        """Orders the ERP has (pushed) and has not finished, oldest first, after order `after`."""
         ...
 
     async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:

@@ -16,6 +16,7 @@ from resolvers.orders import transitioned
 
 if TYPE_CHECKING:
     from adapters.commerce import OrderRecord
+    from adapters.ports import OrderSink
     from resolvers.context import ResolverContext
 
 log = logging.getLogger("omnigate.erp")
@@ -28,15 +29,24 @@ _SHIPPED = {
 }
 
 
-async def catch_up(ctx: ResolverContext, limit: int = 100) -> int:
-    """Ask the ERP about the orders it has not finished; apply what changed. Returns how many
-    orders changed."""
+async def catch_up(ctx: ResolverContext, page: int = 100) -> int:
+    """Ask the ERP about the orders it has not finished, a page per call; apply what changed.
+    Returns how many orders changed."""
     sink = ctx.upstreams.order_sink
     if sink is None:
         return 0
-    waiting = await ctx.upstreams.orders.orders_awaiting_erp(limit)
-    if not waiting:
-        return 0
+    changed, after = 0, 0
+    while True:
+        waiting = await ctx.upstreams.orders.orders_awaiting_erp(page, after)
+        if not waiting:
+            return changed
+        changed += await _apply(ctx, sink, waiting)
+        if len(waiting) < page:
+            return changed
+        after = waiting[-1].id
+
+
+async def _apply(ctx: ResolverContext, sink: OrderSink, waiting: list[OrderRecord]) -> int:
     by_reference = {erp_reference(order_number(o.id)): o for o in waiting}
     changed = 0
     for state in await sink.order_states(list(by_reference)):

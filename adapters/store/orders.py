@@ -154,12 +154,13 @@ class StoreOrders:
 
     # -- the ERP's side -------------------------------------------------------------------------
 
-    async def orders_awaiting_erp(self, limit: int) -> list[OrderRecord]:
-        """Orders the ERP has and has not finished (shipped or cancelled), oldest first."""
+    async def orders_awaiting_erp(self, limit: int, after: int = 0) -> list[OrderRecord]:
+        """Orders the ERP has and has not finished (shipped or cancelled), oldest first, from
+        after the order id `after`."""
         final = [OrderState.FULFILLED.value, OrderState.CANCELLED.value]
         stmt = (
             sa.select(orders)
-            .where(orders.c.erp_reference.is_not(None))
+            .where(orders.c.erp_reference.is_not(None), orders.c.id > after)
             .where(sa.or_(orders.c.erp_state.is_(None), orders.c.erp_state.not_in(final)))
             .order_by(orders.c.id)
             .limit(limit)
