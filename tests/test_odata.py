@@ -13,6 +13,7 @@ from adapters.odata import ODataConfig, ODataPreconditionFailed, connect
 from adapters.records import MemberDraft, OrderState
 from adapters.resilience import ResiliencePolicy
 from adapters.store.tables import inventory_levels, locations, variants
+from adapters.store.tables import orders as orders_table
 from schema.ids import to_global_id
 from tests.upstreams.odata import FOLDER, PLANTS
 
@@ -183,8 +184,18 @@ async def test_an_order_placed_through_graphql_is_one_deep_insert_never_duplicat
         ("CO-BSL-0001-M-SND", "1010"),
         ("CO-BSL-0001-S-SND", "1010"),
     ]
-    [state] = await sink.orders.order_states([reference])
-    assert state.state is OrderState.CONFIRMED and int(state.external_id) > 5000000
+    async with sap_api.store.engine.connect() as conn:
+        kept = (await conn.execute(sa.select(orders_table.c.erp_reference, orders_table.c.erp_state))).one()
+    assert kept.erp_state == OrderState.CONFIRMED.value and int(kept.erp_reference) > 5000000
+    assert (await sap_api.gateway.sweep()).erp_states_changed == 0
+    # Delivered in SAP (OverallSDProcessStatus C): the sweeper picks the order up in the gateway.
+    path = f"A_SalesOrder('{kept.erp_reference}')"
+    await sink.client.update("API_SALES_ORDER_SRV", path, {"OverallSDProcessStatus": "C"}, None)
+    assert (await sap_api.gateway.sweep()).erp_states_changed == 1
+    staff = sap_api.as_order_sync()
+    query = "query ($id: ID!) { order(id: $id) { fulfillments { status } } }"
+    order = (await sap_api.data(query, {"id": placed["order"]["id"]}, **staff))["order"]
+    assert [f["status"] for f in order["fulfillments"]] == ["PICKED_UP"]
 
 
 async def test_writes_fetch_a_csrf_token_and_fetch_again_when_it_expires(odata, proxy):
