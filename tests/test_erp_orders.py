@@ -299,3 +299,30 @@ async def test_the_erps_state_comes_back_to_the_order(make_api, database_url):
     }
     assert [r.topic for r in await messages(api)] == ["order.push", "order.push"]  # no echo
     assert (await api.gateway.sweep()).erp_states_changed == 0
+
+
+async def test_goods_shipped_before_the_erp_heard_are_not_sold_again(make_api, database_url):
+    """3 at the ERP; 2 ordered, pushed, shipped in the gateway; the ERP has not heard of the
+    shipment yet and still counts 3 on hand: a sync must not make those 2 sellable again."""
+    from adapters.records import UpstreamLevel
+    from tests.test_readmodel import erp_data
+
+    data = erp_data()
+    data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 3)
+    upstream = connect_memory(data)
+    roles = {"catalog": "memory", "inventory": "memory", "orders": "memory"}
+    api = await make_api(database_url=database_url, upstreams={"memory": upstream}, **roles)
+    await api.gateway.sync.run_once()
+    query = '{ products(first: 1, query: "Harbor") { nodes { variants { id } } } }'
+    variant = (await api.data(query))["products"]["nodes"][0]["variants"][0]["id"]
+    first = await place(api, {"variantId": variant, "quantity": 2}, key="a")
+    assert first["userErrors"] == []
+    assert await api.gateway.outbox.run_once() == 1  # the ERP has the order
+    staff = api.as_order_sync()
+    [f] = (await api.data(ORDER, {"id": first["order"]["id"]}, **staff))["order"]["fulfillments"]
+    moved = await api.data(FULFILL, {"id": f["id"], "status": "SHIPPED"}, **staff)
+    assert moved["fulfillmentUpdateStatus"]["userErrors"] == []
+    await api.gateway.sync.run_once()  # the ERP still says 3
+    refused = await place(api, {"variantId": variant, "quantity": 2}, key="b")
+    assert [e["code"] for e in refused["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    assert (await place(api, {"variantId": variant, "quantity": 1}, key="c"))["userErrors"] == []

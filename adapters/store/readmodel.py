@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.ports import CatalogChanges, StockChanges
 from adapters.records import (
+    ORDER_FULFILLMENT_TOPIC,
     InventoryLevelRecord,
     LocationKind,
     UpstreamLocation,
@@ -28,8 +29,10 @@ from adapters.records import (
 from adapters.store.tables import (
     inventory_levels,
     locations,
+    order_fulfillments,
     order_lines,
     orders,
+    outbox,
     products,
     reservations,
     sync_state,
@@ -107,6 +110,9 @@ class ReadModel:
                         netted.add((v, loc))
             for key, quantity in (await _handed_over(conn, netted)).items():
                 wanted[key] += quantity
+            # Goods the gateway shipped whose news has not reached the ERP yet are gone already.
+            for key, quantity in (await _shipped_not_told(conn, set(wanted) - netted)).items():
+                wanted[key] = max(wanted[key] - quantity, 0)
             withdrawn = await _withdrawn(conn, {v for v, _ in wanted})
             for key in wanted:
                 if key[0] in withdrawn:  # not for sale: no stock to sell
@@ -269,6 +275,33 @@ async def _withdraw(conn: Any, upstream: str, selling: frozenset[str], now: date
                 sa.update(sync_state).where(sync_state.c.feed == "stock").values(watermark=None)
             )
     return products
+
+
+async def _shipped_not_told(conn: Any, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Units of fulfillments the gateway shipped (or handed over) whose message to the ERP is
+    not delivered yet: the ERP still counts them on hand."""
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        sa.select(outbox.c.payload).where(
+            outbox.c.topic == ORDER_FULFILLMENT_TOPIC, outbox.c.delivered_at.is_(None)
+        )
+    )
+    shipped = [r.payload["fulfillment_id"] for r in rows if r.payload.get("event") == "shipped"]
+    if not shipped:
+        return {}
+    stmt = (
+        sa.select(
+            order_lines.c.variant_id, order_fulfillments.c.location_id, sa.func.sum(order_lines.c.quantity)
+        )
+        .select_from(
+            order_lines.join(order_fulfillments, order_fulfillments.c.id == order_lines.c.fulfillment_id)
+        )
+        .where(order_lines.c.fulfillment_id.in_(shipped))
+        .group_by(order_lines.c.variant_id, order_fulfillments.c.location_id)
+    )
+    found = {(v, loc): int(total or 0) for v, loc, total in await conn.execute(stmt)}
+    return {key: found[key] for key in keys if key in found}
 
 
 async def _withdrawn(conn: Any, variant_ids: set[int]) -> set[int]:
