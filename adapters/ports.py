@@ -34,6 +34,7 @@ from adapters.commerce import (
     TillPayment,
 )
 from adapters.records import (
+    Address,
     InventoryAdjustment,
     InventoryLevelRecord,
     InventoryReason,
@@ -45,6 +46,9 @@ from adapters.records import (
     MemberRecord,
     OfferRecord,
     OrderPush,
+    OrderState,
+    OutboxMessage,
+    OutboxStats,
     PriceListRecord,
     PriceRecord,
     ProductRecord,
@@ -322,6 +326,18 @@ class PlannedLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Buyer:
+    """Who an order is for, kept with it: the ERP's order message needs an email and, for what
+    ships, an address."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str | None = None
+    shipping_address: Address | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptKey:
     scope: str  # whose key it is: "cart:17", "store:3"
     key: str
@@ -341,6 +357,7 @@ class OrderDraft:
     # The cart's lines the draft was made from, as (line id, variant, quantity, mode, location):
     # if the cart changed since, the order would not be what the shopper saw.
     cart_lines: frozenset[tuple[int, int, int, FulfillmentMode, int | None]] = frozenset()
+    buyer: Buyer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,9 +471,12 @@ class OrderSource(Protocol):
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
+        *,
+        push_to_erp: bool = False,
     ) -> Placed:
         """Payments taken (one per tender, none for a free or till-collected order): PLACED,
-        then the status of its fulfillments; the cart completes."""
+        then the status of its fulfillments; the cart completes. With `push_to_erp` the same
+        transaction writes the order's message to the ERP (ORDER_PUSH_TOPIC) in the outbox."""
         ...
 
     async def abandon_order(
@@ -482,11 +502,15 @@ class OrderSource(Protocol):
         reason: str | None,
         now: datetime,
         till: TillPayment | None = None,
+        *,
+        tell_erp: bool = True,
     ) -> Transitioned:
         """Move fulfillments (each only from the status it is expected to be in, else `Refused`
         INVALID_TRANSITION), apply their stock effects, derive the order status. With `till`
         (or a RESERVE hold SOLD) the money taken in the store is recorded in the same
-        transaction: a pending pay-at-store payment captured, a sold hold's payment added."""
+        transaction: a pending pay-at-store payment captured, a sold hold's payment added. For an
+        order the ERP has, goods that left or never will are a message to it in the same
+        transaction, unless the ERP made the change itself (`tell_erp=False`)."""
         ...
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
@@ -503,6 +527,20 @@ class OrderSource(Protocol):
 
     async def expired_holds(self, now: datetime) -> list[FulfillmentRecord]:
         """Reserve-in-store fulfillments still HELD after their hold ended."""
+        ...
+
+    async def orders_awaiting_erp(self, limit: int, after: int = 0) -> list[OrderRecord]:
+        """Orders the ERP has (pushed) and has not finished, oldest first, after order `after`."""
+        ...
+
+    async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:
+        """What the ERP says of an order it has; True when that changed."""
+        ...
+
+    async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+        """Make `owner` the one finishing a pending checkout until `until` (the sweeper or a
+        client's retry, before either asks the payment provider anything); False when another
+        owner's claim has not run out or the order is no longer pending."""
         ...
 
     async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
@@ -869,6 +907,10 @@ class OrderSink(Protocol):
 class CatalogChanges:
     products: list[UpstreamProduct]
     watermark: str | None  # pass back as `since` next time; opaque to the gateway
+    # The keys of every variant the upstream sells now (None: the feed does not say). A variant
+    # it gave the gateway before and no longer sells (not salable, deactivated, deleted) is
+    # withdrawn: it shows no stock and cannot be sold until the upstream sells it again.
+    selling: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -961,6 +1003,20 @@ class AuditLog(Protocol):
     async def entry_page(self, member_id: str | None, page: KeysetPage) -> list[AuditEntry]: ...
 
 
+class OrderOutbox(Protocol):
+    """The messages on their way to the ERP, as back-office staff run them."""
+
+    async def dead_letters(self, limit: int = 100) -> list[OutboxMessage]: ...
+
+    async def messages(self, ids: list[int]) -> list[OutboxMessage]: ...
+
+    async def replay(self, ids: list[int]) -> list[int]:
+        """Dead letters among `ids` are tried again (attempts from zero); returns those."""
+        ...
+
+    async def stats(self) -> OutboxStats: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -977,6 +1033,7 @@ class Upstreams:
     loyalty: LoyaltyLedger | None = None
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
+    outbox: OrderOutbox | None = None  # its messages: None when no order sink is configured
     prices: PriceSource | None = None  # None: every variant has its catalog price only
     member_data: MemberData | None = None  # consents, carts' owners: export and erasure
     segments: SegmentStore | None = None  # segment definitions, evaluated in SQL

@@ -263,7 +263,9 @@ class UpstreamLevel:
     sku: str
     location_code: str
     on_hand: int
-    reserved: int = 0
+    # True when `on_hand` is already lowered by the orders the ERP has (Tryton's forecast): the
+    # read model adds back what the gateway allocated to the orders it handed over.
+    net_of_erp_orders: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +329,14 @@ class OrderLinePush:
 
 
 ORDER_PUSH_TOPIC = "order.push"  # outbox topic: the payload is `OrderPush.to_payload()`
+# What happens to a pushed order afterwards, each its own message (adapters/store/erp_messages.py):
+ORDER_FULFILLMENT_TOPIC = "order.fulfillment"  # a fulfillment's goods left, or never will
+ORDER_RETURN_TOPIC = "order.return"  # goods came back
+
+
+def erp_reference(order_number: int) -> str:
+    """The order's number as the ERP keeps it (sale reference, PurchaseOrderByCustomer)."""
+    return f"OMNI-{order_number}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +361,7 @@ class OrderPush:
                 "first_name": c.first_name,
                 "last_name": c.last_name,
                 "phone": c.phone,
+                "address": None if c.address is None else _address_payload(c.address),
             },
             "lines": [
                 {"sku": ln.sku, "quantity": ln.quantity, "unit_price": str(ln.unit_price.amount)}
@@ -372,6 +383,7 @@ class OrderPush:
                 first_name=customer["first_name"],
                 last_name=customer["last_name"],
                 phone=customer.get("phone"),
+                address=Address(**customer["address"]) if customer.get("address") else None,
             ),
             lines=tuple(
                 OrderLinePush(ln["sku"], int(ln["quantity"]), Money(Decimal(ln["unit_price"]), currency))
@@ -380,6 +392,10 @@ class OrderPush:
             currency_code=currency,
             location_code=data.get("location_code"),  # type: ignore[arg-type]
         )
+
+
+def _address_payload(a: Address) -> dict[str, str | None]:
+    return {name: getattr(a, name) for name in Address.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,3 +490,23 @@ class Occasion:
     event_type: str
     data: dict[str, Any]
     member_key: str | None = None
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message to an upstream in the outbox, as staff see it."""
+
+    id: int
+    topic: str
+    order_id: int | None
+    attempts: int
+    created_at: datetime
+    last_error: str | None
+    dead_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    backlog: int  # waiting for delivery, dead letters not counted
+    oldest_age_s: float  # age of the oldest message waiting; 0 when none
+    dead: int  # dead letters waiting for staff
+    retrying: int  # waiting messages that failed at least once

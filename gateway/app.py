@@ -331,7 +331,7 @@ class Gateway:
             list(self.sync.statuses.values()) if self.sync else [],
         )
         self.outbox = outbox_worker(
-            self.store, self.upstreams, webhooks=settings.marketing_triggers_seconds > 0
+            settings, self.store, self.upstreams, webhooks=settings.marketing_triggers_seconds > 0
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._held = ExitStack()
@@ -367,6 +367,7 @@ class Gateway:
             # A CRM's members sign in with the CRM: the gateway's passwords name its own members.
             member_credentials=None if members else self.store.members,
             order_sink=orders.orders if orders else None,
+            outbox=self.outbox,
         )
         self.entity_cache: CachedUpstreams | None = None
         if settings.entity_cache:
@@ -381,6 +382,10 @@ class Gateway:
         self.metrics = Metrics(self._readings) if settings.metrics_enabled else None
         if self.metrics is not None:
             self.upstreams.observe(self.metrics.upstream_call)
+        if self.metrics is not None and self.outbox is not None:
+            metrics = self.metrics
+            self.outbox.on_stats = lambda s: metrics.outbox(s.backlog, s.oldest_age_s, s.dead)
+            self.outbox.on_failure = metrics.outbox_failure
         self._stop_metrics_port: Callable[[], None] | None = None
         extensions: list[Any] = [
             ContractErrors,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.responses import Response
@@ -56,6 +56,23 @@ class Metrics:
             "omnigate_upstream_call_seconds", "Time of upstream calls by adapter",
             ["adapter"], buckets=_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        # The outbox to the ERP (fed by `OutboxWorker` after each pass, see `outbox`).
+        self.outbox_backlog = Gauge(
+            "omnigate_outbox_backlog", "Outbox messages waiting for delivery (dead letters not counted)",
+            registry=self.registry,
+        )  # fmt: skip
+        self.outbox_oldest_age = Gauge(
+            "omnigate_outbox_oldest_age_seconds", "Age of the oldest outbox message waiting for delivery",
+            registry=self.registry,
+        )  # fmt: skip
+        self.outbox_dead_letters = Gauge(
+            "omnigate_outbox_dead_letters", "Outbox messages given up on, waiting for staff to replay",
+            registry=self.registry,
+        )  # fmt: skip
+        self.outbox_failures = Counter(
+            "omnigate_outbox_failures", "Failed outbox deliveries, by what followed (retry or dead letter)",
+            ["then"], registry=self.registry,
+        )  # fmt: skip
         self.registry.register(_Readings(read))
         self._names: set[str] = set()
         self._max_names = max_names
@@ -76,6 +93,14 @@ class Metrics:
     def upstream_call(self, adapter: str, seconds: float, error: BaseException | None = None) -> None:
         self.upstream_calls.labels(adapter, "ok" if error is None else type(error).__name__).inc()
         self.upstream_latency.labels(adapter).observe(seconds)
+
+    def outbox(self, backlog: int, oldest_age_s: float, dead: int) -> None:
+        self.outbox_backlog.set(backlog)
+        self.outbox_oldest_age.set(oldest_age_s)
+        self.outbox_dead_letters.set(dead)
+
+    def outbox_failure(self, dead_lettered: bool) -> None:
+        self.outbox_failures.labels("dead_letter" if dead_lettered else "retry").inc()
 
     def serve_on_port(self, port: int, host: str) -> Callable[[], None]:
         """/metrics on a listener of its own (prometheus_client's, in a thread), off the API's

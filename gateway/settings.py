@@ -306,6 +306,15 @@ class Settings(BaseSettings):
     sync_interval_s: float = Field(default=30.0, ge=0, description="0: no background polling")
     stale_after_s: float = Field(default=120.0, gt=0)
     outbox_interval_s: float = Field(default=5.0, ge=0, description="0: no background worker")
+    outbox_max_attempts: int = Field(
+        default=12, ge=1, description="deliveries tried before a message becomes a dead letter"
+    )
+    outbox_backoff_s: float = Field(default=2.0, gt=0, description="wait after a first failure; doubles")
+    outbox_backoff_max_s: float = Field(default=900.0, gt=0, description="longest wait between tries")
+    push_store_sales: bool = Field(default=False, description="till sales go to the order sink too")
+    walk_in_customer_email: str = Field(
+        default="walk-in@example.com", description="the ERP customer of till sales without a member"
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key for /webhooks/<upstream>"
     )
@@ -396,6 +405,8 @@ class Settings(BaseSettings):
             checkout_stale=timedelta(minutes=self.checkout_stale_minutes),
             checkout_wait=timedelta(seconds=self.checkout_wait_seconds),
             ship_allocation=ROUTING_STRATEGIES[self.routing_strategy](),
+            push_store_sales=self.push_store_sales,
+            walk_in_customer_email=self.walk_in_customer_email,
             loyalty=LoyaltyProgram(
                 points_per_unit=self.loyalty_points_per_unit,
                 currency=self.currency_code,

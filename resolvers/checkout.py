@@ -15,8 +15,11 @@ same provider key (so the provider charges once) and confirms.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -35,6 +38,7 @@ from adapters.commerce import (
 from adapters.ports import (
     AttemptKey,
     AttemptTaken,
+    Buyer,
     OrderDraft,
     PaymentDeclined,
     PaymentDraft,
@@ -43,7 +47,7 @@ from adapters.ports import (
     Refused,
 )
 from adapters.records import GeoPoint, LocationKind, LocationRecord
-from resolvers import carts, lifecycle, prices, tenders
+from resolvers import buyers, carts, lifecycle, prices, tenders
 from resolvers.allocation import ships
 from resolvers.carts import HOLDING_MODES
 from resolvers.errors import BadUserInput, UpstreamUnavailable
@@ -55,11 +59,13 @@ from resolvers.principal import PrincipalKind
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
+    from adapters.records import Address
     from resolvers.context import ResolverContext
 
 MAX_KEY_LENGTH = 255
 _POLL = 0.02  # seconds between looks at a key another call is using
 _AT_STORE = frozenset({FulfillmentMode.PICKUP, FulfillmentMode.RESERVE})
+CLAIM = timedelta(minutes=2)  # how long a stuck checkout's owner (sweeper or retry) holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,8 @@ async def complete_checkout(
     idempotency_key: str,
     ship_to: GeoPoint | None = None,
     redirect: CheckoutRedirect = CheckoutRedirect.FAIL,
+    buyer: Buyer | None = None,
+    shipping_address: Address | None = None,
 ) -> CheckoutResult:
     if not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         raise BadUserInput(
@@ -169,7 +177,10 @@ async def complete_checkout(
     if redirect is CheckoutRedirect.SHIP and payment.method is PaymentMethod.PAY_AT_STORE:
         message = "an order paid at the store cannot have a pickup redirected to shipping"
         return failed(["redirect"], message, "PAYMENT_METHOD_NOT_ALLOWED")
-    draft = await _draft(ctx, cart, attempt, ship_to, redirect)
+    who = await buyers.for_checkout(ctx, cart.member_id or _member(ctx), buyer, shipping_address)
+    if isinstance(who, UserError):
+        return CheckoutResult(None, [who])
+    draft = dataclasses.replace(await _draft(ctx, cart, attempt, ship_to, redirect), buyer=who)
     unpriced = [index for index, line in enumerate(draft.lines) if line.unit_price_minor < 0]
     if unpriced:
         where = f"{cart.currency_code} on {cart.channel.value}"
@@ -240,10 +251,9 @@ async def _draft(
                 redirect_mode=redirect_mode,
             )
         )
-    member = ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
     return OrderDraft(
         channel=cart.channel,
-        member_id=member or cart.member_id,
+        member_id=_member(ctx) or cart.member_id,
         cart_id=cart.id,
         currency_code=cart.currency_code,
         lines=tuple(planned),
@@ -291,6 +301,10 @@ async def _redirect_targets(
     return tuple(within), FulfillmentMode.PICKUP
 
 
+def _member(ctx: ResolverContext) -> str | None:
+    return ctx.principal.member_id if ctx.principal.kind is PrincipalKind.MEMBER else None
+
+
 def due_now(draft: OrderDraft) -> int:
     """What is paid now: everything but reserve-in-store lines (bought at the till, if at all)."""
     return sum(ln.quantity * ln.unit_price_minor for ln in draft.lines if ln.mode not in UNPAID_MODES)
@@ -335,9 +349,24 @@ async def charge_and_confirm(
             ) from exc
         taken = [PaymentDraft(c.method, c.provider, c.reference, c.amount_minor, c.status) for c in charges]
         faults.reach("after_charge")
-    confirmed = await orders.confirm_order(
-        order.id, taken, lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, ctx.now()
-    )
+    try:
+        confirmed = await orders.confirm_order(
+            order.id,
+            taken,
+            lifecycle.INITIAL,
+            lifecycle.order_status,
+            ctx.principal.subject,
+            ctx.now(),
+            push_to_erp=buyers.pushes_to_erp(ctx, till=till),
+        )
+    except Refused as gone:
+        if gone.code != "ORDER_NOT_FOUND":
+            raise
+        # The sweeper undid this checkout while the charge was on its way: nothing may stay
+        # taken for an order that does not exist.
+        await tenders.void_all(ctx, order.payment_key)
+        message = "the checkout took too long and was undone; start again"
+        return failed(["cartId"], message, "CHECKOUT_EXPIRED")
     await stock_moved(ctx, confirmed.levels, "SALE")
     if confirmed.order.cart_id is not None:
         await ctx.events.publish(CartChanged(confirmed.order.cart_id, "COMPLETED", ctx.now()))
@@ -403,11 +432,36 @@ async def _resume(
     ctx: ResolverContext, attempt: CheckoutAttempt, payment: PaymentInput, *, till: bool
 ) -> CheckoutResult:
     """The first call is gone (or stuck): finish its checkout; the provider key keeps it to
-    one charge."""
+    one charge. The retry first claims the order: while the sweeper has it (asking the
+    provider, voiding, undoing), the retry waits for what the sweeper decides instead of
+    charging underneath it."""
     assert attempt.order_id is not None
-    [order] = await ctx.upstreams.orders.orders_by_ids([attempt.order_id])
-    if order.status is not OrderStatus.PENDING_PAYMENT:
-        return CheckoutResult(order, [])
+    orders = ctx.upstreams.orders
+    owner = f"retry:{secrets.token_hex(8)}"
+    if not await orders.claim_checkout(attempt.order_id, owner, ctx.now() + CLAIM, ctx.now()):
+        return await _await_owner(ctx, attempt)
+    [order] = await orders.orders_by_ids([attempt.order_id]) or [None]
+    if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
+        return await _await_owner(ctx, attempt)
     due = await amountdue_now(ctx, order)
     key = (attempt.scope, attempt.key)
     return await charge_and_confirm(ctx, order, payment, key, due, till=till)
+
+
+async def _await_owner(ctx: ResolverContext, attempt: CheckoutAttempt) -> CheckoutResult:
+    """Someone else finishes this checkout: answer with what they decide, once they have."""
+    orders = ctx.upstreams.orders
+    deadline = asyncio.get_running_loop().time() + ctx.policy.checkout_wait.total_seconds()
+    found: CheckoutAttempt | None = attempt
+    while found is not None and found.status == "PENDING":
+        if asyncio.get_running_loop().time() >= deadline:
+            message = "this checkout is being finished; retry"
+            return failed(["idempotencyKey"], message, "CHECKOUT_IN_PROGRESS")
+        await asyncio.sleep(_POLL)
+        found = await orders.find_attempt(attempt.scope, attempt.key)
+    if found is None or found.status == "FAILED":
+        message = (found.error_message if found else None) or "the checkout did not finish; start again"
+        return failed(["payment"], message, (found.error_code if found else None) or "CHECKOUT_EXPIRED")
+    assert found.order_id is not None
+    [order] = await orders.orders_by_ids([found.order_id])
+    return CheckoutResult(order, [])

@@ -38,6 +38,8 @@ class CommercePolicy:
     checkout_wait: timedelta = timedelta(seconds=15)  # a repeated key waits for the first call
     checkout_stale: timedelta = timedelta(minutes=10)  # a checkout stuck charging is undone
     idempotency_ttl: timedelta = timedelta(days=7)
+    push_store_sales: bool = False  # till sales go to the order sink too
+    walk_in_customer_email: str = "walk-in@example.com"  # the ERP customer of anonymous till sales
     ship_allocation: ShipAllocationStrategy = field(default_factory=WarehousesFirst)
     cart_merge: CartMergeStrategy = field(default_factory=AddQuantities)
     loyalty: LoyaltyProgram = field(default_factory=LoyaltyProgram)

@@ -177,7 +177,7 @@ async def order_changed(
     await loyalty.order_changed(ctx, record)
 
 
-async def _transitioned(ctx: ResolverContext, done: Transitioned) -> None:
+async def transitioned(ctx: ResolverContext, done: Transitioned) -> None:
     await stock_moved(ctx, done.levels, "SALE" if _shipped(done) else "RELEASE")
     if not done.fulfillments:
         await order_changed(ctx, done.order, None)
@@ -221,7 +221,7 @@ async def update_fulfillment_status(
         )
     except Refused as refused:
         return OrderResult(record, [UserError(["status"], refused.message, refused.code)], fulfillment)
-    await _transitioned(ctx, done)
+    await transitioned(ctx, done)
     if status is FulfillmentStatus.CANCELLED and fulfillment.mode not in UNPAID_MODES:
         lines = await ctx.upstreams.orders.lines_by_order_ids([record.id])
         amount = sum(ln.quantity * ln.unit_price_minor for ln in lines if ln.fulfillment_id == fulfillment.id)
@@ -256,7 +256,7 @@ async def cancel_order(ctx: ResolverContext, order_id: int, reason: str | None) 
         )
     except Refused as refused:
         return OrderResult(record, [UserError(["orderId"], refused.message, refused.code)])
-    await _transitioned(ctx, done)
+    await transitioned(ctx, done)
     await refunds.refund(ctx, done.order, None, f"cancel:order:{record.id}", None)
     return OrderResult(done.order, [])
 
@@ -277,4 +277,4 @@ async def expire_hold(ctx: ResolverContext, hold: FulfillmentRecord) -> None:
         )
     except Refused:
         return  # staff converted or released it meanwhile
-    await _transitioned(ctx, done)
+    await transitioned(ctx, done)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from adapters.commerce import Channel, FulfillmentMode, PaymentMethod
 from adapters.ports import AttemptKey, AttemptTaken, OrderDraft, PlannedLine, Refused
 from adapters.records import LocationKind
-from resolvers import lifecycle, prices
+from resolvers import buyers, lifecycle, prices
 from resolvers.checkout import (
     MAX_KEY_LENGTH,
     CheckoutResult,
@@ -101,6 +101,7 @@ async def record_store_sale(
         ),
         initial=lifecycle.INITIAL,
         attempt=attempt,
+        buyer=await buyers.for_store_sale(ctx, member_id) if buyers.pushes_to_erp(ctx, till=True) else None,
     )
     try:
         placed = await ctx.upstreams.orders.place_order(draft, ctx.now())

@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from adapters.errors import UpstreamError
 from adapters.ports import PaymentDraft
-from resolvers import lifecycle, loyalty, tenders
-from resolvers.checkout import amountdue_now
+from resolvers import buyers, erp_states, lifecycle, loyalty, tenders
+from resolvers.checkout import CLAIM, amountdue_now
 from resolvers.events import CartChanged
 from resolvers.inventory import stock_moved
 from resolvers.orders import expire_hold, order_changed
@@ -34,6 +35,7 @@ class SweepReport:
     keys_forgotten: int
     points_caught_up: int = 0  # completed orders whose loyalty points were written late
     checkouts_completed: int = 0  # stuck checkouts the card provider had charged: confirmed
+    erp_states_changed: int = 0  # orders whose state in the ERP changed (shipped, cancelled there)
 
 
 async def sweep(ctx: ResolverContext) -> SweepReport:
@@ -53,30 +55,41 @@ async def sweep(ctx: ResolverContext) -> SweepReport:
     await stock_moved(ctx, levels, "RELEASE")
 
     stale = await orders.stale_checkouts(now - ctx.policy.checkout_stale)
-    completed = sum([await finish_checkout(ctx, order) for order in stale])
+    outcomes = [await finish_checkout(ctx, order) for order in stale]
+    completed, undone = outcomes.count(True), outcomes.count(False)  # None: a retry has it
 
     forgotten = await orders.delete_attempts(now - ctx.policy.idempotency_ttl)
     caught_up = await loyalty.catch_up(ctx)
-    return SweepReport(released, len(holds), deleted, len(stale) - completed, forgotten, caught_up, completed)
+    try:
+        erp_changed = await erp_states.catch_up(ctx)
+    except UpstreamError as exc:  # the ERP is down: its states wait for the next sweep
+        log.warning("order states not read from the ERP: %s", exc)
+        erp_changed = 0
+    return SweepReport(released, len(holds), deleted, undone, forgotten, caught_up, completed, erp_changed)
 
 
-async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool:
+async def finish_checkout(ctx: ResolverContext, order: OrderRecord) -> bool | None:
     """A checkout stuck in PENDING_PAYMENT: its process died between allocating and confirming.
     If the card provider charged the order's key for all that is due, the customer paid: the
     order is confirmed with that charge (True). Otherwise whatever any tender took under the
     order's keys is voided and the stock released. Each step is idempotent, and safe next to
-    the client's own retry of the checkout (`confirm` and `abandon` lock the order and do
-    nothing to one that is no longer pending)."""
+    the client's own retry of the checkout: the sweeper claims the order before it asks the
+    provider anything, and leaves it (None) while a retry holds it; a retry waits for the
+    sweeper's claim the same way (checkout._resume)."""
     now = ctx.now()
     orders = ctx.upstreams.orders
+    if not await orders.claim_checkout(order.id, "sweeper", now + CLAIM, now):
+        return None
     charge = await ctx.upstreams.payments.charged(order.payment_key)
     # Only a card that paid it all: a split payment's other tenders are voided with the rest.
     if charge is not None and charge.amount_minor == await amountdue_now(ctx, order):
         taken = PaymentDraft(
             charge.method, charge.provider, charge.reference, charge.amount_minor, charge.status
         )
+        till = order.cart_id is None  # a till sale; every other order has its cart
         confirmed = await orders.confirm_order(
-            order.id, [taken], lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, now
+            order.id, [taken], lifecycle.INITIAL, lifecycle.order_status, ctx.principal.subject, now,
+            push_to_erp=buyers.pushes_to_erp(ctx, till=till),
         )
         await stock_moved(ctx, confirmed.levels, "SALE")
         if confirmed.order.cart_id is not None:

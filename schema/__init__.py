@@ -33,6 +33,7 @@ from schema.members import Member, MemberMutation, MemberQuery
 from schema.node import NodeQuery
 from schema.offers import Offer, OfferMutation, OfferQuery
 from schema.orders import Order, OrderMutation, OrderQuery
+from schema.outbox import OutboxMutation, OutboxQuery
 from schema.pricing import add_in_context
 from schema.privacy import PrivacyMutation
 from schema.returns import ReturnMutation
@@ -55,6 +56,7 @@ class Query(
     AnalyticsQuery,
     SupportQuery,
     GiftCardQuery,
+    OutboxQuery,
 ):
     pass
 
@@ -72,6 +74,7 @@ class Mutation(
     OfferMutation,
     TriggerMutation,
     SupportMutation,
+    OutboxMutation,
 ):
     pass
 

@@ -10,11 +10,22 @@ from strawberry.types import Info
 
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
+from adapters.ports import Buyer
 from resolvers import carts, catalog, checkout, members
 from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord
 from schema.batch import batch, each, one
-from schema.common import Channel, CurrencyCode, DateTime, GeoPointInput, LineDiscount, Money, Node, UserError
+from schema.common import (
+    AddressInput,
+    Channel,
+    CurrencyCode,
+    DateTime,
+    GeoPointInput,
+    LineDiscount,
+    Money,
+    Node,
+    UserError,
+)
 from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.orders import (
@@ -270,6 +281,18 @@ def _cart_token(value: strawberry.ID, argument: str = "cartId") -> str:
     return decode_str_id(value, "Cart", CART_TOKEN, argument)
 
 
+@strawberry.input(description="Who an order is for: the retailer's ERP keeps its customers by email.")
+class CheckoutBuyerInput:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    shipping_address: AddressInput | None = None
+
+    def to_record(self) -> Buyer:
+        return Buyer(self.email.strip(), self.first_name or "", self.last_name or "", self.phone)
+
+
 @strawberry.input(description="`locationId`: the store for PICKUP, RESERVE and SHIP_FROM_STORE.")
 class FulfillmentInput:
     mode: FulfillmentMode  # type: ignore[valid-type]
@@ -413,7 +436,10 @@ class CartMutation:
 
     @strawberry.mutation(
         description="Allocate every line, take the payment and place the order. The same "
-        "idempotencyKey returns the same order and charges once, even when calls race.",
+        "idempotencyKey returns the same order and charges once, even when calls race. `buyer`: "
+        "who the order is for; a member's order takes the member's email, name and first address "
+        "unless given, a guest gives an email when the retailer's ERP receives orders (else "
+        "BUYER_EMAIL_REQUIRED).",
         permission_classes=[CanOpenCart],
     )
     async def checkout_complete(
@@ -437,6 +463,7 @@ class CartMutation:
                 "redirected and why."
             ),
         ] = checkout.CheckoutRedirect.FAIL,
+        buyer: CheckoutBuyerInput | None = None,
     ) -> CheckoutCompletePayload:
         result = await checkout.complete_checkout(
             info.context,
@@ -445,5 +472,7 @@ class CartMutation:
             idempotency_key,
             ship_to.to_record() if ship_to is not None else None,
             checkout.CheckoutRedirect(redirect.value),
+            None if buyer is None else buyer.to_record(),
+            None if buyer is None or buyer.shipping_address is None else buyer.shipping_address.to_record(),
         )
         return checkout_payload(result)

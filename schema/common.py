@@ -164,6 +164,9 @@ class UserErrorCode(Enum):
     CHECKOUT_EXPIRED = "CHECKOUT_EXPIRED"
     CART_CHANGED = "CART_CHANGED"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    BUYER_EMAIL_REQUIRED = "BUYER_EMAIL_REQUIRED"
+    # the outbox
+    MESSAGE_NOT_FOUND = "MESSAGE_NOT_FOUND"
     # orders and returns
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     FULFILLMENT_NOT_FOUND = "FULFILLMENT_NOT_FOUND"
@@ -194,3 +197,22 @@ class UserError:
     @strawberry.field
     def code(root: UserErrorRecord) -> UserErrorCode:
         return UserErrorCode(root.code)
+
+
+@strawberry.input
+class AddressInput:
+    address1: str
+    address2: str | None = None
+    city: str
+    province: str | None = None
+    province_code: str | None = None
+    zip: str | None = None
+    country: str
+    country_code: str
+    phone: str | None = None
+
+    def to_record(self) -> records.Address:
+        return records.Address(
+            self.address1, self.address2, self.city, self.province, self.province_code,
+            self.zip, self.country, self.country_code, self.phone,
+        )  # fmt: skip

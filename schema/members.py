@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from adapters.records import Address as AddressRecord
 from adapters.records import MemberChanges, MemberRecord
 from resolvers import carts, loyalty, members, offers, orders, privacy, recommendations, segments, triggers
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
 from schema.cart import Cart, _cart_token
-from schema.common import Address, Channel, Node, PageInfo, UserError
+from schema.common import Address, AddressInput, Channel, Node, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
@@ -231,25 +230,6 @@ class Member(Node):
         for key in keys:
             check_member(info, key)
         return [await members.member(info.context, key) for key in keys]
-
-
-@strawberry.input
-class AddressInput:
-    address1: str
-    address2: str | None = None
-    city: str
-    province: str | None = None
-    province_code: str | None = None
-    zip: str | None = None
-    country: str
-    country_code: str
-    phone: str | None = None
-
-    def to_record(self) -> AddressRecord:
-        return AddressRecord(
-            self.address1, self.address2, self.city, self.province, self.province_code,
-            self.zip, self.country, self.country_code, self.phone,
-        )  # fmt: skip
 
 
 @strawberry.input(description="Fields left out (or null) stay as they are.")

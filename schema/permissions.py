@@ -162,6 +162,17 @@ class CanIssueGiftCards(BasePermission):
         raise Forbidden("only staff issue gift cards")
 
 
+class CanRunOutbox(BasePermission):
+    """outboxDeadLetters, outboxReplay: back-office staff, i.e. a key with orders:write (store
+    staff see only their own stores' orders; a dead letter can be any store's)."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "run the outbox")
+        if principal.has_scope(Scope.ORDERS_WRITE):
+            return True
+        raise Forbidden("only back-office staff (the orders:write scope) run the outbox")
+
+
 def check_cart(info: Info, cart: CartRecord) -> None:
     """The one rule for carts: a member's cart opens only for that member (and for staff of the
     store it was built at)."""

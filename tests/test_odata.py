@@ -4,16 +4,17 @@ and SAP's habits (CSRF, $batch, paging, ETags)."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from adapters.odata import ODataConfig, ODataPreconditionFailed, connect
-from adapters.records import MemberDraft, Money, OrderLinePush, OrderPush, OrderState
+from adapters.records import MemberDraft, OrderState
 from adapters.resilience import ResiliencePolicy
 from adapters.store.tables import inventory_levels, locations, variants
+from adapters.store.tables import orders as orders_table
+from schema.ids import to_global_id
 from tests.upstreams.odata import FOLDER, PLANTS
 
 MOCK = FOLDER / "mock"
@@ -143,40 +144,60 @@ async def test_business_partners(odata):
     await upstream.aclose()
 
 
-def an_order(reference="OMNI-2001"):
-    return OrderPush(
-        reference=reference,
-        customer=MemberDraft("ada@example.com", "Ada", "Lovelace"),
-        lines=(
-            OrderLinePush("CO-BSL-0001-S-SND", 2, Money(Decimal("57.50"), "USD")),
-            OrderLinePush("CO-BSL-0001-M-SND", 1, Money(Decimal("57.50"), "USD")),
-        ),
-        currency_code="USD",
-        location_code="SEA-PIKE",
+CHECKOUT = """
+mutation ($cartId: ID!, $key: String!, $buyer: CheckoutBuyerInput) {
+  checkoutComplete(cartId: $cartId, payment: {method: CARD, cardToken: "tok_visa"},
+                   idempotencyKey: $key, buyer: $buyer) {
+    order { id number } userErrors { field message code }
+  }
+}"""
+CART_CREATE = """
+mutation ($input: CartCreateInput!) { cartCreate(input: $input) { cart { id } userErrors { code } } }"""
+SKUS = """query ($q: String!) { products(first: 1, query: $q) { nodes { variants { id sku } } } }"""
+
+
+async def test_an_order_placed_through_graphql_is_one_deep_insert_never_duplicated(sap_api):
+    await sap_api.gateway.sync.run_once()  # SAP stock at its plants
+    body = await sap_api.data(SKUS, {"q": "CO-BSL-0001"})
+    ids = {v["sku"]: v["id"] for v in body["products"]["nodes"][0]["variants"]}
+    seattle = to_global_id("Location", 1)  # the demo's Seattle store: SAP plant 1010
+    lines = [
+        {"variantId": ids[sku], "quantity": n, "fulfillment": {"mode": "PICKUP", "locationId": seattle}}
+        for sku, n in (("CO-BSL-0001-S-SND", 1), ("CO-BSL-0001-M-SND", 1))
+    ]
+    cart = await sap_api.data(CART_CREATE, {"input": {"channel": "WEB", "lines": lines}})
+    buyer = {"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace"}
+    variables = {"cartId": cart["cartCreate"]["cart"]["id"], "key": "k1", "buyer": buyer}
+    placed = (await sap_api.data(CHECKOUT, variables))["checkoutComplete"]
+    assert placed["userErrors"] == []
+    reference = f"OMNI-{placed['order']['number']}"
+    outbox = sap_api.gateway.outbox
+    assert await outbox.run_once() == 1
+    assert await outbox.run_once() == 0
+    sink = sap_api.gateway.upstreams.orders
+    orders = await sink.client.get_all(
+        "API_SALES_ORDER_SRV", "A_SalesOrder", filter=f"PurchaseOrderByCustomer eq '{reference}'"
     )
-
-
-async def test_an_order_is_one_deep_insert_and_is_never_duplicated(odata):
-    upstream = odata_upstream(odata.url)
-    first = await upstream.orders.push_order(an_order())
-    again = await upstream.orders.push_order(an_order())
-    assert (first.created, again.created) == (True, False)
-    assert first.external_id == again.external_id and int(first.external_id) > 5000000
-    assert first.state is OrderState.CONFIRMED
-    items = await upstream.client.get_all(
-        "API_SALES_ORDER_SRV", "A_SalesOrderItem", filter=f"SalesOrder eq '{first.external_id}'"
+    assert len(orders) == 1
+    items = await sink.client.get_all(
+        "API_SALES_ORDER_SRV", "A_SalesOrderItem", filter=f"SalesOrder eq '{orders[0]['SalesOrder']}'"
     )
     assert sorted((i["Material"], i["ProductionPlant"]) for i in items) == [
         ("CO-BSL-0001-M-SND", "1010"),
         ("CO-BSL-0001-S-SND", "1010"),
     ]
-    orders = await upstream.client.get_all(
-        "API_SALES_ORDER_SRV", "A_SalesOrder", filter="PurchaseOrderByCustomer eq 'OMNI-2001'"
-    )
-    assert len(orders) == 1
-    [legacy] = await upstream.orders.order_states(["LEGACY-1"])
-    assert legacy.state is OrderState.FULFILLED
-    await upstream.aclose()
+    async with sap_api.store.engine.connect() as conn:
+        kept = (await conn.execute(sa.select(orders_table.c.erp_reference, orders_table.c.erp_state))).one()
+    assert kept.erp_state == OrderState.CONFIRMED.value and int(kept.erp_reference) > 5000000
+    assert (await sap_api.gateway.sweep()).erp_states_changed == 0
+    # Delivered in SAP (OverallSDProcessStatus C): the sweeper picks the order up in the gateway.
+    path = f"A_SalesOrder('{kept.erp_reference}')"
+    await sink.client.update("API_SALES_ORDER_SRV", path, {"OverallSDProcessStatus": "C"}, None)
+    assert (await sap_api.gateway.sweep()).erp_states_changed == 1
+    staff = sap_api.as_order_sync()
+    query = "query ($id: ID!) { order(id: $id) { fulfillments { status } } }"
+    order = (await sap_api.data(query, {"id": placed["order"]["id"]}, **staff))["order"]
+    assert [f["status"] for f in order["fulfillments"]] == ["PICKED_UP"]
 
 
 async def test_writes_fetch_a_csrf_token_and_fetch_again_when_it_expires(odata, proxy):
@@ -334,3 +355,32 @@ async def test_a_member_read_while_sap_is_down_answers_upstream_unavailable(odat
     body = await api.gql("{ me { lastName } }", **as_ada)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UPSTREAM_UNAVAILABLE"]
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+async def test_sap_snapshots_never_undo_an_allocation(sap_api):
+    """SAP's stock feed is a full snapshot every poll: the gateway's allocations stay."""
+    await sap_api.gateway.sync.run_once()
+    body = await sap_api.data(SKUS, {"q": "CO-BSL-0001"})
+    variant = next(
+        v["id"] for v in body["products"]["nodes"][0]["variants"] if v["sku"] == "CO-BSL-0001-S-SND"
+    )
+    seattle = to_global_id("Location", 1)
+    on_hand = sap_stock("CO-BSL-0001-S-SND", "1010")
+    assert on_hand >= 2
+    line = {
+        "variantId": variant,
+        "quantity": on_hand - 1,
+        "fulfillment": {"mode": "PICKUP", "locationId": seattle},
+    }
+    buyer = {"email": "ada@example.com"}
+
+    async def buy(key, quantity):
+        cart = await sap_api.data(
+            CART_CREATE, {"input": {"channel": "WEB", "lines": [{**line, "quantity": quantity}]}}
+        )
+        variables = {"cartId": cart["cartCreate"]["cart"]["id"], "key": key, "buyer": buyer}
+        return (await sap_api.data(CHECKOUT, variables))["checkoutComplete"]
+
+    assert (await buy("a", on_hand - 1))["userErrors"] == []
+    await sap_api.gateway.sync.run_once()
+    await sap_api.gateway.sync.run_once()
+    assert [e["code"] for e in (await buy("b", 2))["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    assert (await buy("c", 1))["userErrors"] == []

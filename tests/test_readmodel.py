@@ -69,7 +69,7 @@ def erp_data():
             UpstreamLocation("W-9", "ERP-DC", "ERP Distribution Center", LocationKind.WAREHOUSE),
         ],
         levels=[
-            UpstreamLevel("CO-BSL-0001-S-SND", "SEA-PIKE", 31, 1),
+            UpstreamLevel("CO-BSL-0001-S-SND", "SEA-PIKE", 31),
             UpstreamLevel("ERP-SHELL-M", "ERP-DC", 7),
             UpstreamLevel("NOT-IN-CATALOG", "ERP-DC", 3),
         ],
@@ -161,3 +161,40 @@ async def test_a_location_added_in_the_erp_after_start_is_picked_up_and_announce
     stock = {lv["location"]["name"]: lv["onHand"] for lv in shell["variants"][0]["inventory"]}
     assert stock == {"ERP Distribution Center": 7, "ERP Outlet": 4}
     assert (await gateway.sync.run_once()).levels_changed == 0 and len(announced) == 1
+
+
+STOCK = """
+query ($q: String!) { products(first: 1, query: $q) { nodes {
+  variants { id inventory { onHand reserved available location { name } } } } } }"""
+
+
+async def _shell(erp):
+    [product] = (await erp.data(STOCK, {"q": "Harbor"}))["products"]["nodes"]
+    return product["variants"][0]
+
+
+async def test_no_sync_undoes_an_allocation(erp):
+    """3 in stock at the ERP; an order for 2; the ERP syncs (a full snapshot, unchanged); an
+    order for 3 is refused: the gateway's allocation survived the sync."""
+    from tests.commerce import checkout, create_cart
+
+    gateway = erp.gateway
+    erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 3)
+    await gateway.sync.run_once()
+    shell = await _shell(erp)
+    line = {"variantId": shell["id"], "quantity": 2}
+    first = await checkout(erp, (await create_cart(erp, line, lean=True))["id"], lean=True)
+    assert first["userErrors"] == []
+    # The ERP's figure moves underneath (a receipt elsewhere, then back): written each time.
+    erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 4)
+    await gateway.sync.run_once()
+    erp.upstream.data.levels[1] = UpstreamLevel("ERP-SHELL-M", "ERP-DC", 3)
+    await gateway.sync.run_once()
+    [level] = (await _shell(erp))["inventory"]
+    assert (level["onHand"], level["reserved"], level["available"]) == (3, 2, 1)
+    line = {"variantId": shell["id"], "quantity": 3}
+    second = await checkout(erp, (await create_cart(erp, line, lean=True))["id"], key="k2", lean=True)
+    assert [e["code"] for e in second["userErrors"]] == ["INSUFFICIENT_STOCK"]
+    line = {"variantId": shell["id"], "quantity": 1}
+    third = await checkout(erp, (await create_cart(erp, line, lean=True))["id"], key="k3", lean=True)
+    assert third["userErrors"] == []

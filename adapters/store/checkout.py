@@ -10,6 +10,7 @@ gives that stock back and deletes the order in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from adapters.ports import (
 )
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
+from adapters.store.erp_messages import enqueue_order_push
 from adapters.store.order_rows import apply_effect, lock_order, order_from_row, settle_order_status
 from adapters.store.tables import (
     cart_lines,
@@ -316,6 +318,8 @@ async def _lock_holds(conn: Any, draft: OrderDraft) -> dict[int, Any]:
 
 async def _insert_order(conn: Any, draft: OrderDraft, now: datetime) -> Any:
     subtotal = sum(line.quantity * line.unit_price_minor for line in draft.lines)
+    buyer = draft.buyer
+    address = None if buyer is None or buyer.shipping_address is None else buyer.shipping_address
     order = (
         await conn.execute(
             sa.insert(orders)
@@ -330,6 +334,11 @@ async def _insert_order(conn: Any, draft: OrderDraft, now: datetime) -> Any:
                 payment_key=f"ord_{secrets.token_hex(16)}",
                 created_at=now,
                 updated_at=now,
+                email=None if buyer is None else buyer.email,
+                buyer=None if buyer is None else {
+                    "first_name": buyer.first_name, "last_name": buyer.last_name, "phone": buyer.phone
+                },
+                shipping_address=None if address is None else dataclasses.asdict(address),
             )
             .returning(*orders.c)
         )
@@ -405,6 +414,8 @@ async def confirm(
     status_rule: OrderStatusRule,
     actor: str,
     now: datetime,
+    *,
+    push_to_erp: bool = False,
 ) -> Placed:
     order = await lock_order(conn, order_id)
     if order.status != OrderStatus.PENDING_PAYMENT.value:
@@ -451,6 +462,8 @@ async def confirm(
     await conn.execute(
         sa.update(idempotency_keys).where(idempotency_keys.c.order_id == order_id).values(status=COMPLETED)
     )
+    if push_to_erp:  # placed if and only if on its way to the ERP: one transaction
+        await enqueue_order_push(conn, order_id)
     faults.reach("after_order_insert")
     return Placed(order_from_row(row), stock_moves.latest(levels))
 
@@ -510,6 +523,25 @@ async def forget_attempt(conn: Any, scope: str, key: str) -> None:
     await conn.execute(
         sa.delete(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
     )
+
+
+async def claim(conn: Any, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+    """Make `owner` the one finishing this pending checkout until `until`, unless another owner
+    holds a claim that has not run out; False when the order is not pending or is claimed."""
+    taken = await conn.scalar(
+        sa.update(orders)
+        .where(orders.c.id == order_id, orders.c.status == OrderStatus.PENDING_PAYMENT.value)
+        .where(
+            sa.or_(
+                orders.c.claimed_until.is_(None),
+                orders.c.claimed_until <= now,
+                orders.c.claimed_by == owner,
+            )
+        )
+        .values(claimed_by=owner, claimed_until=until)
+        .returning(orders.c.id)
+    )
+    return taken is not None
 
 
 async def stale_checkouts(conn: Any, older_than: datetime) -> list[OrderRecord]:

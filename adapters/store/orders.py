@@ -39,9 +39,10 @@ from adapters.ports import (
     Returned,
     Transitioned,
 )
-from adapters.records import InventoryLevelRecord
+from adapters.records import InventoryLevelRecord, OrderState
 from adapters.store import checkout, stock_moves
 from adapters.store import returns as returns_
+from adapters.store.erp_messages import enqueue_fulfillment_changes, enqueue_return
 from adapters.store.order_rows import (
     apply_effect,
     fulfillment_from_row,
@@ -173,6 +174,38 @@ class StoreOrders:
         )
         return [return_line_from_row(r) for r in await self._rows(stmt)]
 
+    # -- the ERP's side -------------------------------------------------------------------------
+
+    async def orders_awaiting_erp(self, limit: int, after: int = 0) -> list[OrderRecord]:
+        """Orders the ERP has and has not finished (shipped or cancelled), oldest first, from
+        after the order id `after`."""
+        final = [OrderState.FULFILLED.value, OrderState.CANCELLED.value]
+        stmt = (
+            sa.select(orders)
+            .where(orders.c.erp_reference.is_not(None), orders.c.id > after)
+            .where(sa.or_(orders.c.erp_state.is_(None), orders.c.erp_state.not_in(final)))
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        return [order_from_row(r) for r in await self._rows(stmt)]
+
+    async def record_erp_state(self, order_id: int, erp_reference: str, state: OrderState) -> bool:
+        """What the ERP says of an order it has; True when that changed."""
+        async with self._store.writing() as conn:
+            result = await conn.execute(
+                sa.update(orders)
+                .where(orders.c.id == order_id)
+                .where(
+                    sa.or_(
+                        orders.c.erp_state.is_(None),
+                        orders.c.erp_state != state.value,
+                        orders.c.erp_reference.is_(None),
+                    )
+                )
+                .values(erp_reference=erp_reference, erp_state=state.value)
+            )
+            return bool(result.rowcount)
+
     # -- checkout ------------------------------------------------------------------------------
 
     async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None:
@@ -190,9 +223,13 @@ class StoreOrders:
         status_rule: OrderStatusRule,
         actor: str,
         now: datetime,
+        *,
+        push_to_erp: bool = False,
     ) -> Placed:
         return await self._store.write(
-            lambda conn: checkout.confirm(conn, order_id, payments, initial, status_rule, actor, now)
+            lambda conn: checkout.confirm(
+                conn, order_id, payments, initial, status_rule, actor, now, push_to_erp=push_to_erp
+            )
         )
 
     async def abandon_order(
@@ -209,6 +246,9 @@ class StoreOrders:
 
     async def forget_attempt(self, scope: str, key: str) -> None:
         await self._store.write(lambda conn: checkout.forget_attempt(conn, scope, key))
+
+    async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
+        return await self._store.write(lambda conn: checkout.claim(conn, order_id, owner, until, now))
 
     async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         async with self._store.reading() as conn:
@@ -228,6 +268,8 @@ class StoreOrders:
         reason: str | None,
         now: datetime,
         till: TillPayment | None = None,
+        *,
+        tell_erp: bool = True,
     ) -> Transitioned:
         async def work(conn: Any) -> Transitioned:
             order = await lock_order(conn, order_id)
@@ -268,6 +310,9 @@ class StoreOrders:
                     for c in changes
                 ],
             )  # fmt: skip
+            if tell_erp:  # a change the ERP made itself is not sent back to it
+                moved = [(c.fulfillment_id, c.to_status) for c in changes]
+                await enqueue_fulfillment_changes(conn, order_id, moved)
             changed = list(
                 await conn.execute(
                     sa.select(order_fulfillments).where(
@@ -297,7 +342,15 @@ class StoreOrders:
     # -- returns -------------------------------------------------------------------------------
 
     async def create_return(self, draft: ReturnDraft, actor: str, now: datetime) -> Returned:
-        return await self._store.write(lambda conn: returns_.create(conn, draft, actor, now))
+        async def work(conn: Any) -> Returned:
+            returned = await returns_.create(conn, draft, actor, now)
+            currency = await conn.scalar(
+                sa.select(orders.c.currency_code).where(orders.c.id == draft.order_id)
+            )
+            await enqueue_return(conn, draft.order_id, returned.record.id, draft.refund_minor, currency)
+            return returned
+
+        return await self._store.write(work)
 
     async def record_refund(
         self,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.ports import CatalogChanges, StockChanges
 from adapters.records import (
+    ORDER_FULFILLMENT_TOPIC,
     InventoryLevelRecord,
     LocationKind,
     UpstreamLocation,
@@ -28,7 +29,12 @@ from adapters.records import (
 from adapters.store.tables import (
     inventory_levels,
     locations,
+    order_fulfillments,
+    order_lines,
+    orders,
+    outbox,
     products,
+    reservations,
     sync_state,
     upstream_keys,
     variants,
@@ -66,8 +72,10 @@ class ReadModel:
             for start in range(0, len(changes.products), 200):
                 batch = changes.products[start : start + 200]
                 written += await self._products(conn, upstream, batch, now)
+            if changes.selling is not None:
+                written += await _withdraw(conn, upstream, changes.selling, now)
             await self._mark(conn, upstream, "catalog", changes.watermark, now)
-        return written
+        return sorted(set(written))
 
     async def apply_locations(self, upstream: str, found: Sequence[UpstreamLocation]) -> list[int]:
         """Map the upstream's locations to the gateway's; returns the ids of those it added."""
@@ -86,16 +94,33 @@ class ReadModel:
         return added
 
     async def apply_stock(self, upstream: str, changes: StockChanges) -> list[InventoryLevelRecord]:
-        """Write the levels that differ from the read model; return those, after the change."""
+        """Write the on-hand figures that differ from the read model; return those levels.
+
+        The ERP owns what is on hand; the gateway owns its allocations and holds (`reserved`),
+        which no sync ever writes: available = the ERP's on hand - the gateway's allocations.
+        A figure the ERP already lowered for the orders it has (Tryton's forecast) gets back
+        what the gateway allocated to the orders it handed over, so they count once."""
         now = datetime.now(UTC)
         async with self._store.writing() as conn:
             variant_ids = await _ids_by(conn, variants.c.sku, {lv.sku for lv in changes.levels})
             location_ids = await _ids_by(conn, locations.c.code, {lv.location_code for lv in changes.levels})
-            wanted: dict[tuple[int, int], tuple[int, int]] = {}
+            wanted: dict[tuple[int, int], int] = {}
+            netted: set[tuple[int, int]] = set()
             for level in changes.levels:
                 v, loc = variant_ids.get(level.sku), location_ids.get(level.location_code)
                 if v is not None and loc is not None:  # unknown SKUs wait for the catalog feed
-                    wanted[(v, loc)] = (max(level.on_hand, 0), max(level.reserved, 0))
+                    wanted[(v, loc)] = max(level.on_hand, 0)
+                    if level.net_of_erp_orders:
+                        netted.add((v, loc))
+            for key, quantity in (await _handed_over(conn, netted)).items():
+                wanted[key] += quantity
+            # Goods the gateway shipped whose news has not reached the ERP yet are gone already.
+            for key, quantity in (await _shipped_not_told(conn, set(wanted) - netted)).items():
+                wanted[key] = max(wanted[key] - quantity, 0)
+            withdrawn = await _withdrawn(conn, {v for v, _ in wanted})
+            for key in wanted:
+                if key[0] in withdrawn:  # not for sale: no stock to sell
+                    wanted[key] = 0
             current: dict[tuple[int, int], tuple[int, int]] = {}
             kept: dict[tuple[int, int], int] = {}  # the gateway's own safety stock stays as set
             keys = list(wanted)
@@ -108,27 +133,25 @@ class ReadModel:
                     current[(row.variant_id, row.location_id)] = (row.on_hand, row.reserved)
                     kept[(row.variant_id, row.location_id)] = row.safety_stock
             changed = [
-                InventoryLevelRecord(v, loc, on_hand, reserved, now, kept.get((v, loc), 0))
-                for (v, loc), (on_hand, reserved) in sorted(wanted.items())
-                if current.get((v, loc)) != (on_hand, reserved)
+                InventoryLevelRecord(
+                    v, loc, on_hand, current.get((v, loc), (0, 0))[1], now, kept.get((v, loc), 0)
+                )
+                for (v, loc), on_hand in sorted(wanted.items())
+                if (v, loc) not in current or current[(v, loc)][0] != on_hand
             ]
             if changed:
                 insert = _insert(conn)(inventory_levels)
                 await conn.execute(
                     insert.on_conflict_do_update(
                         index_elements=["variant_id", "location_id"],
-                        set_={
-                            "on_hand": insert.excluded.on_hand,
-                            "reserved": insert.excluded.reserved,
-                            "updated_at": insert.excluded.updated_at,
-                        },
+                        set_={"on_hand": insert.excluded.on_hand, "updated_at": insert.excluded.updated_at},
                     ),
                     [
                         {
                             "variant_id": lv.variant_id,
                             "location_id": lv.location_id,
                             "on_hand": lv.on_hand,
-                            "reserved": lv.reserved,
+                            "reserved": 0,  # a new level: nothing allocated there yet
                             "updated_at": now,
                         }
                         for lv in changed
@@ -216,6 +239,105 @@ class ReadModel:
                 set_={"watermark": insert.excluded.watermark, "synced_at": now},
             )
         )
+
+
+async def _withdraw(conn: Any, upstream: str, selling: frozenset[str], now: datetime) -> list[int]:
+    """Variants of this upstream it no longer sells are withdrawn (their stock shown as none);
+    those it sells again come back, and the next stock poll reads everything afresh."""
+    keyed = sa.select(upstream_keys.c.external_key, upstream_keys.c.local_id).where(
+        upstream_keys.c.upstream == upstream, upstream_keys.c.kind == "variant"
+    )
+    mapped = {r.external_key: r.local_id for r in await conn.execute(keyed)}
+    gone = [local for key, local in mapped.items() if key not in selling]
+    back = [local for key, local in mapped.items() if key in selling]
+    products: list[int] = []
+    if gone:
+        withdrawn = list(
+            await conn.execute(
+                sa.update(variants)
+                .where(variants.c.id.in_(gone), variants.c.withdrawn_at.is_(None))
+                .values(withdrawn_at=now)
+                .returning(variants.c.id, variants.c.product_id)
+            )
+        )
+        if withdrawn:
+            ids = [r.id for r in withdrawn]
+            await conn.execute(
+                sa.update(inventory_levels)
+                .where(inventory_levels.c.variant_id.in_(ids))
+                .values(on_hand=0, updated_at=now)
+            )
+            products += [r.product_id for r in withdrawn]
+    if back:
+        returned = list(
+            await conn.execute(
+                sa.update(variants)
+                .where(variants.c.id.in_(back), variants.c.withdrawn_at.is_not(None))
+                .values(withdrawn_at=None)
+                .returning(variants.c.product_id)
+            )
+        )
+        if returned:
+            products += [r.product_id for r in returned]
+            await conn.execute(
+                sa.update(sync_state).where(sync_state.c.feed == "stock").values(watermark=None)
+            )
+    return products
+
+
+async def _shipped_not_told(conn: Any, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Units of fulfillments the gateway shipped (or handed over) whose message to the ERP is
+    not delivered yet: the ERP still counts them on hand."""
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        sa.select(outbox.c.payload).where(
+            outbox.c.topic == ORDER_FULFILLMENT_TOPIC, outbox.c.delivered_at.is_(None)
+        )
+    )
+    shipped = [r.payload["fulfillment_id"] for r in rows if r.payload.get("event") == "shipped"]
+    if not shipped:
+        return {}
+    stmt = (
+        sa.select(
+            order_lines.c.variant_id, order_fulfillments.c.location_id, sa.func.sum(order_lines.c.quantity)
+        )
+        .select_from(
+            order_lines.join(order_fulfillments, order_fulfillments.c.id == order_lines.c.fulfillment_id)
+        )
+        .where(order_lines.c.fulfillment_id.in_(shipped))
+        .group_by(order_lines.c.variant_id, order_fulfillments.c.location_id)
+    )
+    found = {(v, loc): int(total or 0) for v, loc, total in await conn.execute(stmt)}
+    return {key: found[key] for key in keys if key in found}
+
+
+async def _withdrawn(conn: Any, variant_ids: set[int]) -> set[int]:
+    if not variant_ids:
+        return set()
+    stmt = sa.select(variants.c.id).where(
+        variants.c.id.in_(variant_ids), variants.c.withdrawn_at.is_not(None)
+    )
+    return set(await conn.scalars(stmt))
+
+
+async def _handed_over(conn: Any, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Units the gateway allocated to orders the ERP has (their push was delivered)."""
+    if not keys:
+        return {}
+    r = reservations.c
+    stmt = (
+        sa.select(r.variant_id, r.location_id, sa.func.sum(r.quantity))
+        .select_from(
+            reservations.join(order_lines, order_lines.c.id == r.order_line_id).join(
+                orders, orders.c.id == order_lines.c.order_id
+            )
+        )
+        .where(orders.c.erp_reference.is_not(None))
+        .group_by(r.variant_id, r.location_id)
+    )
+    found = {(v, loc): int(total or 0) for v, loc, total in await conn.execute(stmt)}
+    return {key: found[key] for key in keys if key in found}
 
 
 async def _mapped(conn: Any, upstream: str, kind: str, keys: Iterable[str]) -> dict[str, int]:

@@ -86,6 +86,9 @@ variants = sa.Table(
     sa.Column("price_minor", sa.BigInteger, nullable=False),
     sa.Column("compare_at_minor", sa.BigInteger),
     sa.Column("currency_code", sa.String(3), nullable=False),
+    # The catalog's upstream stopped selling it (not salable, deactivated, deleted): no stock
+    # is shown or sold until it sells it again (migration 0012).
+    sa.Column("withdrawn_at", UtcDateTime),
     sa.Index("ix_variants_product_id_position", "product_id", "position"),
 )
 
@@ -201,6 +204,16 @@ orders = sa.Table(
     sa.Column("payment_key", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Who bought, as the ERP's order message needs it (migration 0012).
+    sa.Column("email", sa.String(320)),
+    sa.Column("buyer", sa.JSON),  # {"first_name", "last_name", "phone"}
+    sa.Column("shipping_address", sa.JSON),
+    sa.Column("erp_reference", sa.String(64)),  # the ERP's number, once it has the order
+    sa.Column("erp_state", sa.String(16)),  # adapters.records.OrderState, as the ERP last said
+    # A stuck checkout's one owner (the sweeper or a retry) until then: claimed before either
+    # asks the payment provider anything.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
     sa.Index("ix_orders_member_id_id", "member_id", "id"),
     sa.Index("ix_orders_status_created_at", "status", "created_at"),
 )
@@ -404,6 +417,8 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("delivered_at", UtcDateTime),
     sa.Column("result", sa.JSON),
+    sa.Column("dead_at", UtcDateTime),  # gave up after the attempt limit: waits for staff
+    sa.Column("order_id", sa.Integer, index=True),  # the order a message is about, if any
     sa.Index("ix_outbox_pending", "delivered_at", "available_at"),
 )
 

@@ -61,7 +61,7 @@ def connect(config: TrytonConfig | None = None, policy: ResiliencePolicy | None 
         guard=guard,
         client=client,
         catalog=TrytonCatalogFeed(client),
-        stock=TrytonStockFeed(client),
+        stock=TrytonStockFeed(client, forecast=config.stock == "forecast"),
         members=members,
         orders=TrytonOrders(client, members, config.warehouse),
         _http=http,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,3 +16,6 @@ class TrytonConfig(BaseSettings):
     user: str = "admin"
     password: SecretStr = SecretStr("")
     warehouse: str | None = None  # code of the warehouse orders ship from when none is given
+    # What the gateway sells from: `on_hand` (quantity) or `forecast` (quantity less what
+    # Tryton has promised, e.g. sales entered in Tryton itself).
+    stock: Literal["on_hand", "forecast"] = "on_hand"

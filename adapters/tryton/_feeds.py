@@ -1,8 +1,10 @@
 """Catalog and stock from Tryton, polled with watermarks on create_date/write_date.
 
 A template is a product, its `product.product` rows are the variants (SKU = the product code).
-Stock is `quantity` per warehouse; Tryton has no reservation of its own, but a confirmed sale
-lowers `forecast_quantity`, so the difference shows as reserved in the gateway.
+Stock is `quantity` per warehouse (GATEWAY_TRYTON_STOCK=on_hand), or `forecast_quantity`, which
+a confirmed sale lowers (`forecast`): then the read model adds back what the gateway allocated
+to the sales it handed over, so an order counts once. The gateway's own allocations are never
+taken from Tryton: they live in the gateway and survive every sync.
 """
 
 from __future__ import annotations
@@ -102,7 +104,10 @@ class TrytonCatalogFeed:
                 )
             )
         latest = _latest(rows, "create_date", "write_date")
-        return CatalogChanges(products, _advance(since, latest))
+        # Every variant Tryton sells now (inactive and deleted ones are not found): what the
+        # gateway had and is missing here is withdrawn.
+        selling = await self._all("product.product", [["template.salable", "=", True]], ["id"])
+        return CatalogChanges(products, _advance(since, latest), frozenset(str(r["id"]) for r in selling))
 
     async def _all(self, model: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -134,8 +139,9 @@ def _variant(row: dict[str, Any], price: Money | None) -> UpstreamVariant:
 
 
 class TrytonStockFeed:
-    def __init__(self, client: TrytonClient) -> None:
+    def __init__(self, client: TrytonClient, *, forecast: bool = False) -> None:
         self._client = client
+        self._forecast = forecast
         self._warehouses: list[dict[str, Any]] | None = None
 
     async def stock_locations(self) -> list[UpstreamLocation]:
@@ -177,11 +183,12 @@ class TrytonStockFeed:
             for row in rows:
                 if not row.get("code"):
                     continue
-                quantity = int(row.get("quantity") or 0)
-                forecast = int(row.get("forecast_quantity") or 0)
-                levels.append(
-                    UpstreamLevel(row["code"], warehouse["code"], quantity, max(quantity - forecast, 0))
-                )
+                if self._forecast:
+                    forecast = int(row.get("forecast_quantity") or 0)
+                    levels.append(UpstreamLevel(row["code"], warehouse["code"], forecast, True))
+                else:
+                    on_hand = int(row.get("quantity") or 0)
+                    levels.append(UpstreamLevel(row["code"], warehouse["code"], on_hand))
         return levels
 
     async def _latest_move(self) -> datetime | None:

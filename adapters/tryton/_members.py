@@ -53,7 +53,7 @@ def _member(row: dict[str, Any]) -> MemberRecord:
     )
 
 
-def _address_values(address: Address) -> dict[str, Any]:
+def address_values(address: Address) -> dict[str, Any]:
     street = "\n".join(part for part in (address.address1, address.address2) if part)
     return {"street": street, "city": address.city, "postal_code": address.zip or ""}
 
@@ -156,11 +156,11 @@ class TrytonMembers:
             ids = [r["id"] for r in rows]
             wanted = list(changes.addresses)
             actions = [
-                ["write", [address_id], _address_values(address)]
+                ["write", [address_id], address_values(address)]
                 for address_id, address in zip(ids, wanted, strict=False)
             ]
             if len(wanted) > len(ids):
-                actions.append(["create", [_address_values(a) for a in wanted[len(ids) :]]])
+                actions.append(["create", [address_values(a) for a in wanted[len(ids) :]]])
             if len(ids) > len(wanted):
                 actions.append(["write", ids[len(wanted) :], {"active": False}])
             if actions:
