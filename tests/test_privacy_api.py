@@ -238,3 +238,35 @@ async def test_erasure_reaches_the_crm_through_its_port(make_api):
         after["marketingConsent"] is False
         and [c["granted"] for c in after["marketingConsents"]] == [False] * 3
     )
+
+
+BUYER_CHECKOUT = """
+mutation ($cartId: ID!, $buyer: CheckoutBuyerInput!) {
+  checkoutComplete(cartId: $cartId, payment: {method: CARD, cardToken: "tok_visa"},
+                   idempotencyKey: "buyer-1", buyer: $buyer) { order { id } userErrors { code } }
+}"""
+
+
+async def test_erasure_takes_the_buyer_off_the_members_orders(api: Api):
+    """The contact and address an order keeps for the ERP are personal data: erasure removes
+    them and keeps the order."""
+    import sqlalchemy as sa
+
+    from adapters.store import tables
+
+    await set_stock(api, 1, SEATTLE, 5)
+    cart = await create_cart(api, line(1, 1), **api.as_member("m2"))
+    address = {"address1": "1 Pine St", "city": "Seattle", "country": "US", "countryCode": "US"}
+    buyer = {"email": "ben@example.com", "firstName": "Ben", "shippingAddress": address}
+    placed = await api.data(BUYER_CHECKOUT, {"cartId": cart["id"], "buyer": buyer}, **api.as_member("m2"))
+    assert placed["checkoutComplete"]["userErrors"] == []
+    kept = sa.select(tables.orders.c.email, tables.orders.c.buyer, tables.orders.c.shipping_address).where(
+        tables.orders.c.member_id == "m2"
+    )
+    async with api.gateway.store.reading() as conn:
+        assert (await conn.execute(kept)).one().email == "ben@example.com"
+    assert (await api.data(ERASE, **api.as_member("m2")))["memberErase"]["userErrors"] == []
+    async with api.gateway.store.reading() as conn:
+        assert tuple((await conn.execute(kept)).one()) == (None, None, None)
+    order = placed["checkoutComplete"]["order"]
+    assert (await api.data(ORDER_STATUS, {"id": order["id"]}, **api.as_member("m2")))["order"]["id"]

@@ -17,6 +17,7 @@ from adapters.store.tables import (
     marketing_consents,
     member_profiles,
     member_sign_ins,
+    orders,
     stock_watches,
     support_messages,
     support_tickets,
@@ -92,7 +93,14 @@ class StoreMemberData:
                 .where(support_messages.c.ticket_id.in_(tickets))
                 .values(body="[erased]")
             )
+            # Orders stay for accounting under the key; the buyer's contact and address go.
+            buyers = await conn.execute(
+                sa.update(orders)
+                .where(orders.c.member_id == key)
+                .values(email=None, buyer=None, shipping_address=None)
+            )
             return {
+                "orders": buyers.rowcount,
                 "consents": consents.rowcount,
                 "profiles": profiles.rowcount,
                 "carts": released.rowcount,
