@@ -60,7 +60,9 @@ async def order_returned(ctx: ResolverContext, order: OrderRecord, returned: Ret
     if ledger is None or order.member_id is None or not returned.refund_minor:
         return
     entries = await ledger.entries_of_order(order.id)
-    earned = sum(e.points for e in entries)
+    # What the order earned and no return has taken back yet (its SPEND, REFUND and SHORTFALL
+    # entries name it too, but they are the payment's, not what it earned).
+    earned = sum(e.points for e in entries if e.kind in ("EARN", "REVERSE"))
     if not any(e.kind == "EARN" for e in entries):
         return  # not completed yet: the earn will count the refund out
     points = min(ctx.policy.loyalty.points_for(returned.refund_minor, order.currency_code), earned)
