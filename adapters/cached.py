@@ -14,6 +14,7 @@ import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from adapters.ports import (
@@ -21,6 +22,7 @@ from adapters.ports import (
     InventorySource,
     KeysetPage,
     LocationDirectory,
+    OfferStore,
     PriceSource,
     ProductFilter,
     ProductSortKey,
@@ -32,6 +34,7 @@ from adapters.records import (
     InventoryReason,
     LocationRecord,
     MarketRecord,
+    OfferRecord,
     PriceListRecord,
     PriceRecord,
     ProductRecord,
@@ -329,6 +332,44 @@ class CachedPrices:
         return await self.variants.read_through(variant_ids, fetch, empty=[])
 
 
+class CachedOffers:
+    """Every offer (a cart's lines each consult them all), kept for the catalog TTL: offers change
+    rarely and carry their own dates, which are checked at the moment of use. A change through
+    this process forgets at once; the offer mutations' catalog event makes other processes forget."""
+
+    def __init__(self, inner: OfferStore, ttl: float) -> None:
+        self._inner = inner
+        self.all = _Entries(ttl, 1)
+
+    def forget_all(self) -> None:
+        self.all.forget()
+
+    async def all_offers(self) -> list[OfferRecord]:
+        async def fetch(keys: list[str]) -> dict[str, Any]:
+            return {"offers": await self._inner.all_offers()}
+
+        [found] = await self.all.read_through(["offers"], fetch)
+        return found  # type: ignore[no-any-return]
+
+    async def offers_by_ids(self, ids: Sequence[int]) -> list[OfferRecord]:
+        return await self._inner.offers_by_ids(ids)
+
+    async def offer_page(self, page: KeysetPage) -> list[OfferRecord]:
+        return await self._inner.offer_page(page)
+
+    async def save_offer(self, offer: OfferRecord, now: datetime) -> OfferRecord | None:
+        try:
+            return await self._inner.save_offer(offer, now)
+        finally:
+            self.forget_all()
+
+    async def delete_offer(self, offer_id: int) -> bool:
+        try:
+            return await self._inner.delete_offer(offer_id)
+        finally:
+            self.forget_all()
+
+
 class CachedUpstreams:
     """The ports behind read-through caches, and the handles to make them forget."""
 
@@ -337,12 +378,14 @@ class CachedUpstreams:
         self.locations = CachedLocations(inner.locations, catalog_ttl)
         self.inventory = CachedInventory(inner.inventory, stock_ttl, max_entries)
         self.prices = None if inner.prices is None else CachedPrices(inner.prices, catalog_ttl, max_entries)
+        self.offers = None if inner.offers is None else CachedOffers(inner.offers, catalog_ttl)
         self.upstreams = dataclasses.replace(
             inner,
             catalog=self.catalog,
             locations=self.locations,
             inventory=self.inventory,
             prices=self.prices or inner.prices,
+            offers=self.offers or inner.offers,
         )
 
     def forget(self, topic: str, event: Any = None) -> None:
@@ -356,5 +399,7 @@ class CachedUpstreams:
             self.catalog.forget_all()
             if self.prices is not None:
                 self.prices.forget_all()
+            if self.offers is not None:
+                self.offers.forget_all()
         elif topic == "locations":
             self.locations.forget_all()

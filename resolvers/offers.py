@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.ports import OfferCodeTaken
 from adapters.records import Money, OfferRecord
 from resolvers.errors import UpstreamUnavailable
+from resolvers.events import CatalogChanged
 from resolvers.geo import distance_km
 from resolvers.pagination import Connection, PageArgs, keyset_connection
 from resolvers.segments import tier_bands
@@ -205,13 +206,20 @@ async def save_offer(ctx: ResolverContext, offer: OfferRecord) -> OfferResult:
         )
     if saved is None:
         return OfferResult(None, [UserError(["id"], "no such offer", "OFFER_NOT_FOUND")])
+    await _offers_changed(ctx)
     return OfferResult(saved, [])
 
 
 async def delete_offer(ctx: ResolverContext, offer_id: int) -> list[UserError]:
     if not await _store(ctx).delete_offer(offer_id):
         return [UserError(["id"], "no such offer", "OFFER_NOT_FOUND")]
+    await _offers_changed(ctx)
     return []
+
+
+async def _offers_changed(ctx: ResolverContext) -> None:
+    """Every process's copy of the offers forgets them (they price carts: a catalog change)."""
+    await ctx.events.publish(CatalogChanged((), "OFFERS", ctx.now()))
 
 
 def with_id(offer: OfferRecord, offer_id: int) -> OfferRecord:
