@@ -18,7 +18,7 @@ from graphql import (
     GraphQLSchema,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition, DecimalDefinition
 
 from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
@@ -82,6 +82,12 @@ class Mutation(
 # strawberry's own scalars (same serializers on both executors), with their formats written down
 # and `@specifiedBy`, so that code generators and clients can map them to their own types.
 SCALARS = {
+    datetime.date: dataclasses.replace(
+        DateDefinition,
+        description='A calendar day: an RFC 3339 full-date string, e.g. "2026-11-23" (the analytics '
+        "reports' days are UTC days).",
+        specified_by_url="https://scalars.graphql.org/andimarek/local-date",
+    ),
     datetime.datetime: dataclasses.replace(
         DateTimeDefinition,
         description="A moment in time: an RFC 3339 date-time string with its UTC offset, "

@@ -175,10 +175,10 @@ def test_the_aio_and_execution_helpers_fanout_imports():
 
 
 def test_the_base_scalar_definitions_are_dataclasses_with_specified_by_url():
-    from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
+    from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition, DecimalDefinition
 
     used_by = "schema/__init__.py SCALARS (dataclasses.replace for @specifiedBy)"
-    for definition in (DateTimeDefinition, DecimalDefinition):
+    for definition in (DateDefinition, DateTimeDefinition, DecimalDefinition):
         need(dataclasses.is_dataclass(definition), "strawberry's base scalar definitions", used_by)
         fields = {f.name for f in dataclasses.fields(definition)}
         need({"description", "specified_by_url"} <= fields, "ScalarDefinition.specified_by_url", used_by)
