@@ -6,7 +6,7 @@ resolver's DataLoader maps one GraphQL level to one upstream round trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -52,6 +52,20 @@ from adapters.records import (
     UpstreamLocation,
     UpstreamProduct,
     VariantRecord,
+)
+from adapters.support import (
+    AuditEntry,
+    FulfillmentMixRow,
+    LoyaltyRow,
+    ReturnsRow,
+    SalesRow,
+    StockRow,
+    Ticket,
+    TicketChannel,
+    TicketMessage,
+    TicketStatus,
+    TimelineEntry,
+    TimelineKind,
 )
 
 
@@ -716,6 +730,75 @@ class StockFeed(Protocol):
         ...
 
 
+class TicketDesk(Protocol):
+    """Support conversations: the gateway's own store by default; an external help desk's
+    adapter fits the same port (it then owns tickets and messages)."""
+
+    async def open_ticket(
+        self, member_id: str, subject: str, channel: TicketChannel, body: str, author: str, now: datetime
+    ) -> Ticket: ...
+
+    async def add_message(
+        self, ticket_id: int, channel: TicketChannel, body: str, author: str, now: datetime
+    ) -> Ticket | None: ...
+
+    async def set_status(self, ticket_id: int, status: TicketStatus, now: datetime) -> Ticket | None: ...
+
+    async def tickets_by_ids(self, ids: Sequence[int]) -> list[Ticket | None]: ...
+
+    async def tickets_of_member(self, member_id: str, page: KeysetPage) -> list[Ticket]: ...
+
+    async def messages_of(self, ticket_ids: Sequence[int]) -> list[list[TicketMessage]]: ...
+
+
+class AnalyticsSource(Protocol):
+    """The analytics reports' aggregates over [since, until), of some locations (None: all)."""
+
+    async def sales(
+        self, since: datetime, until: datetime, locations: Collection[int] | None, *,
+        by_channel: bool, by_location: bool, period: str | None,
+    ) -> list[SalesRow]: ...  # fmt: skip
+
+    async def fulfillment_mix(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[FulfillmentMixRow]: ...
+
+    async def returns(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[ReturnsRow]: ...
+
+    async def stock(
+        self, since: datetime, until: datetime, locations: Collection[int] | None
+    ) -> list[StockRow]: ...
+
+    async def loyalty(self, since: datetime, until: datetime, period: str) -> list[LoyaltyRow]: ...
+
+    async def points_outstanding(self, until: datetime) -> int: ...
+
+
+class MemberTimeline(Protocol):
+    """A member's events across channels, by (at, kind, ref)."""
+
+    async def entry_page(
+        self, member_id: str, page: KeysetPage, *, kinds: Collection[TimelineKind] | None,
+        channels: Collection[str] | None, abandoned_before: datetime,
+    ) -> list[TimelineEntry]: ...  # fmt: skip
+
+
+class SignInLog(Protocol):
+    async def record(self, member_id: str, channel: str, at: datetime) -> None: ...
+
+
+class AuditLog(Protocol):
+    """Who read or changed which member's personal data, and when."""
+
+    async def record(
+        self, actor: str, member_id: str, action: str, fields: Sequence[str], at: datetime
+    ) -> None: ...
+
+    async def entry_page(self, member_id: str | None, page: KeysetPage) -> list[AuditEntry]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upstreams:
     """The systems of record chosen by configuration, one per port."""
@@ -733,3 +816,10 @@ class Upstreams:
     purchases: PurchaseHistory | None = None
     order_sink: OrderSink | None = None  # the ERP that receives orders (through the outbox)
     prices: PriceSource | None = None  # None: every variant has its catalog price only
+    tickets: TicketDesk | None = None  # support conversations
+    audit: AuditLog | None = None
+    sign_ins: SignInLog | None = None  # members' sign-ins by channel
+    # The gateway's own database answers these (adapters/store/analytics.py, timeline.py): SQL
+    # aggregates over every channel's orders, and a member's history across channels.
+    analytics: AnalyticsSource | None = None
+    timeline: MemberTimeline | None = None

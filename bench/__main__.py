@@ -64,7 +64,7 @@ def _scenario_options(args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
     database = ("--database-url", args.database_url) if args.database_url else ()
     redis = ("--redis", args.redis) if args.redis else ()
     return {"subscriptions": redis, "writes": (*database, *redis), "processes": (*database, *redis),
-            "notify": (*database, *redis), "commerce": database}  # fmt: skip
+            "notify": (*database, *redis), "commerce": database, "analytics": database}  # fmt: skip
 
 
 def _on_sigterm(_signum: int, _frame: Any) -> NoReturn:

@@ -197,6 +197,9 @@ def write_markdown(path: Path, run: Run) -> None:
     # The soak (python -m bench.soak, ten minutes, not part of this run) keeps its block.
     soak = kept_block(path, "soak")
     lines += ["", soak] if soak else []
+    # So does `python -m bench.analytics --write` (a year of history takes a while to seed).
+    analytics = kept_block(path, "analytics")
+    lines += ["", analytics] if analytics else []
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*lines, ""]))
 

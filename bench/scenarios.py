@@ -86,6 +86,15 @@ SCENARIOS = (
         r"^(cart|member's|me with)",
     ),
     Scenario(
+        "analytics",
+        "The analytics reports over a year of synthetic history (SQLite, and PostgreSQL when given)",
+        "bench.analytics",
+        ("--lines", "20000", "--runs", "1"),
+        ("--lines", "100000", "--runs", "3"),
+        1800,
+        r"^\| (sales|fulfillment|returns|sell-through|loyalty|points)",
+    ),
+    Scenario(
         "subscriptions",
         "Subscription fan-out: one stock change to N subscribers (one process; with --redis, two)",
         "bench.subscriptions",

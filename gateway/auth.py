@@ -48,7 +48,10 @@ def principals_from(settings: Settings) -> dict[bytes, Principal]:
         )
     for staff in settings.staff_tokens:
         found[_digest(staff.token.get_secret_value())] = Principal(
-            PrincipalKind.STAFF, subject=staff.subject, location_ids=frozenset(staff.location_ids)
+            PrincipalKind.STAFF,
+            subject=staff.subject,
+            location_ids=frozenset(staff.location_ids),
+            scopes=frozenset(scope.value for scope in staff.scopes),
         )
     for member in settings.member_tokens:
         found[_digest(member.token.get_secret_value())] = Principal(

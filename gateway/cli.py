@@ -157,7 +157,15 @@ def _staff_token(settings: Settings, args: argparse.Namespace) -> str:
         locations = [int(x) for x in args.locations.split(",") if x.strip()]
     except ValueError:
         raise SystemExit("--locations takes location ids, e.g. 1,2") from None
-    return issuer.staff(args.name, locations)
+    from resolvers.principal import STAFF_SCOPES
+
+    scopes = [x.strip() for x in getattr(args, "scopes", "").split(",") if x.strip()]
+    unknown = [x for x in scopes if x not in STAFF_SCOPES]
+    if unknown:
+        raise SystemExit(
+            f"--scopes takes staff roles ({', '.join(sorted(STAFF_SCOPES))}), not {', '.join(unknown)}"
+        )
+    return issuer.staff(args.name, locations, scopes)
 
 
 def _api_key(args: argparse.Namespace) -> str:
@@ -230,6 +238,11 @@ def main(argv: list[str] | None = None) -> None:
     staff = kinds.add_parser("staff", help="a staff token for some locations")
     staff.add_argument("--locations", required=True, help="location ids, e.g. 1,2")
     staff.add_argument("--name", default="staff", help="who, for audit trails")
+    staff.add_argument(
+        "--scopes",
+        default="",
+        help="roles: analytics:read (their stores), analytics:all, support:write, audit:read",
+    )
     apikey = commands.add_parser("apikey", help="partner API keys")
     apikey_commands = apikey.add_subparsers(dest="action", required=True)
     create = apikey_commands.add_parser("create", help="print a new key and its settings line")

@@ -14,7 +14,7 @@ from adapters.faults import POINTS
 from adapters.resilience import ResiliencePolicy
 from resolvers.context import CommercePolicy
 from resolvers.loyalty_program import LoyaltyProgram
-from resolvers.principal import Scope
+from resolvers.principal import STAFF_SCOPES, Scope
 
 _ROLE = r"^[a-z][a-z0-9_]*$"  # "store", or the name of a package in adapters/ with connect()
 
@@ -54,6 +54,17 @@ class StaffToken(BaseModel):
     token: SecretStr
     subject: str = Field(description='a stable name for audit trails, e.g. "staff:ana"')
     location_ids: list[int] = Field(description="where they work")
+    scopes: list[Scope] = Field(
+        default_factory=list, description="their roles: analytics:read|all, support:read|write, audit:read"
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _staff_roles_only(cls, scopes: list[Scope]) -> list[Scope]:
+        others = [scope.value for scope in scopes if scope.value not in STAFF_SCOPES]
+        if others:
+            raise ValueError(f"staff tokens take staff roles only, not {', '.join(others)}")
+        return scopes
 
 
 class MemberToken(BaseModel):

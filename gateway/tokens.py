@@ -4,7 +4,9 @@ Two ways to trust a token, chosen by settings: an HS256 shared secret (the embed
 the gateway issues these itself, `memberLogin` and `omnigate token`), or RS256 keys from a JWKS
 file or URL with issuer and audience checks (the retailer's identity provider issues them).
 Claims: `sub` is the member id (or a staff name); `role` is `member` (the default) or `staff`,
-and staff tokens carry `locations`, the ids of the stores and warehouses they work at.
+and staff tokens carry `locations`, the ids of the stores and warehouses they work at, and
+optionally `scopes`, their roles (`analytics:read`, `support:read`, ...: `STAFF_SCOPES`; any other
+scope a staff token names grants nothing).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 
-from resolvers.principal import Principal, PrincipalKind
+from resolvers.principal import STAFF_SCOPES, Principal, PrincipalKind
 
 
 class InvalidToken(Exception):
@@ -136,7 +138,15 @@ def principal_of(claims: dict[str, Any]) -> Principal:
         locations = claims.get("locations")
         if not isinstance(locations, list) or not all(type(x) is int for x in locations):
             raise InvalidToken("a staff token lists the ids of its locations")
-        return Principal(PrincipalKind.STAFF, subject=f"staff:{subject}", location_ids=frozenset(locations))
+        scopes = claims.get("scopes", [])
+        if not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes):
+            raise InvalidToken("a staff token's scopes are a list of names")
+        return Principal(
+            PrincipalKind.STAFF,
+            subject=f"staff:{subject}",
+            location_ids=frozenset(locations),
+            scopes=frozenset(scopes) & STAFF_SCOPES,
+        )
     if role != "member":
         raise InvalidToken("the token's role is not known")
     return Principal(PrincipalKind.MEMBER, subject=f"member:{subject}", member_id=subject)
@@ -163,5 +173,7 @@ class TokenIssuer:
     def member(self, member_id: str) -> str:
         return self.issue(member_id, role="member")
 
-    def staff(self, name: str, location_ids: list[int]) -> str:
+    def staff(self, name: str, location_ids: list[int], scopes: list[str] | None = None) -> str:
+        if scopes:
+            return self.issue(name, role="staff", locations=location_ids, scopes=scopes)
         return self.issue(name, role="staff", locations=location_ids)

@@ -72,7 +72,7 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResult:
+async def sign_in(ctx: ResolverContext, email: str, password: str, channel: str = "WEB") -> MemberResult:
     """The member with this email and password, or one userError that does not say which was
     wrong (SIGN_IN_UNAVAILABLE when the members are a CRM's: its passwords are not here, and the
     gateway's own would name members the CRM does not know). Failed attempts are throttled per
@@ -100,6 +100,8 @@ async def sign_in(ctx: ResolverContext, email: str, password: str) -> MemberResu
         return MemberResult(None, [wrong])
     if throttle is not None:
         await throttle.succeeded(email, ctx.client_address)
+    if ctx.upstreams.sign_ins is not None:  # the support timeline shows where members sign in
+        await ctx.upstreams.sign_ins.record(found[0], channel, ctx.now())
     return MemberResult(await member(ctx, found[0]), [])
 
 

@@ -26,11 +26,35 @@ class Scope(StrEnum):
     ORDERS_WRITE = "orders:write"  # move fulfillments, cancel, record till sales and returns anywhere
     MEMBERS_READ = "members:read"  # any member's profile, addresses, history and loyalty (member sync)
     GIFT_CARDS_WRITE = "gift_cards:write"  # issue gift cards
+    # Staff roles (a staff token's `scopes` claim may carry these, and only these):
+    ANALYTICS_READ = "analytics:read"  # the analytics reports, of the caller's own locations
+    ANALYTICS_ALL = "analytics:all"  # the reports of every location, and the loyalty liability
+    SUPPORT_READ = "support:read"  # a member's support view: contact, timeline, conversations
+    SUPPORT_WRITE = "support:write"  # open and answer support conversations (includes support:read)
+    AUDIT_READ = "audit:read"  # the audit log of staff reads of members' personal data (admins)
 
 
 # What `GATEWAY_INTEGRATION_TOKEN` may do: post stock counts and receipts.
 INTEGRATION_DEFAULT_SCOPES = frozenset({Scope.INVENTORY_WRITE.value})
-_IMPLIED = {Scope.ORDERS_READ: Scope.ORDERS_WRITE}  # who may change orders may read them
+# Who may change orders may read them; HQ analysts read what store managers read; who answers
+# support conversations reads them.
+_IMPLIED = {
+    Scope.ORDERS_READ: Scope.ORDERS_WRITE,
+    Scope.ANALYTICS_READ: Scope.ANALYTICS_ALL,
+    Scope.SUPPORT_READ: Scope.SUPPORT_WRITE,
+}
+# The scopes a staff member's token may grant: roles of people, never the powers of systems
+# (a staff token that claims `orders:write` gains nothing by it).
+STAFF_SCOPES = frozenset(
+    scope.value
+    for scope in (
+        Scope.ANALYTICS_READ,
+        Scope.ANALYTICS_ALL,
+        Scope.SUPPORT_READ,
+        Scope.SUPPORT_WRITE,
+        Scope.AUDIT_READ,
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +62,8 @@ class Principal:
     kind: PrincipalKind
     subject: str = "anonymous"  # a stable name for audit trails ("integration:erp", "staff:42")
     location_ids: frozenset[int] = field(default_factory=frozenset)  # staff: where they work
-    scopes: frozenset[str] = field(default_factory=frozenset)  # partners and integrations: `Scope`s
+    # Partners and integrations: `Scope`s; staff: their roles (`STAFF_SCOPES` only).
+    scopes: frozenset[str] = field(default_factory=frozenset)
     member_id: str | None = None  # members: whose carts and orders are theirs
 
     @property
@@ -46,13 +71,24 @@ class Principal:
         return self.kind is not PrincipalKind.ANONYMOUS
 
     def has_scope(self, scope: Scope) -> bool:
-        """A partner key or integration configured with this power (or the gateway itself)."""
+        """A partner key or integration configured with this power, staff given this role (the
+        staff roles only), or the gateway itself."""
         if self.kind is PrincipalKind.SYSTEM:
             return True
-        if self.kind not in (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION):
+        if self.kind is PrincipalKind.STAFF:
+            if scope.value not in STAFF_SCOPES:
+                return False
+        elif self.kind not in (PrincipalKind.PARTNER, PrincipalKind.INTEGRATION):
             return False
         implied = _IMPLIED.get(scope)
         return scope.value in self.scopes or (implied is not None and implied.value in self.scopes)
+
+    def analytics_locations(self) -> frozenset[int] | None:
+        """Whose figures the analytics reports show: None for every location (analytics:all),
+        else the caller's own locations (a store manager's stores)."""
+        if self.has_scope(Scope.ANALYTICS_ALL):
+            return None
+        return self.location_ids
 
     def may_adjust_stock_at(self, location_id: int) -> bool:
         if self.kind is PrincipalKind.STAFF:

@@ -20,6 +20,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
+from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
@@ -33,16 +34,25 @@ from schema.node import NodeQuery
 from schema.orders import Order, OrderMutation, OrderQuery
 from schema.pricing import add_in_context
 from schema.returns import ReturnMutation
+from schema.support import SupportMutation, SupportQuery
 
 
 @strawberry.type
-class Query(NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery):
+class Query(
+    NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, AnalyticsQuery, SupportQuery
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    InventoryMutation, CartMutation, OrderMutation, ReturnMutation, GiftCardMutation, MemberMutation
+    InventoryMutation,
+    CartMutation,
+    OrderMutation,
+    ReturnMutation,
+    GiftCardMutation,
+    MemberMutation,
+    SupportMutation,
 ):
     pass
 

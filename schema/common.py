@@ -169,6 +169,8 @@ class UserErrorCode(Enum):
     MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
     SIGN_IN_UNAVAILABLE = "SIGN_IN_UNAVAILABLE"
     PROFILE_READ_ONLY = "PROFILE_READ_ONLY"
+    # support
+    TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
 
 
 @strawberry.type(description="A business failure of a mutation; nothing of that mutation was applied.")

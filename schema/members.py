@@ -16,7 +16,7 @@ from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.batch import batch, each, one
 from schema.cart import Cart, _cart_token
-from schema.common import Address, Node, PageInfo, UserError
+from schema.common import Address, Channel, Node, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, str_key, to_global_id
 from schema.locations import Location
 from schema.loyalty import LoyaltyAccount
@@ -226,12 +226,21 @@ class MemberMutation:
         "are a CRM's (GATEWAY_CUSTOMERS), they sign in with it instead: userError "
         "SIGN_IN_UNAVAILABLE."
     )
-    async def member_login(self, info: Info, email: str, password: str) -> MemberLoginPayload:
+    async def member_login(
+        self,
+        info: Info,
+        email: str,
+        password: str,
+        channel: Annotated[
+            Channel,  # type: ignore[valid-type]
+            strawberry.argument(description="Where the member signs in (their support timeline shows it)."),
+        ] = Channel.WEB,  # type: ignore[attr-defined]
+    ) -> MemberLoginPayload:
         issue = info.context.issue_member_token
         if issue is None:
             refusal = UserErrorRecord(None, "this gateway does not issue tokens", "SIGN_IN_UNAVAILABLE")
             return MemberLoginPayload(token=None, member=None, user_errors=[refusal])  # type: ignore[list-item]
-        result = await members.sign_in(info.context, email, password)
+        result = await members.sign_in(info.context, email, password, channel.value)
         token = issue(result.member.key) if result.member is not None else None
         return MemberLoginPayload(token=token, member=result.member, user_errors=result.user_errors)  # type: ignore[arg-type]
 

@@ -15,10 +15,10 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from adapters.commerce import CartRecord, OrderRecord, OrderStatus
-from resolvers import orders
+from resolvers import orders, support
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.principal import Principal, PrincipalKind, Scope
-from schema.ids import CART_TOKEN, decode_id, decode_str_id
+from schema.ids import CART_TOKEN, EXTERNAL_KEY, decode_id, decode_str_id
 
 
 class CanAdjustStock(BasePermission):
@@ -223,3 +223,91 @@ class CanFollowOrders(BasePermission):
         if kwargs.get("order_id") is not None:
             return await _check_order(info, kwargs["order_id"], "orderId", "follow this order")
         return True
+
+
+class _HoldsScope(BasePermission):
+    """A caller given one power: staff with that role, or a key or integration with that scope."""
+
+    scope: Scope
+    what: str
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, self.what)
+        if not principal.has_scope(self.scope):
+            raise Forbidden(f"only callers with {self.scope.value} may {self.what}")
+        return True
+
+
+class IsAnalyst(_HoldsScope):
+    """`analytics`: analytics:read (the caller's own locations' figures) or analytics:all."""
+
+    scope, what = Scope.ANALYTICS_READ, "read the analytics reports"
+
+
+class IsHeadOfficeAnalyst(_HoldsScope):
+    """`Analytics.loyalty`: analytics:all (the points liability belongs to no one store)."""
+
+    scope, what = Scope.ANALYTICS_ALL, "read the company-wide figures"
+
+
+class IsSupport(_HoldsScope):
+    """`supportMember`, `supportTicket(s)`: support:read (or support:write)."""
+
+    scope, what = Scope.SUPPORT_READ, "read members' support records"
+
+
+class IsSupportAgent(_HoldsScope):
+    """The support conversation mutations: support:write."""
+
+    scope, what = Scope.SUPPORT_WRITE, "answer support conversations"
+
+
+class IsAuditor(_HoldsScope):
+    """`auditLog`: audit:read (admins)."""
+
+    scope, what = Scope.AUDIT_READ, "read the audit log"
+
+
+def _ticket_key(value: str, argument: str) -> int:
+    return decode_id(value, "SupportTicket", argument)
+
+
+async def _may_reach_ticket(info: Info, ticket_id: int, scope: Scope, what: str) -> bool:
+    """Support with `scope`, or the member whose conversation it is."""
+    principal = _principal(info, what)
+    if principal.has_scope(scope):
+        return True
+    if principal.kind is PrincipalKind.MEMBER:
+        found = await support.ticket(info.context, ticket_id)
+        if found is None or principal.is_member(found.member_id):
+            return True  # their own, or none: the resolver answers that there is no such ticket
+    raise Forbidden(f"only support staff or the member may {what}")
+
+
+class CanReadTicket(BasePermission):
+    """supportTicket: support:read, or the member whose conversation it is."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        ticket_id = _ticket_key(kwargs["id"], "id")
+        return await _may_reach_ticket(info, ticket_id, Scope.SUPPORT_READ, "read this conversation")
+
+
+class CanAnswerTicket(BasePermission):
+    """supportTicketReply: support:write, or the member whose conversation it is."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        ticket_id = _ticket_key(kwargs["ticket_id"], "ticketId")
+        return await _may_reach_ticket(info, ticket_id, Scope.SUPPORT_WRITE, "answer this conversation")
+
+
+class CanOpenTicket(BasePermission):
+    """supportTicketOpen: support:write for any member, or a member for themselves."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info, "open support conversations")
+        if principal.has_scope(Scope.SUPPORT_WRITE):
+            return True
+        member = decode_str_id(kwargs["input"].member_id, "Member", EXTERNAL_KEY, "memberId")
+        if principal.kind is PrincipalKind.MEMBER and principal.is_member(member):
+            return True
+        raise Forbidden("only support staff, or the member themselves, open a conversation")

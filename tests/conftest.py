@@ -39,6 +39,19 @@ INTEGRATIONS = {
 STAFF_TOKENS = [
     {"token": f"test-staff-{lid}", "subject": f"staff:{lid}", "location_ids": [lid]} for lid in range(1, 13)
 ]
+# Staff roles (resolvers/principal.py STAFF_SCOPES): a store manager who reads store 1's figures,
+# an HQ analyst, a support agent (who works at store 1 too) and an admin who reads the audit log.
+STAFF_TOKENS += [
+    {
+        "token": "test-analyst-1",
+        "subject": "staff:mgr-1",
+        "location_ids": [1],
+        "scopes": ["analytics:read"],
+    },
+    {"token": "test-analyst-hq", "subject": "staff:hq", "location_ids": [], "scopes": ["analytics:all"]},
+    {"token": "test-support", "subject": "staff:support", "location_ids": [1], "scopes": ["support:write"]},
+    {"token": "test-admin", "subject": "staff:admin", "location_ids": [], "scopes": ["audit:read"]},
+]
 MEMBER_TOKENS = [{"token": f"test-member-{m}", "member_id": m} for m in ("m1", "m2")]
 JWT_SECRET = "test-jwt-secret-of-at-least-32-bytes!"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
@@ -164,6 +177,10 @@ class Callers:
 
     def as_staff(self, location_id: int) -> dict[str, str]:
         return {"Authorization": f"Bearer test-staff-{location_id}"}
+
+    def as_role(self, role: str) -> dict[str, str]:
+        """Staff with a role: analyst-1 (store 1's figures), analyst-hq, support, admin."""
+        return {"Authorization": f"Bearer test-{role}"}
 
     def as_member(self, member_id: str = "m1") -> dict[str, str]:
         return {"Authorization": f"Bearer test-member-{member_id}"}

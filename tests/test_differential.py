@@ -5,7 +5,8 @@ Operations: every GraphQL document the test suite sends (the tests' module const
 and string literals anywhere in tests/), plus documents generated from the schema by
 hypothesis-graphql. Each runs as written, with its variables written in as literals, and with its
 literals lifted into variables; ids come from a world of orders, carts and members that belong to
-different callers. Callers: anonymous, member A, member B, staff of store 1 and of store 2, a
+different callers. Callers: anonymous, member A, member B, staff of store 1 and of store 2, a store
+manager with analytics:read and a support agent (staff roles), a
 partner key per scope, an integration with every scope and the stock-only one. When the compiled
 path answers, strawberry's executor must answer without errors and with the same `data`, byte for
 byte (key order included); when strawberry's executor answers with errors, the compiled path must
@@ -80,6 +81,19 @@ CALLERS: dict[str, Principal] = {
     "member B": Principal(PrincipalKind.MEMBER, subject="member:m2", member_id="m2"),
     "staff of store 1": Principal(PrincipalKind.STAFF, subject="staff:1", location_ids=frozenset({SEATTLE})),
     "staff of store 2": Principal(PrincipalKind.STAFF, subject="staff:2", location_ids=frozenset({BELLEVUE})),
+    # Staff roles: a store manager reading their store's figures, a support agent.
+    "analyst of store 1": Principal(
+        PrincipalKind.STAFF,
+        subject="staff:mgr-1",
+        location_ids=frozenset({SEATTLE}),
+        scopes=frozenset({Scope.ANALYTICS_READ.value}),
+    ),
+    "support agent": Principal(
+        PrincipalKind.STAFF,
+        subject="staff:support",
+        location_ids=frozenset({SEATTLE}),
+        scopes=frozenset({Scope.SUPPORT_WRITE.value}),
+    ),
     "partner, no scope": Principal(PrincipalKind.PARTNER, subject="partner:plain"),
     "partner schema:read": Principal(
         PrincipalKind.PARTNER, subject="partner:schema", scopes=frozenset({"schema:read"})

@@ -42,6 +42,8 @@ class Store:
     """The engine plus the port implementations that read and write through it."""
 
     def __init__(self, engine: AsyncEngine, currency_code: str) -> None:
+        from adapters.store.analytics import StoreAnalytics
+        from adapters.store.audit import StoreAuditLog, StoreSignIns
         from adapters.store.carts import StoreCarts
         from adapters.store.catalog import StoreCatalog
         from adapters.store.gift_cards import StoreGiftCards
@@ -53,6 +55,8 @@ class Store:
         from adapters.store.prices import StorePrices
         from adapters.store.profiles import StoreProfiles
         from adapters.store.purchases import StorePurchases
+        from adapters.store.tickets import StoreTickets
+        from adapters.store.timeline import StoreTimeline
 
         self.engine = engine
         # Reads are single statements: on PostgreSQL they run in autocommit, with no BEGIN and
@@ -80,6 +84,11 @@ class Store:
         self.profiles = StoreProfiles(self)  # gateway-owned fields of members kept in a CRM
         self.purchases = StorePurchases(self)
         self.prices = StorePrices(self)
+        self.tickets = StoreTickets(self)
+        self.audit = StoreAuditLog(self)
+        self.sign_ins = StoreSignIns(self)
+        self.analytics = StoreAnalytics(self)
+        self.timeline = StoreTimeline(self)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
@@ -112,6 +121,11 @@ class Store:
             loyalty=self.loyalty,
             purchases=self.purchases,
             prices=self.prices,
+            tickets=self.tickets,
+            audit=self.audit,
+            sign_ins=self.sign_ins,
+            analytics=self.analytics,
+            timeline=self.timeline,
         )
 
     @asynccontextmanager

@@ -472,3 +472,67 @@ prices = sa.Table(
     sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
     sa.Index("ix_prices_variant_id", "variant_id"),
 )
+
+# -- analytics, support, audit (issue 18) -----------------------------------------------------
+# Migration 0014 also indexes what the analytics aggregates scan by: orders by `created_at`,
+# fulfillments by location, order lines by variant, returns and loyalty entries by date.
+sa.Index("ix_orders_created_at", orders.c.created_at)
+sa.Index("ix_order_fulfillments_location_id", order_fulfillments.c.location_id)
+sa.Index("ix_order_lines_variant_id", order_lines.c.variant_id)
+sa.Index("ix_returns_created_at", returns.c.created_at)
+sa.Index("ix_loyalty_entries_created_at", loyalty_entries.c.created_at)
+
+# Every read of a member's personal data by staff (and every export or erasure): who, when,
+# which member, which fields. Written, never changed.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("actor", sa.String(255), nullable=False),  # the principal's subject, "staff:ana"
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),  # READ, EXPORT, ERASE
+    sa.Column("fields", sa.JSON, nullable=False),  # the names of the fields read or changed
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_audit_log_member_id_id", "member_id", "id"),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+# Members' sign-ins and the channel they signed in on (`memberLogin(channel:)`): part of the
+# support timeline.
+member_sign_ins = sa.Table(
+    "member_sign_ins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_member_sign_ins_member_id_id", "member_id", "id"),
+)
+
+# Support conversations: opened in any channel, each message keeps the channel it came by.
+support_tickets = sa.Table(
+    "support_tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # where it was opened
+    sa.Column("status", sa.String(16), nullable=False),  # OPEN, PENDING, RESOLVED, CLOSED
+    sa.Column("opened_by", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_support_tickets_member_id_id", "member_id", "id"),
+)
+
+support_messages = sa.Table(
+    "support_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "ticket_id", sa.ForeignKey("support_tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("channel", sa.String(16), nullable=False),  # WEB_CHAT, EMAIL, PHONE, STORE
+    sa.Column("author", sa.String(255), nullable=False),  # "member:m1", "staff:ana"
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
