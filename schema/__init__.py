@@ -23,6 +23,7 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefi
 from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
+from schema.customer_lookup import CustomerLookupQuery
 from schema.common import Channel
 from schema.federation import entity_keys
 from schema.gift_cards import GiftCardMutation
@@ -39,7 +40,15 @@ from schema.support import SupportMutation, SupportQuery
 
 @strawberry.type
 class Query(
-    NodeQuery, CatalogQuery, LocationQuery, CartQuery, OrderQuery, MemberQuery, AnalyticsQuery, SupportQuery
+    NodeQuery,
+    CatalogQuery,
+    LocationQuery,
+    CartQuery,
+    OrderQuery,
+    MemberQuery,
+    AnalyticsQuery,
+    SupportQuery,
+    CustomerLookupQuery,
 ):
     pass
 
