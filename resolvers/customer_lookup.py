@@ -52,7 +52,5 @@ async def search(
         digits = re.sub(r"\D", "", text)
         if _PHONE.match(text) and len(digits) >= MIN_PHONE_DIGITS and isinstance(directory, MembersByPhone):
             found += await directory.members_by_phone(digits, limit)
-    unique = {m.key: m for m in found}
-    return [SupportView(m) for m in sorted(unique.values(), key=lambda m: (m.last_name, m.first_name, m.key))][
-        :limit
-    ]
+    unique = sorted({m.key: m for m in found}.values(), key=lambda m: (m.last_name, m.first_name, m.key))
+    return [SupportView(m) for m in unique[:limit]]

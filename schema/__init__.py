@@ -23,8 +23,8 @@ from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefi
 from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
-from schema.customer_lookup import CustomerLookupQuery
 from schema.common import Channel
+from schema.customer_lookup import CustomerLookupQuery
 from schema.federation import entity_keys
 from schema.gift_cards import GiftCardMutation
 from schema.inventory import InventoryMutation

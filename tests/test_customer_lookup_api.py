@@ -71,7 +71,7 @@ async def test_points_and_tier_come_with_the_member(api: Api):
 async def test_each_member_found_is_audited_a_search_that_finds_none_writes_nothing(api: Api):
     await _give_phone(api, "m1", "+44 20 7946 0018")
     await _give_phone(api, "m2", "020 7946 0018")  # both numbers end alike
-    found = (await api.data(SEARCH, {"query": "020 7946 0018"}, **api.as_role("support")))
+    found = await api.data(SEARCH, {"query": "020 7946 0018"}, **api.as_role("support"))
     assert sorted(m["id"] for m in found["supportMemberSearch"]) == sorted([M1, gid("Member", "m2")])
     assert await _found(api, "nobody@example.com") == []
     admin = api.as_role("admin")

@@ -120,9 +120,7 @@ class StoreMembers:
 
     async def password_hash_of(self, email: str) -> tuple[str, str] | None:
         rows = await self._rows(
-            sa.select(members.c.id, members.c.password_hash).where(
-                members.c.email == email.strip().lower()
-            )
+            sa.select(members.c.id, members.c.password_hash).where(members.c.email == email.strip().lower())
         )
         if not rows or rows[0].password_hash is None:
             return None
