@@ -211,7 +211,7 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             entry = await page("text", selector='.timeline-entry[data-kind="ORDER"]')
             assert "Seattle" in entry or "web" in entry, entry
             await page("fill", selector="#cart-sku", value=sku)
-            await page("click", selector='[data-screen-name="customer"] form button[type=submit]')
+            await page("click", selector="form.cart-add button[type=submit]")
             await page("wait", selector="[data-cart]")
             await page("fill", selector="#customer-email", value="ana@example.com")
             await page("click", selector="[data-cart] form button[type=submit]")

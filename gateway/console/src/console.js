@@ -640,7 +640,7 @@
       <h2>Cart for the customer</h2>
       <p class="muted">Build a cart with the customer, then hand it to their phone: it becomes their cart
         on every device.</p>
-      <form class="row" onSubmit=${add}>
+      <form class="row cart-add" onSubmit=${add}>
         <label for="cart-sku">SKU</label>
         <input id="cart-sku" value=${sku} onInput=${(e) => setSku(e.target.value)} placeholder="Scan or type a SKU" />
         <button type="submit" class="primary" disabled=${action.busy}>Add to cart</button>
