@@ -272,3 +272,36 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
     assert report["violations"] == []
     assert report["errors"] == []
     assert report["foreign"] == []
+
+
+async def test_without_the_roles_the_tablet_builds_carts_and_counts_pickups(
+    tmp_path: Path, sqlite_templates: SqliteTemplates
+):
+    """Store staff without support:read find no customer (the API refuses, the screen says whom
+    to ask); without analytics:read, Today shows the pickup queue's numbers."""
+    need_node_tools()
+    need(shutil.which("chromium") == "/usr/bin/chromium", "Debian's chromium is not installed")
+    need(console.installed(), "the console's files are not built: npm ci --prefix gateway/console")
+    database_url = await sqlite_templates.clone()
+    port = free_port()
+    async with (
+        browser(f"http://127.0.0.1:{port}", tmp_path) as page,
+        serve(tmp_path, database_url, port=port, **CONSOLE) as gateway,
+    ):
+        await set_stock(gateway, VARIANT, SEATTLE, 10)
+        await place_pickup_order(gateway, "console-roles-1")
+        await page("open")
+        assert await page("signIn", token=await staff_token(SEATTLE), store=location_id(SEATTLE))
+        await page("tab", name="customer")
+        await page("fill", selector="#customer-query", value="ana@example.com")
+        await page("click", selector=".lookup form button[type=submit]")
+        await page("wait", selector='[data-lookup="off"]')
+        assert "support:read" in await page("text", selector='[data-lookup="off"]')
+        await page("wait", selector="form.cart-add")  # carts are still built here
+        await page("tab", name="today")
+        await page("wait", selector='[data-analytics="off"]')
+        await page("waitText", selector='[data-today="prepare"]', text="1")
+        assert re.fullmatch(r"[1-9]\d*\.\d\d", await page("text", selector='[data-bar="WEB"] .value'))
+        await page.screenshot("today-without-analytics")
+        report = await page("report")
+    assert report["violations"] == [] and report["errors"] == [] and report["foreign"] == []

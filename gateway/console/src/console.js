@@ -797,7 +797,7 @@
       placed[order.channel] = (placed[order.channel] || 0) + Number(order.total.amount);
     }
     const rows = Object.entries(placed).map(([key, value]) => ({ key, value, text: value.toFixed(2) }));
-    return html`<div class="screen" data-screen-name="today">
+    return html`<div class="screen" data-screen-name="today" data-analytics=${figures === false ? 'off' : null}>
       ${numbers}
       <h2>Pickup and try-on orders placed today, by channel</h2>
       <${Bars} rows=${rows} label="Pickup and try-on orders by channel" />
