@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from adapters.commerce import (
     CartLineRecord,
@@ -664,6 +664,16 @@ class GiftCardSource(Protocol):
 
     async def charged(self, key: str) -> int:
         """What the charge made with `key` took (0: none was made)."""
+        ...
+
+
+@runtime_checkable
+class MembersByPhone(Protocol):
+    """A member directory that can find members by phone (the gateway's own can; a CRM adapter
+    may)."""
+
+    async def members_by_phone(self, digits: str, limit: int) -> list[MemberRecord]:
+        """Members whose phone's digits end with `digits`, at most `limit`."""
         ...
 
 

@@ -24,6 +24,7 @@ from schema.analytics import AnalyticsQuery
 from schema.cart import Cart, CartMutation, CartQuery
 from schema.catalog import CatalogQuery, Product, ProductVariant
 from schema.common import Channel
+from schema.customer_lookup import CustomerLookupQuery
 from schema.federation import entity_keys
 from schema.gift_cards import GiftCardMutation, GiftCardQuery
 from schema.inventory import InventoryMutation
@@ -57,6 +58,7 @@ class Query(
     SupportQuery,
     GiftCardQuery,
     OutboxQuery,
+    CustomerLookupQuery,
 ):
     pass
 

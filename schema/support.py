@@ -19,12 +19,13 @@ from strawberry.types import Info
 
 from adapters import support as records
 from adapters.support import TimelineEntry as TimelineEntryRecord
-from resolvers import support
+from resolvers import loyalty, support
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord
 from schema.common import DateTime, PageInfo, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id
 from schema.locations import Location
+from schema.loyalty import LoyaltyAccount
 from schema.permissions import (
     CanAnswerTicket,
     CanOpenTicket,
@@ -212,6 +213,10 @@ class SupportMember:
     @strawberry.field
     def phone(root: support.SupportView) -> str | None:
         return root.member.phone
+
+    @strawberry.field(description="Points and tier, every channel.")
+    async def loyalty(root: support.SupportView, info: Info) -> LoyaltyAccount:
+        return await loyalty.account(info.context, root.key)  # type: ignore[return-value]
 
     @strawberry.field(description="Every channel's events, newest first; filter by kind and channel.")
     async def timeline(

@@ -24,6 +24,7 @@ from tests.served import Served, serve
 from tests.servers import JS, OMNIGATE, free_port, need, need_node_tools
 
 VARIANT = 1
+MEMBER = "TWVtYmVyOm0x"  # the global id of m1, Ana (ana@example.com)
 ORDERS = "subscription { orderStatusChanged { id status } }"
 SKU = "query ($id: ID!) { node(id: $id) { ... on ProductVariant { sku } } }"
 MOVE = """
@@ -35,9 +36,10 @@ FULFILLMENTS = "query ($id: ID!) { order(id: $id) { fulfillments { id status } }
 CONSOLE = {"GATEWAY_CONSOLE": "true", "GATEWAY_JWT_SECRET": JWT_SECRET}
 
 
-async def staff_token(location: int) -> str:
+async def staff_token(location: int, scopes: str = "") -> str:
+    roles = ["--scopes", scopes] if scopes else []
     minted = await asyncio.create_subprocess_exec(
-        *OMNIGATE, "token", "staff", "--locations", str(location), "--name", "ana",
+        *OMNIGATE, "token", "staff", "--locations", str(location), "--name", "ana", *roles,
         env={**os.environ, "GATEWAY_JWT_SECRET": JWT_SECRET}, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _ = await minted.communicate()
@@ -160,7 +162,9 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             # tablet is bound to Seattle, the one store the token names.
             assert "script-src 'nonce-" in await page("open")
             await page.screenshot("sign-in")
-            token = await staff_token(SEATTLE)
+            # The token carries the roles a store lead has: customer lookup (support:read) and the
+            # store's figures (analytics:read).
+            token = await staff_token(SEATTLE, "support:read,analytics:read")
             assert await page("signIn", token=token, store=location_id(SEATTLE))
             assert await page("live", link="online") is False  # no offline banner
             assert await page("smallestTarget") >= 44
@@ -195,10 +199,19 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             await page("waitText", selector='[data-stock="onHand"]', text="12")
             await page.screenshot("stock")
 
-            # The other screens.
+            # The other screens. Customer: find the demo member by email; their profile, points,
+            # tier and timeline (the pickup order just placed and readied) show.
             await page("tab", name="customer")
+            await page("fill", selector="#customer-query", value="ana@example.com")
+            await page("click", selector=".lookup form button[type=submit]")
+            await page("wait", selector=f'[data-member-profile="{MEMBER}"]')
+            assert await page("text", selector='[data-loyalty="points"]') == "0"  # nothing collected yet
+            assert await page("text", selector='[data-loyalty="tier"]')
+            await page("wait", selector='.timeline-entry[data-kind="ORDER"]')
+            entry = await page("text", selector='.timeline-entry[data-kind="ORDER"]')
+            assert "Seattle" in entry or "web" in entry, entry
             await page("fill", selector="#cart-sku", value=sku)
-            await page("click", selector='[data-screen-name="customer"] form button[type=submit]')
+            await page("click", selector="form.cart-add button[type=submit]")
             await page("wait", selector="[data-cart]")
             await page("fill", selector="#customer-email", value="ana@example.com")
             await page("click", selector="[data-cart] form button[type=submit]")
@@ -212,7 +225,13 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
             await page("click", selector='[data-screen-name="returns"] form button[type=submit]')
             await page("wait", selector=".return-line")
             await page.screenshot("returns")
+            # Today: the store's sales and orders by channel from `analytics` (the role is on the
+            # token): the web order placed above, and one waiting for pickup.
             await page("tab", name="today")
+            await page("wait", selector="[data-analytics] [data-bar]")
+            assert await page("text", selector='[data-today="orders"]') == "1"
+            assert re.fullmatch(r"[1-9]\d*\.\d\d USD", await page("text", selector='[data-today="sales"]'))
+            assert await page("text", selector='[data-today="waiting"]') == "1"
             await page.screenshot("today")
             await page("viewport", width=800, height=1280)  # portrait
             await page("tab", name="pickup")
@@ -253,3 +272,36 @@ async def test_staff_run_the_store_from_a_tablet_live_through_a_restart(
     assert report["violations"] == []
     assert report["errors"] == []
     assert report["foreign"] == []
+
+
+async def test_without_the_roles_the_tablet_builds_carts_and_counts_pickups(
+    tmp_path: Path, sqlite_templates: SqliteTemplates
+):
+    """Store staff without support:read find no customer (the API refuses, the screen says whom
+    to ask); without analytics:read, Today shows the pickup queue's numbers."""
+    need_node_tools()
+    need(shutil.which("chromium") == "/usr/bin/chromium", "Debian's chromium is not installed")
+    need(console.installed(), "the console's files are not built: npm ci --prefix gateway/console")
+    database_url = await sqlite_templates.clone()
+    port = free_port()
+    async with (
+        browser(f"http://127.0.0.1:{port}", tmp_path) as page,
+        serve(tmp_path, database_url, port=port, **CONSOLE) as gateway,
+    ):
+        await set_stock(gateway, VARIANT, SEATTLE, 10)
+        await place_pickup_order(gateway, "console-roles-1")
+        await page("open")
+        assert await page("signIn", token=await staff_token(SEATTLE), store=location_id(SEATTLE))
+        await page("tab", name="customer")
+        await page("fill", selector="#customer-query", value="ana@example.com")
+        await page("click", selector=".lookup form button[type=submit]")
+        await page("wait", selector='[data-lookup="off"]')
+        assert "support:read" in await page("text", selector='[data-lookup="off"]')
+        await page("wait", selector="form.cart-add")  # carts are still built here
+        await page("tab", name="today")
+        await page("wait", selector='[data-analytics="off"]')
+        await page("waitText", selector='[data-today="prepare"]', text="1")
+        assert re.fullmatch(r"[1-9]\d*\.\d\d", await page("text", selector='[data-bar="WEB"] .value'))
+        await page.screenshot("today-without-analytics")
+        report = await page("report")
+    assert report["violations"] == [] and report["errors"] == [] and report["foreign"] == []

@@ -56,6 +56,22 @@ class StoreMembers:
         rows = await self._rows(sa.select(members).where(members.c.email.in_(wanted)))
         return [member_from_row(r) for r in rows]
 
+    async def members_by_phone(self, digits: str, limit: int) -> list[MemberRecord]:
+        """Members whose phone, its separators dropped, ends with `digits` (a national number
+        without its leading 0 matches the international one). A scan of the members with a phone:
+        staff look one customer up at a time."""
+        national = digits.lstrip("0") or digits
+        bare: Any = members.c.phone
+        for sep in (" ", "-", ".", "(", ")", "/"):
+            bare = sa.func.replace(bare, sep, "")
+        stmt = (
+            sa.select(members)
+            .where(members.c.phone.is_not(None), bare.like(f"%{national}"))
+            .order_by(members.c.id)
+            .limit(limit)
+        )
+        return [member_from_row(r) for r in await self._rows(stmt)]
+
     async def upsert_member(self, member: MemberDraft) -> MemberRecord:
         now = datetime.now(UTC)
         email = member.email.strip().lower()

@@ -601,6 +601,12 @@ sa.Index("ix_order_fulfillments_location_id", order_fulfillments.c.location_id)
 sa.Index("ix_order_lines_variant_id", order_lines.c.variant_id)
 sa.Index("ix_returns_created_at", returns.c.created_at)
 sa.Index("ix_loyalty_entries_created_at", loyalty_entries.c.created_at)
+# Migration 0016: `locationOrders` (a store's pickup queue) filters a location's fulfillments by status.
+sa.Index(
+    "ix_order_fulfillments_location_id_status",
+    order_fulfillments.c.location_id,
+    order_fulfillments.c.status,
+)
 
 # Every read of a member's personal data by staff (and every export or erasure): who, when,
 # which member, which fields. Written, never changed.

@@ -48,7 +48,12 @@
   }
 
   // ---- the API ------------------------------------------------------------------------------------
-  class ApiError extends Error {}
+  class ApiError extends Error {
+    constructor(message, code) {
+      super(message);
+      this.code = code;
+    }
+  }
 
   async function gql(query, variables, token) {
     const bearer = token !== undefined ? token : state.session && state.session.token;
@@ -76,7 +81,7 @@
     if (body.errors && body.errors.length) {
       const first = body.errors[0];
       const code = first.extensions && first.extensions.code;
-      throw new ApiError(code ? `${first.message} (${code})` : first.message);
+      throw new ApiError(code ? `${first.message} (${code})` : first.message, code);
     }
     return body.data;
   }
@@ -191,6 +196,15 @@
   const CART_PUSHES = `subscription ConsoleCartPushes($cartId: ID!) { cartChanged(cartId: $cartId) { ...ConsoleCart } } ${CART}`;
   const CART_ASSIGN = `mutation ConsoleCartAssign($cartId: ID!, $email: String) {
     cartAssignMember(cartId: $cartId, email: $email) { cart { ...ConsoleCart } userErrors { code message } } } ${CART}`;
+  const MEMBER = 'id firstName lastName email phone loyalty { points tier }';
+  const MEMBER_SEARCH = `query ConsoleMemberSearch($query: String!) {
+    supportMemberSearch(query: $query, first: 10) { ${MEMBER} } }`;
+  const MEMBER_TIMELINE = `query ConsoleMemberTimeline($id: ID!) {
+    supportMember(id: $id) { ${MEMBER}
+      timeline(first: 30) { nodes { kind occurredAt channel detail points location { name } } } } }`;
+  const TODAY = `query ConsoleToday {
+    analytics { until sales(groupBy: [CHANNEL, LOCATION], period: DAY) {
+      rows { channel period orders location { id } sales { amount currencyCode } } } } }`;
   const SKU_ONLY = `query ConsoleSku($sku: String!) { products(query: $sku, first: 10) { nodes { variants { id sku } } } }`;
   const RETURN = `mutation ConsoleReturn($input: ReturnInput!) {
     returnCreate(input: $input) { return { id refund { amount currencyCode } refundStatus }
@@ -200,6 +214,20 @@
   const money = (m) => (m ? `${m.amount} ${m.currencyCode}` : '');
   const time = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '');
   const here = () => state.session.location.id;
+  const when = (iso) =>
+    iso ? new Date(iso).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '';
+  const words = (value) => (value ? value.replace(/_/g, ' ').toLowerCase() : '');
+  const setBar = (el, share) => el && (el.style.width = `${Math.round(share * 100)}%`); // CSSOM, allowed by the CSP
+  function Bars({ rows, label }) {
+    const most = Math.max(1, ...rows.map((r) => r.value));
+    return html`<ul class="bars" aria-label=${label}>
+      ${rows.map(
+        (r) => html`<li data-bar=${r.key}><span class="label">${words(r.key)}</span>
+          <span class="track"><span class="bar" ref=${(el) => setBar(el, r.value / most)}></span></span>
+          <span class="value">${r.text}</span></li>`,
+      )}
+    </ul>`;
+  }
   const ours = (order) => order.fulfillments.filter((f) => f.location.id === here());
   const HOLD_SOON_MS = 60 * 60 * 1000;
 
@@ -491,6 +519,81 @@
     </div>`;
   }
 
+  // Find a member (support:read: each member shown is audited), see their profile, points, tier
+  // and timeline; staff without the role build carts only.
+  function CustomerLookup({ onChosen }) {
+    const [query, setQuery] = useState('');
+    const [matches, setMatches] = useState(null);
+    const [member, setMember] = useState(null);
+    const [forbidden, setForbidden] = useState(false);
+    const action = useAction();
+    const memberRef = useRef(null);
+    memberRef.current = member;
+    async function open(id) {
+      const found = (await gql(MEMBER_TIMELINE, { id })).supportMember;
+      if (!found) throw new ApiError('This member no longer exists.');
+      setMember(found);
+      onChosen(found);
+    }
+    onReconnect(() => memberRef.current && action.run(() => open(memberRef.current.id)));
+    const search = (event) => {
+      event.preventDefault();
+      setMember(null);
+      action.run(async () => {
+        try {
+          const found = (await gql(MEMBER_SEARCH, { query: query.trim() })).supportMemberSearch;
+          setMatches(found);
+          if (found.length === 1) await open(found[0].id);
+        } catch (e) {
+          if (e.code === 'FORBIDDEN') setForbidden(true);
+          else throw e;
+        }
+      });
+    };
+    if (forbidden) {
+      return html`<p class="muted" data-lookup="off">Looking customers up takes the support role
+        (<code>support:read</code>) on your staff token: ask your manager. You can still build a cart.</p>`;
+    }
+    return html`<section class="lookup">
+      <form class="row" onSubmit=${search}>
+        <label for="customer-query">Find a customer</label>
+        <input id="customer-query" autocomplete="off" value=${query} onInput=${(e) => setQuery(e.target.value)}
+          placeholder="Email, phone or loyalty card number" />
+        <button type="submit" class="primary" disabled=${action.busy || !query.trim()}>Find</button>
+      </form>
+      <${Problem} text=${action.error} />
+      ${matches && !matches.length && html`<p class="muted" role="status" data-matches="0">No member has this email, phone or card number.</p>`}
+      ${matches && matches.length > 1 &&
+      html`<ul class="matches">
+        ${matches.map(
+          (m) => html`<li><button type="button" data-member=${m.id} onClick=${() => action.run(() => open(m.id))}>
+            ${m.firstName} ${m.lastName} <span class="muted">${m.email || ''} ${m.phone || ''}</span></button></li>`,
+        )}
+      </ul>`}
+      ${member &&
+      html`<section class="panel" data-member-profile=${member.id}>
+        <h2>${member.firstName} ${member.lastName}</h2>
+        <p class="muted">${member.email || ''}${member.phone ? ` · ${member.phone}` : ''}</p>
+        <div class="numbers">
+          <div class="number"><span class="label">Points</span><span class="value" data-loyalty="points">${member.loyalty.points}</span></div>
+          <div class="number"><span class="label">Tier</span><span class="value" data-loyalty="tier">${member.loyalty.tier}</span></div>
+        </div>
+        <h3>Timeline</h3>
+        ${member.timeline.nodes.length
+          ? html`<ol class="timeline">
+              ${member.timeline.nodes.map(
+                (t) => html`<li class="timeline-entry" data-kind=${t.kind}>
+                  <span class="when">${when(t.occurredAt)}</span>
+                  <span class="what">${words(t.kind)}${t.detail ? `: ${words(t.detail)}` : ''}${t.points != null ? ` (${t.points} points)` : ''}</span>
+                  <span class="muted">${words(t.channel)}${t.location ? ` · ${t.location.name}` : ''}</span>
+                </li>`,
+              )}
+            </ol>`
+          : html`<p class="muted">Nothing yet in any channel.</p>`}
+      </section>`}
+    </section>`;
+  }
+
   function Customer() {
     const [cart, setCart] = useState(null);
     const [sku, setSku] = useState('');
@@ -529,11 +632,15 @@
         setHanded(email.trim());
       });
     };
+    const chosen = (member) => {
+      if (member.email && !handed) setEmail(member.email);
+    };
     return html`<div class="screen" data-screen-name="customer">
+      <${CustomerLookup} onChosen=${chosen} />
+      <h2>Cart for the customer</h2>
       <p class="muted">Build a cart with the customer, then hand it to their phone: it becomes their cart
-        on every device. (Profiles, points and tier show here once the API lets store staff look
-        customers up.)</p>
-      <form class="row" onSubmit=${add}>
+        on every device.</p>
+      <form class="row cart-add" onSubmit=${add}>
         <label for="cart-sku">SKU</label>
         <input id="cart-sku" value=${sku} onInput=${(e) => setSku(e.target.value)} placeholder="Scan or type a SKU" />
         <button type="submit" class="primary" disabled=${action.busy}>Add to cart</button>
@@ -636,36 +743,67 @@
     </div>`;
   }
 
+  // Today's figures: with the analytics:read role, the store's sales and orders by channel from
+  // `analytics` (the gateway's UTC day); without it, what the pickup queue shows.
   function Today() {
     const s = useStore();
+    const [figures, setFigures] = useState(null); // null: loading; false: no analytics role
+    const action = useAction();
+    const load = () =>
+      action.run(async () => {
+        try {
+          const report = (await gql(TODAY)).analytics;
+          const rows = report.sales.rows.filter((r) => r.period === report.until && r.location && r.location.id === here());
+          setFigures({ day: report.until, rows });
+        } catch (e) {
+          if (e.code === 'FORBIDDEN') setFigures(false);
+          else throw e;
+        }
+      });
+    useEffect(load, []);
+    onReconnect(load);
     const groups = groupOrders(s.orders);
     const today = new Date().toDateString();
-    const sales = {};
-    for (const order of Object.values(s.orders)) {
-      if (new Date(order.createdAt).toDateString() !== today) continue;
-      const key = order.channel;
-      sales[key] = (sales[key] || 0) + Number(order.total.amount);
-    }
-    const most = Math.max(1, ...Object.values(sales));
-    const bar = (el, share) => el && (el.style.width = `${Math.round(share * 100)}%`); // CSSOM, allowed by the CSP
-    return html`<div class="screen" data-screen-name="today">
-      <div class="numbers">
-        <div class="number"><span class="label">To prepare</span><span class="value">${groups.prepare.length}</span></div>
-        <div class="number"><span class="label">Waiting for pickup</span><span class="value">${groups.ready.length}</span></div>
+    const numbers = html`<div class="numbers">
+        <div class="number"><span class="label">To prepare</span><span class="value" data-today="prepare">${groups.prepare.length}</span></div>
+        <div class="number"><span class="label">Waiting for pickup</span><span class="value" data-today="waiting">${groups.ready.length}</span></div>
         <div class="number"><span class="label">Holds</span><span class="value">${groups.holds.length}</span></div>
         <div class="number"><span class="label">Collected today</span><span class="value">${
           groups.collected.filter((e) => new Date(e.fulfillment.updatedAt).toDateString() === today).length
         }</span></div>
-      </div>
+      </div>`;
+    if (figures) {
+      const currency = figures.rows.length ? figures.rows[0].sales.currencyCode : '';
+      const sales = figures.rows.map((r) => ({ key: r.channel, value: Number(r.sales.amount), text: money(r.sales) }));
+      const orders = figures.rows.map((r) => ({ key: r.channel, value: r.orders, text: String(r.orders) }));
+      const total = figures.rows.reduce((sum, r) => sum + Number(r.sales.amount), 0);
+      return html`<div class="screen" data-screen-name="today" data-analytics=${figures.day}>
+        ${numbers}
+        <div class="numbers">
+          <div class="number"><span class="label">Sales today</span><span class="value" data-today="sales">${total.toFixed(2)} ${currency}</span></div>
+          <div class="number"><span class="label">Orders today</span><span class="value" data-today="orders">${figures.rows.reduce((n, r) => n + r.orders, 0)}</span></div>
+        </div>
+        <h2>Sales by channel</h2>
+        ${sales.length ? html`<${Bars} rows=${sales} label="Sales by channel" />` : html`<p class="muted">No sales yet today.</p>`}
+        <h2>Orders by channel</h2>
+        ${orders.length ? html`<${Bars} rows=${orders} label="Orders by channel" />` : null}
+        <p class="muted">From the analytics reports, for ${figures.day} (UTC).</p>
+        <${Problem} text=${action.error} />
+      </div>`;
+    }
+    const placed = {};
+    for (const order of Object.values(s.orders)) {
+      if (new Date(order.createdAt).toDateString() !== today) continue;
+      placed[order.channel] = (placed[order.channel] || 0) + Number(order.total.amount);
+    }
+    const rows = Object.entries(placed).map(([key, value]) => ({ key, value, text: value.toFixed(2) }));
+    return html`<div class="screen" data-screen-name="today" data-analytics=${figures === false ? 'off' : null}>
+      ${numbers}
       <h2>Pickup and try-on orders placed today, by channel</h2>
-      <ul class="bars">
-        ${Object.entries(sales).map(
-          ([channel, total]) => html`<li><span class="label">${channel}</span>
-            <span class="track"><span class="bar" ref=${(el) => bar(el, total / most)}></span></span>
-            <span class="value">${total.toFixed(2)}</span></li>`,
-        )}
-      </ul>
-      <p class="muted">From the store's pickup queue; sales of every kind come with the analytics queries.</p>
+      <${Bars} rows=${rows} label="Pickup and try-on orders by channel" />
+      <p class="muted">From the store's pickup queue; with the analytics role (<code>analytics:read</code>)
+        this screen shows the store's sales of every kind.</p>
+      <${Problem} text=${action.error} />
     </div>`;
   }
 
