@@ -200,6 +200,10 @@ def write_markdown(path: Path, run: Run) -> None:
     # So does `python -m bench.analytics --write` (a year of history takes a while to seed).
     analytics = kept_block(path, "analytics")
     lines += ["", analytics] if analytics else []
+    # The targets not met, each with its distance and what the profile shows: written by hand
+    # after a run (the figures move from run to run; the reasons, so far, have not).
+    distances = kept_block(path, "distances")
+    lines += ["", distances] if distances else []
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([*lines, ""]))
 
