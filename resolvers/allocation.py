@@ -10,7 +10,7 @@ conditional update, so a stale snapshot can cost a retry or a split, never an ov
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from adapters.records import GeoPoint, InventoryLevelRecord, LocationKind, LocationRecord
 from resolvers.geo import distance_km
@@ -66,17 +66,10 @@ class WarehousesFirst:
         locations: Sequence[LocationRecord],
         destination: GeoPoint | None = None,
     ) -> tuple[int, ...]:
-        stock = _stock(levels)
-        eligible = [loc for loc in locations if ships(loc) and stock.get(loc.id, 0) > 0]
-        eligible.sort(
-            key=lambda loc: (
-                loc.kind is not LocationKind.WAREHOUSE,
-                stock[loc.id] < quantity,
-                -stock[loc.id],
-                loc.id,
-            )
-        )
-        return tuple(loc.id for loc in eligible)
+        return _ranked(
+            levels, locations,
+            lambda loc, units: (loc.kind is not LocationKind.WAREHOUSE, units < quantity, -units, loc.id),
+        )  # fmt: skip
 
 
 class FewestShipments:
@@ -90,10 +83,7 @@ class FewestShipments:
         locations: Sequence[LocationRecord],
         destination: GeoPoint | None = None,
     ) -> tuple[int, ...]:
-        stock = _stock(levels)
-        eligible = [loc for loc in locations if ships(loc) and stock.get(loc.id, 0) > 0]
-        eligible.sort(key=lambda loc: (stock[loc.id] < quantity, -stock[loc.id], loc.id))
-        return tuple(loc.id for loc in eligible)
+        return _ranked(levels, locations, lambda loc, units: (units < quantity, -units, loc.id))
 
 
 class Nearest:
@@ -109,10 +99,21 @@ class Nearest:
     ) -> tuple[int, ...]:
         if destination is None:
             return FewestShipments().ship_from(quantity, levels, locations)
-        stock = _stock(levels)
-        eligible = [loc for loc in locations if ships(loc) and stock.get(loc.id, 0) > 0]
-        eligible.sort(key=lambda loc: (distance_km(loc.geo, destination), loc.id))
-        return tuple(loc.id for loc in eligible)
+        point = destination
+        return _ranked(levels, locations, lambda loc, _: (distance_km(loc.geo, point), loc.id))
+
+
+def _ranked(
+    levels: Sequence[InventoryLevelRecord],
+    locations: Sequence[LocationRecord],
+    key: Callable[[LocationRecord, int], Any],
+) -> tuple[int, ...]:
+    """The locations that ship and hold some of the variant, in the order of `key(location,
+    units there)`: what each strategy differs in."""
+    stock = _stock(levels)
+    found = [loc for loc in locations if ships(loc) and stock.get(loc.id, 0) > 0]
+    found.sort(key=lambda loc: key(loc, stock[loc.id]))
+    return tuple(loc.id for loc in found)
 
 
 ROUTING_STRATEGIES: dict[str, Callable[[], ShipAllocationStrategy]] = {
