@@ -11,12 +11,13 @@ gateway's own `/graphql` over HTTP and websocket.
 from __future__ import annotations
 
 import html
-import secrets
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
+
+from gateway import pages
 
 PATH = "/console"
 ASSETS_PATH = "/console-assets"
@@ -80,19 +81,11 @@ def csp(nonce: str, websocket_origin: str) -> str:
 async def page(request: Request) -> HTMLResponse:
     if not installed():
         return HTMLResponse(_MISSING, status_code=200, headers={"Cache-Control": "no-store"})
-    nonce = secrets.token_urlsafe(16)
-    scheme = "wss" if request.url.scheme == "https" else "ws"
-    websocket_origin = f"{scheme}://{request.url.netloc}"
+    nonce, origin = pages.nonce(), pages.websocket_origin(request)
     body = _PAGE.format(
         nonce=nonce,
         assets=ASSETS_PATH,
         endpoint="/graphql",
-        subscriptions=html.escape(f"{websocket_origin}/graphql"),
+        subscriptions=html.escape(f"{origin}/graphql"),
     )
-    headers = {
-        "Content-Security-Policy": csp(nonce, websocket_origin),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }
-    return HTMLResponse(body, headers=headers)
+    return pages.strict_page(body, csp(nonce, origin))

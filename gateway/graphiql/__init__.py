@@ -9,12 +9,13 @@ static mount, so it always carries its CSP and a fresh nonce.
 from __future__ import annotations
 
 import html
-import secrets
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
+
+from gateway import pages
 
 ASSETS_PATH = "/graphiql-assets"
 DIST = Path(__file__).parent / "dist"
@@ -91,20 +92,12 @@ def page(request: Request) -> HTMLResponse:
     endpoint = request.url.path
     if not installed():
         return HTMLResponse(_MISSING.format(endpoint=html.escape(endpoint)), status_code=200)
-    nonce = secrets.token_urlsafe(16)
-    scheme = "wss" if request.url.scheme == "https" else "ws"
-    websocket_origin = f"{scheme}://{request.url.netloc}"
+    nonce, origin = pages.nonce(), pages.websocket_origin(request)
     body = _PAGE.format(
         nonce=nonce,
         assets=ASSETS_PATH,
         endpoint=html.escape(endpoint),
-        subscriptions=html.escape(websocket_origin + endpoint),
+        subscriptions=html.escape(origin + endpoint),
         query=html.escape(EXAMPLE),
     )
-    headers = {
-        "Content-Security-Policy": csp(nonce, websocket_origin),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }
-    return HTMLResponse(body, headers=headers)
+    return pages.strict_page(body, csp(nonce, origin))
