@@ -59,8 +59,8 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 def run_worker(settings: Settings, host: str, port: int, number: int) -> None:
     """One worker process: its own socket on the shared port, then the gateway until SIGTERM."""
-    from gateway.cli import serve_one
     from gateway.logs import configure as configure_logs
+    from gateway.serving import serve_one
 
     configure_logs(settings.log_format, settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the supervisor, which says SIGTERM
