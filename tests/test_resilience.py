@@ -24,7 +24,7 @@ from adapters.records import (
     UpstreamVariant,
 )
 from adapters.resilience import Guard, ResiliencePolicy
-from gateway.leader import RedisLeadership
+from gateway.upstreams.leader import RedisLeadership
 
 FAST = {"backoff": 0.001, "backoff_max": 0.002}
 
@@ -236,7 +236,7 @@ async def test_one_leader_at_a_time_and_a_dead_one_is_replaced():
 
 def test_configuration_names_the_upstream_of_each_role(tmp_path):
     from gateway.settings import Settings
-    from gateway.upstreams import connect_upstreams
+    from gateway.upstreams.connect import connect_upstreams
 
     settings = Settings(catalog="memory", inventory="memory", orders="memory")
     connected = connect_upstreams(settings)
@@ -373,7 +373,7 @@ async def test_a_gateway_in_front_of_an_upstream_catalog_seeds_no_demo_products(
 
 async def test_an_upstream_url_that_is_the_gateway_itself_is_refused(monkeypatch):
     from gateway.settings import Settings
-    from gateway.upstreams import connect_upstreams
+    from gateway.upstreams.connect import connect_upstreams
 
     monkeypatch.delenv("GATEWAY_TRYTON_URL", raising=False)
     # trytond's default listener and the gateway's default port are both 8000.

@@ -20,7 +20,7 @@ __all__ = ["BatchSpans", "Fallback", "Runner"]
 
 
 class BatchSpans(Protocol):
-    """Tracing (gateway/tracing.py): a span around each batch resolver call."""
+    """Tracing (gateway/running/tracing.py): a span around each batch resolver call."""
 
     def batch(self, type_name: str, field_name: str, parents: int) -> AbstractContextManager[Any]: ...
 

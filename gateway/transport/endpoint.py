@@ -21,18 +21,19 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway import pricing
+from gateway.caching.response_cache import CachedResponse, ResponseCache
+from gateway.caching.shared_cache import TOPICS, SharedResponseCache
 from gateway.compiled import CompiledExecutor, CompiledResult
-from gateway.documents import Documents
-from gateway.persisted import SEEN_KEY as UNTRUSTED
-from gateway.response_cache import CachedResponse, ResponseCache
-from gateway.shared_cache import TOPICS, SharedResponseCache
-from gateway.text import nul_in_variables
+from gateway.protections.documents import Documents
+from gateway.protections.persisted import SEEN_KEY as UNTRUSTED
+from gateway.protections.text import nul_in_variables
 from resolvers.errors import GatewayError
 
 if TYPE_CHECKING:
-    from gateway.app import GatewayGraphQL, Protections
-    from gateway.metrics import Metrics
-    from gateway.tracing import Tracing
+    from gateway.protections.checks import Protections
+    from gateway.running.metrics import Metrics
+    from gateway.running.tracing import Tracing
+    from gateway.transport.view import GatewayGraphQL
 
 _JSON_ACCEPTS = (b"", b"*/*", b"application/json", b"application/*")
 GRAPHQL_RESPONSE = b"application/graphql-response+json"

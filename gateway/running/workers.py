@@ -16,11 +16,11 @@ from adapters.records import (
 )
 from adapters.store import Store
 from adapters.store.outbox import OutboxWorker, Undeliverable
-from gateway.leader import Leadership, RedisLeadership, SoleProcess
-from gateway.marketing_webhooks import WebhookDelivery
+from gateway.running.marketing_webhooks import WebhookDelivery
 from gateway.settings import Settings
-from gateway.sync import ReadModelSync
-from gateway.upstreams import ConnectedUpstreams
+from gateway.upstreams.connect import ConnectedUpstreams
+from gateway.upstreams.leader import Leadership, RedisLeadership, SoleProcess
+from gateway.upstreams.sync import ReadModelSync
 from resolvers.events import EventPublisher
 
 
