@@ -16,7 +16,7 @@ from adapters.commerce import (
     StatusChangeRecord,
 )
 from adapters.ports import CartSource, OrderSource
-from resolvers.loaders import Loader, many_per_key, one_per_key
+from resolvers.batching import Loader, many_per_key, one_per_key
 
 
 class CartByTokenLoader(Loader[str, CartRecord | None]):

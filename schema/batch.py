@@ -15,7 +15,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from resolvers.loaders import WHOLE_LEVELS
+from resolvers.batching import WHOLE_LEVELS
 
 BatchResolver = Callable[..., Awaitable[list[Any]]]
 

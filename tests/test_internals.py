@@ -52,14 +52,14 @@ def test_the_installed_version_is_within_the_tested_cap(package: str):
     )
 
 
-# --- strawberry: the HTTP view and its stream transports (gateway/transport/view.py, gateway/transport/endpoint.py) ---
+# --- strawberry: the HTTP view and its stream transports (gateway/transport: view.py, endpoint.py) ---
 
 
 def test_strawberry_chooses_the_stream_transport_through_the_method_we_override():
     from strawberry.http.async_base_view import AsyncBaseHTTPView
     from strawberry.http.base import BaseView
 
-    used_by = "gateway/transport/view.py GatewayGraphQL._get_stream_transport_from_headers (the Accept preference)"
+    used_by = "gateway/transport/view.py GatewayGraphQL._get_stream_transport_from_headers (Accept)"
     need(
         hasattr(BaseView, "_get_stream_transport_from_headers"),
         "BaseView._get_stream_transport_from_headers",
