@@ -306,37 +306,6 @@ class Gateway:
             self.sync.poll_soon()
         return True
 
-    def upstream_report(self) -> dict[str, dict[str, Any]]:
-        """Per configured upstream: its roles, circuit, last success and failure, and each feed's
-        last sync and lag (seconds), for /readyz."""
-        now = datetime.now(UTC)
-        stale = {(f.upstream, f.data) for f in self.freshness.stale(now)} if self.freshness.feeds else set()
-        report: dict[str, dict[str, Any]] = {}
-        for name, upstream in self.upstreams.by_name.items():
-            guard = getattr(upstream, "guard", None)
-            if guard is None:
-                continue
-            health = guard.health
-            report[name] = {
-                "roles": self.upstreams.roles_of(name),
-                "available": health.available,
-                "circuit": health.breaker,
-                "lastSuccess": _iso(health.last_ok),
-                "lastFailure": _iso(health.last_failure),
-                "lastError": health.last_error,
-                "feeds": {},
-            }
-        for feed in self.freshness.feeds:
-            entry = report.setdefault(feed.upstream, {"feeds": {}})
-            lag = (now - feed.synced_at).total_seconds() if feed.synced_at else None
-            entry["feeds"][feed.data] = {
-                "syncedAt": _iso(feed.synced_at),
-                "lagSeconds": None if lag is None else round(lag, 3),
-                "lastError": feed.last_error,
-                "stale": (feed.upstream, feed.data) in stale,
-            }
-        return report
-
     def warnings(self) -> dict[str, Any]:
         """`extensions` every answer carries now (stale upstream data), on every path."""
         found = self.freshness.warnings() if self.freshness.feeds else []
@@ -435,7 +404,3 @@ class Gateway:
              "Stock and catalog changes made around the gateway, heard from PostgreSQL",
              self.database_changes.received if self.database_changes else 0),
         ]  # fmt: skip
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

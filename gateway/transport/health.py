@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gateway.settings import Settings
+from gateway.upstreams.report import upstream_report
 
 log = logging.getLogger("omnigate")
 
@@ -52,7 +53,7 @@ async def readyz(request: Request) -> Response:
     gateway still serves its read model, with warnings, and taking it out of rotation would
     turn a degraded shop into a closed one."""
     gateway = request.app.state.gateway
-    upstreams = gateway.upstream_report()
+    upstreams = upstream_report(gateway.upstreams, gateway.freshness)
     degraded = any(
         not u.get("available", True) or any(f["stale"] for f in u["feeds"].values())
         for u in upstreams.values()
