@@ -333,11 +333,13 @@ async def test_the_leader_lock_key_honours_the_redis_prefix(make_api):
     redis = Redis.from_url(REDIS_URL)
     try:
         for _ in range(100):  # the loop takes the lead as it starts
-            keys = [k.decode() async for k in redis.scan_iter(match=f"{prefix}*")]
-            if keys:
+            names = {k.decode().split(":")[1] async for k in redis.scan_iter(match=f"{prefix}*")}
+            if "read-model-sync" in names:
                 break
             await asyncio.sleep(0.02)
-        assert [k.split(":")[1] for k in keys] == ["read-model-sync"]
+        # The first poll's catalog may also bump the shared cache's generations (`gen`), under
+        # the same prefix; the lock is what this test looks for.
+        assert "read-model-sync" in names
     finally:
         await redis.aclose()
 
