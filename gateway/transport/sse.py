@@ -36,7 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import contract_error
-from gateway.transport.endpoint import SSE, stream_protocol
+from gateway.transport.media import SSE, stream_protocol
 from gateway.transport.middleware import request_id_of
 from resolvers.principal import Principal
 

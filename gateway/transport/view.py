@@ -33,8 +33,8 @@ from gateway.errors import contract_error
 from gateway.identity.auth import (
     connection_authorization,
 )
-from gateway.transport.endpoint import GRAPHQL_RESPONSE, response_media, stream_protocol
 from gateway.transport.fanout import GroupedTransportWS
+from gateway.transport.media import GRAPHQL_RESPONSE, response_media, stream_protocol
 from gateway.transport.middleware import request_id_of
 from gateway.transport.sse import SERVED, TRANSPORTS
 from gateway.transport.subscribers import is_websocket
