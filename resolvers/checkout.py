@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -56,6 +55,7 @@ from resolvers.geo import checked_point, distance_km
 from resolvers.inventory import levels_of, stock_moved
 from resolvers.orders import UNPAID_MODES, order_changed
 from resolvers.principal import PrincipalKind
+from resolvers.tenders import PaymentInput
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
@@ -66,25 +66,6 @@ MAX_KEY_LENGTH = 255
 _POLL = 0.02  # seconds between looks at a key another call is using
 _AT_STORE = frozenset({FulfillmentMode.PICKUP, FulfillmentMode.RESERVE})
 CLAIM = timedelta(minutes=2)  # how long a stuck checkout's owner (sweeper or retry) holds it
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentInput:
-    method: PaymentMethod
-    card_token: str | None = None
-    gift_card_code: str | None = None
-    loyalty_points: int | None = None  # points paying part, the rest on `method` (tenders.py)
-
-    def fingerprint(self, *more: object) -> str:
-        """What a request with this key did: a key reused for another request is refused."""
-        text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}|{more!r}"
-        if self.loyalty_points:
-            text += f"|points:{self.loyalty_points}"
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    @property
-    def uses_points(self) -> bool:
-        return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
 
 
 class CheckoutRedirect(Enum):

@@ -20,15 +20,37 @@ points, so money paid in money comes back as money and points only once that is 
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, PaymentMethod
 from adapters.ports import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable
 
 if TYPE_CHECKING:
-    from resolvers.checkout import PaymentInput
     from resolvers.context import ResolverContext
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInput:
+    """What the shopper pays with: one method, and points paying part of it."""
+
+    method: PaymentMethod
+    card_token: str | None = None
+    gift_card_code: str | None = None
+    loyalty_points: int | None = None  # points paying part, the rest on `method` (below)
+
+    def fingerprint(self, *more: object) -> str:
+        """What a request with this key did: a key reused for another request is refused."""
+        text = f"{self.method.value}|{self.card_token or ''}|{self.gift_card_code or ''}|{more!r}"
+        if self.loyalty_points:
+            text += f"|points:{self.loyalty_points}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def uses_points(self) -> bool:
+        return self.method is PaymentMethod.LOYALTY_POINTS or (self.loyalty_points or 0) > 0
+
 
 POINTS_KEY, GIFT_KEY = ":points", ":gift"
 SUFFIXES = ("", POINTS_KEY, GIFT_KEY)

@@ -18,11 +18,11 @@ from adapters.commerce import (
 from adapters.records import Money as MoneyRecord
 from resolvers import catalog, locations, members, orders, store_sales
 from resolvers.checkout import CheckoutResult
-from resolvers.checkout import PaymentInput as PaymentInputRecord
 from resolvers.errors import NotFound
 from resolvers.offers import LineDiscount as LineDiscountRecord
 from resolvers.orders import OrderResult
 from resolvers.pagination import PageArgs
+from resolvers.tenders import PaymentInput as PaymentInputRecord
 from schema.batch import batch, each, one
 from schema.common import Channel, CurrencyCode, DateTime, LineDiscount, Money, Node, UserError
 from schema.ids import EXTERNAL_KEY, decode_id, decode_str_id, to_global_id

@@ -20,9 +20,9 @@ from gateway.settings import Settings
 from resolvers import lifecycle
 from resolvers.allocation import MostStockedWarehouseFirst
 from resolvers.carts import fulfillment_problem
-from resolvers.checkout import PaymentInput
 from resolvers.errors import BadUserInput
 from resolvers.principal import Principal, PrincipalKind
+from resolvers.tenders import PaymentInput
 from schema.ids import CART_TOKEN, decode_id, decode_str_id, str_key, to_global_id
 from tests.test_units import store
 
