@@ -37,8 +37,9 @@ from strawberry.types.field import StrawberryField
 
 from adapters.errors import UpstreamUnavailable
 from gateway.compiled._declarations import Denied, resolver_wrappers
-from gateway.compiled._plan import FieldPlan, NotCompilable, Planner, SelectionPlan
+from gateway.compiled._plan import NotCompilable, Planner
 from gateway.compiled._run import BatchSpans, Fallback, Runner
+from gateway.compiled._shape import FieldPlan, SelectionPlan
 from resolvers.errors import GatewayError
 
 log = logging.getLogger("omnigate.compiled")

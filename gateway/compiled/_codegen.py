@@ -14,10 +14,10 @@ from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
-from gateway.compiled._kinds import ATTR, SYNC, TYPENAME
+from gateway.compiled._shape import ATTR, SYNC, TYPENAME
 
 if TYPE_CHECKING:
-    from gateway.compiled._plan import FieldPlan, SelectionPlan
+    from gateway.compiled._shape import FieldPlan, SelectionPlan
 
 
 class Fallback(Exception):

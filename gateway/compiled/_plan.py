@@ -17,7 +17,6 @@ document.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -42,53 +41,10 @@ from graphql import (
 from strawberry.types.field import StrawberryField
 
 from gateway.compiled._codegen import compile_selection
-from gateway.compiled._declarations import CompiledInfo, NotCompilable, PermissionGuard, field_guards
-from gateway.compiled._kinds import ATTR, BATCH, ROOT, SYNC, TYPENAME
+from gateway.compiled._declarations import CompiledInfo, NotCompilable, field_guards
+from gateway.compiled._shape import ATTR, BATCH, ROOT, SYNC, TYPENAME, FieldPlan, SelectionPlan
 
-__all__ = [
-    "FieldPlan",
-    "NotCompilable",
-    "Planner",
-    "SelectionPlan",
-]
-
-
-@dataclass(slots=True)
-class FieldPlan:
-    key: str
-    kind: int
-    getter: Callable[[Any], Any] | None = None
-    attr: str | None = None  # ATTR: the record attribute the value is
-    batch: Callable[..., Any] | None = None
-    strawberry_field: StrawberryField | None = None
-    field_def: GraphQLField | None = None
-    node: FieldNode | None = None
-    static_args: dict[str, Any] | None = None  # python kwargs, when no variable is involved
-    non_null: bool = False
-    is_list: bool = False
-    item_non_null: bool = False
-    leaf: Callable[[Any], Any] | None = None  # serializer; None: the value is already JSON-ready
-    is_leaf: bool = True
-    # An abstract field that may resolve to a non-public type: its null says nothing of which
-    # (a `node` refused to this caller), so an answer with such a null is never cached.
-    private_null: bool = False
-    sub: dict[str, SelectionPlan] = field(default_factory=dict)  # by runtime type name
-    # The field's permission classes: checked for every parent before its value is read.
-    guards: tuple[PermissionGuard, ...] = ()
-
-
-@dataclass(slots=True)
-class SelectionPlan:
-    type_name: str
-    fields: list[FieldPlan]
-    # For the plan of one possible type of an abstract field: what an answer that takes this
-    # branch depends on (None: not public). Known only at run time, when the type is.
-    branch_topics: frozenset[str] | None = None
-    is_branch: bool = False
-    # Set by gateway.compiled._codegen: builds one output object with every field that is a
-    # plain read filled in (None in the place of the others), and the others, in order.
-    make: Callable[[Any], dict[str, Any]] = lambda _record: {}
-    deferred: list[FieldPlan] = field(default_factory=list)
+__all__ = ["NotCompilable", "Planner"]
 
 
 class _Topics:

@@ -13,8 +13,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from gateway.compiled._codegen import Fallback, has_none
-from gateway.compiled._kinds import ATTR, BATCH, ROOT, SYNC
-from gateway.compiled._plan import FieldPlan, SelectionPlan
+from gateway.compiled._shape import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
 from resolvers.batching import WHOLE_LEVELS
 
 __all__ = ["BatchSpans", "Fallback", "Runner"]
