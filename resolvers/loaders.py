@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 
-from adapters.ports import Upstreams
+from adapters.ports.upstreams import Upstreams
 from adapters.records import (
     InventoryLevelRecord,
     LocationRecord,

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports import SegmentCodeTaken
+from adapters.ports.marketing import SegmentCodeTaken
 from adapters.records import MemberRecord, SegmentRecord, SegmentRules, TierBands, minor_units
 from resolvers.errors import UpstreamUnavailable
 from resolvers.pagination import Connection, Edge, PageArgs, keyset_connection
@@ -16,7 +16,7 @@ from resolvers.privacy import CONSENT_CHANNELS
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
-    from adapters.ports import SegmentStore
+    from adapters.ports.marketing import SegmentStore
     from resolvers.context import ResolverContext
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -22,7 +22,7 @@ from resolvers.privacy import consents_of
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
-    from adapters.ports import TriggerStore
+    from adapters.ports.marketing import TriggerStore
     from resolvers.context import ResolverContext
 
 EVENT_TYPES = ("cart.abandoned", "stock.back_in_stock", "pickup.ready", "reserve.expiring", "tier.changed")

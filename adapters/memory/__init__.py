@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
-from adapters.ports import CatalogChanges, StockChanges
+from adapters.ports.feeds import CatalogChanges, StockChanges
 from adapters.records import (
     MemberDraft,
     MemberRecord,

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.odata._client import ODataClient, parse_date
 from adapters.odata._config import ODataConfig
-from adapters.ports import CatalogChanges, StockChanges
+from adapters.ports.feeds import CatalogChanges, StockChanges
 from adapters.records import (
     LocationKind,
     SelectedOption,

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import CartLineRecord, CartRecord, CartStatus, Channel, FulfillmentMode
-from adapters.ports import CartChange, CartLineOp, CartMerge, HoldPolicy, Refused
+from adapters.ports.carts import CartChange, CartLineOp, CartMerge, HoldPolicy
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
 from adapters.store.tables import cart_lines, carts, keys_in_range, reservations

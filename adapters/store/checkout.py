@@ -30,15 +30,8 @@ from adapters.commerce import (
     OrderStatus,
     StockEffect,
 )
-from adapters.ports import (
-    AttemptTaken,
-    OrderDraft,
-    OrderStatusRule,
-    PaymentDraft,
-    Placed,
-    PlannedLine,
-    Refused,
-)
+from adapters.ports.orders import AttemptTaken, OrderDraft, OrderStatusRule, PaymentDraft, Placed, PlannedLine
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
 from adapters.store.erp_messages import enqueue_order_push

@@ -27,18 +27,18 @@ from adapters.commerce import (
     StockEffect,
     TillPayment,
 )
-from adapters.ports import (
+from adapters.ports.orders import (
     FulfillmentChange,
-    KeysetPage,
     OrderDraft,
     OrderStatusRule,
     PaymentDraft,
     Placed,
-    Refused,
     ReturnDraft,
     Returned,
     Transitioned,
 )
+from adapters.ports.paging import KeysetPage
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord, OrderState
 from adapters.store import checkout, stock_moves
 from adapters.store import returns as returns_

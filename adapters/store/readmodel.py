@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.ports import CatalogChanges, StockChanges
+from adapters.ports.feeds import CatalogChanges, StockChanges
 from adapters.records import (
     ORDER_FULFILLMENT_TOPIC,
     InventoryLevelRecord,

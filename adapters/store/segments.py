@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from adapters.commerce import OrderStatus
-from adapters.ports import SegmentCodeTaken
+from adapters.ports.marketing import SegmentCodeTaken
 from adapters.records import SegmentRecord, SegmentRules, TierBands
 from adapters.store.tables import (
     loyalty_entries,
@@ -31,7 +31,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.ports import KeysetPage
+    from adapters.ports.paging import KeysetPage
     from adapters.store.database import Store
 
 NOT_PURCHASES = (OrderStatus.PENDING_PAYMENT.value, OrderStatus.CANCELLED.value)

@@ -30,7 +30,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.ports import KeysetPage
+    from adapters.ports.paging import KeysetPage
     from adapters.store.database import Store
 
 

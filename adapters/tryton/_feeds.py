@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.ports import CatalogChanges, StockChanges
+from adapters.ports.feeds import CatalogChanges, StockChanges
 from adapters.records import (
     LocationKind,
     Money,
