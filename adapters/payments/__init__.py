@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.commerce import PaymentMethod, PaymentStatus
-from adapters.payments.test_cards import TestCardProvider
+from adapters.payments.card_test_mode import TestCardProvider
 from adapters.ports.loyalty import LoyaltyLedger
 from adapters.ports.payments import Charge, ChargeRequest, GiftCardSource, PaymentDeclined, RefundRequest
 
