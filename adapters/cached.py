@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from adapters.ports.catalog import CatalogSource, PriceSource, ProductFilter, ProductSortKey
 from adapters.ports.inventory import InventorySource, LocationDirectory, StockAdjusted
-from adapters.ports.marketing import OfferStore
+from adapters.ports.marketing import OfferRecord, OfferStore
 from adapters.ports.paging import KeysetPage
 from adapters.ports.upstreams import Upstreams
 from adapters.records import (
@@ -27,7 +27,6 @@ from adapters.records import (
     InventoryReason,
     LocationRecord,
     MarketRecord,
-    OfferRecord,
     PriceListRecord,
     PriceRecord,
     ProductRecord,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports.marketing import OfferCodeTaken
-from adapters.records import Money, OfferRecord
+from adapters.ports.marketing import OfferCodeTaken, OfferRecord
+from adapters.records import Money
 from resolvers.errors import UpstreamUnavailable
 from resolvers.events import CatalogChanged
 from resolvers.geo import distance_km

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports.marketing import SegmentCodeTaken
-from adapters.records import MemberRecord, SegmentRecord, SegmentRules, TierBands, minor_units
+from adapters.ports.marketing import SegmentCodeTaken, SegmentRecord, SegmentRules, TierBands
+from adapters.records import MemberRecord, minor_units
 from resolvers.errors import UpstreamUnavailable
 from resolvers.pagination import Connection, Edge, PageArgs, keyset_connection
 from resolvers.privacy import CONSENT_CHANNELS

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from adapters.records import Occasion, WebhookEndpointRecord
+from adapters.ports.marketing import Occasion, WebhookEndpointRecord
 from resolvers.errors import UpstreamUnavailable
 from resolvers.pagination import Connection, PageArgs, keyset_connection
 from resolvers.privacy import consents_of

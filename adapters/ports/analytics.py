@@ -1,5 +1,7 @@
-"""Analytics ports: the reports' aggregates over every channel's orders, and the purchase history
-recommendations learn from."""
+"""Analytics ports: the reports' aggregates over every channel's orders, and the purchase history.
+
+Purchase history is what recommendations learn from.
+"""
 
 from __future__ import annotations
 

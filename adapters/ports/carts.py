@@ -1,5 +1,4 @@
-"""Cart ports: carts and their lines, the stock a line holds at its store, and merging a
-member's carts when they sign in."""
+"""Cart ports: carts and their lines, the stock a line holds at its store, merging a member's carts."""
 
 from __future__ import annotations
 

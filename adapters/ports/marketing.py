@@ -3,11 +3,90 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.ports.paging import KeysetPage
-from adapters.records import OfferRecord, SegmentRecord, SegmentRules, TierBands, WebhookEndpointRecord
+from adapters.records import GeoPoint
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRules:
+    """Conditions over the unified profile, all of which a member meets to be in a segment
+    (None or empty: no condition). Spends are minor units of the shop's currency, as tiers are."""
+
+    tiers: tuple[str, ...] = ()  # the loyalty tier, from the last 12 months' spend
+    min_spend_minor: int | None = None  # the last 12 months' spend, at least
+    max_spend_minor: int | None = None  # ... at most
+    purchased_within_days: int | None = None  # a purchase in the last N days
+    lapsed_days: int | None = None  # has bought, but not in the last N days
+    channels_used: tuple[str, ...] = ()  # bought in any of these channels
+    categories_bought: tuple[str, ...] = ()  # bought in any of these categories
+    preferred_location_ids: tuple[int, ...] = ()  # prefers one of these stores
+    consent_channel: str | None = None  # has consented to marketing on this channel
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRecord:
+    id: int
+    code: str
+    name: str
+    rules: SegmentRules
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TierBands:
+    """The loyalty program's tiers as spend bands in minor units: (name, floor), highest first,
+    and the tier below the lowest floor."""
+
+    bands: tuple[tuple[str, int], ...]
+    base: str
+    window: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRecord:
+    """A percentage off each unit, for whom (a segment's members, or anyone), in which channels
+    (none: all), where (some stores, and/or stores within `radius_km` of `near`; neither: any
+    line, shipped too), and when."""
+
+    id: int
+    code: str
+    title: str
+    percent_off: int
+    segment_id: int | None = None
+    channels: tuple[str, ...] = ()
+    location_ids: tuple[int, ...] = ()
+    near: GeoPoint | None = None
+    radius_km: float | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    active: bool = True
+
+
+WEBHOOK_TOPIC = "marketing.webhook"  # the outbox topic of behavioral trigger deliveries
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpointRecord:
+    id: int
+    url: str
+    secret: str  # `whsec_` + base64: the Standard Webhooks signing key
+    event_types: tuple[str, ...]  # () every event
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Occasion:
+    """Something a behavioral trigger tells marketing about, once per `key`."""
+
+    key: str  # fires once per key
+    event_type: str
+    data: dict[str, Any]
+    member_key: str | None = None
 
 
 class OfferCodeTaken(Exception):

@@ -1,5 +1,8 @@
-"""Member ports: customers as the CRM keeps them, the profile fields and consents the gateway keeps
-beside them, their passwords and sign-ins, and their data export and erasure."""
+"""Member ports: customers as the CRM keeps them, and what the gateway keeps beside them.
+
+That is the profile fields and consents the gateway keeps for a CRM's members, the passwords and
+sign-ins of members who sign in at the gateway, and each side of a data export and an erasure.
+"""
 
 from __future__ import annotations
 

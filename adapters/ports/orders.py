@@ -1,7 +1,7 @@
-"""Order ports: placing an order from a cart or a store sale, confirming it once paid, moving its
-fulfillments, returns and refunds, and the idempotency keys that make checkout safe to repeat.
+"""Order ports: placing, paying for, fulfilling and returning orders, from carts and store sales.
 
-The ERP's side of orders (sending them, reading their state back) is adapters/ports/erp.py's.
+With them the idempotency keys that make a checkout safe to repeat, and refunds. The ERP's side
+of orders (sending them, reading their state back) is adapters/ports/erp.py's.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
-"""Payment ports: charging and refunding a tender (card, gift card, loyalty points, pay at store),
-and gift cards as a balance the gateway keeps."""
+"""Payment ports: charging and refunding a tender (card, gift card, loyalty points, pay at store).
+
+Gift cards are a balance the gateway keeps (`GiftCardSource`); points are paid from the loyalty
+ledger (adapters/ports/loyalty.py).
+"""
 
 from __future__ import annotations
 

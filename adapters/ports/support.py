@@ -1,5 +1,7 @@
-"""Support ports: conversations with customers, a member's events across channels, and the audit
-log of who read or changed a member's personal data."""
+"""Support ports: conversations with customers, a member's events across channels, the audit log.
+
+The audit log says who read or changed which member's personal data, and when.
+"""
 
 from __future__ import annotations
 

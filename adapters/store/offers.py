@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from adapters.ports.marketing import OfferCodeTaken
-from adapters.records import GeoPoint, OfferRecord
+from adapters.ports.marketing import OfferCodeTaken, OfferRecord
+from adapters.records import GeoPoint
 from adapters.store.tables import offers
 
 if TYPE_CHECKING:

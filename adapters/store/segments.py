@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from adapters.commerce import OrderStatus
-from adapters.ports.marketing import SegmentCodeTaken
-from adapters.records import SegmentRecord, SegmentRules, TierBands
+from adapters.ports.marketing import SegmentCodeTaken, SegmentRecord, SegmentRules, TierBands
 from adapters.store.tables import (
     loyalty_entries,
     marketing_consents,
