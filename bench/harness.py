@@ -12,8 +12,9 @@ from typing import Any
 from starlette.authentication import AuthCredentials
 from starlette.requests import Request
 
-from gateway.app import GatewayGraphQL, create_app
+from gateway.app import create_app
 from gateway.settings import Settings
+from gateway.transport.view import GatewayGraphQL
 from resolvers.principal import ANONYMOUS
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from gateway.logs import configure as configure_logs
-from gateway.serving import serve_one
+from gateway.running.logs import configure as configure_logs
+from gateway.running.serving import serve_one
 from gateway.settings import Settings
 from resolvers.principal import Scope
 
@@ -132,7 +132,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if args.workers == 1:
         serve_one(settings, host, port)
         return
-    from gateway import supervisor
+    from gateway.running import supervisor
 
     supervisor.check(settings, args.workers)
     # Once, before the workers: N processes must not race to migrate or seed one database.
@@ -202,8 +202,8 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 async def _member_token(settings: Settings, email: str) -> str:
     from adapters.store import open_store
-    from gateway.auth import issuer_from, with_local_signing_key
-    from gateway.upstreams import STORE, connect_upstreams
+    from gateway.identity.auth import issuer_from, with_local_signing_key
+    from gateway.upstreams.connect import STORE, connect_upstreams
 
     issuer = issuer_from(with_local_signing_key(settings))
     if issuer is None:
@@ -229,7 +229,7 @@ async def _member_token(settings: Settings, email: str) -> str:
 
 
 def _staff_token(settings: Settings, args: argparse.Namespace) -> str:
-    from gateway.auth import issuer_from, with_local_signing_key
+    from gateway.identity.auth import issuer_from, with_local_signing_key
 
     issuer = issuer_from(with_local_signing_key(settings))
     if issuer is None:

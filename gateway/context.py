@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.ports.upstreams import Upstreams
-from gateway.events import InProcessEventBus
+from gateway.events.bus import InProcessEventBus
 from resolvers.context import CommercePolicy, LookupThrottle, SignInThrottle
 from resolvers.loaders import Loaders
 from resolvers.prices import PriceContext
@@ -35,7 +35,7 @@ class Context:
     # Ends this connection because its client fell too far behind (a websocket's close code, the
     # end of an SSE stream); None where the transport has no such way (the error is pushed instead).
     too_slow: Callable[[], None] | None = None
-    # How many subscriptions this one execution serves (a shared group's, gateway/fanout.py).
+    # How many subscriptions this one execution serves (a shared group's, gateway/transport/fanout.py).
     audience: Callable[[], int] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # Whom the catalog's prices are for, as the operation's @inContext says (gateway/pricing.py);

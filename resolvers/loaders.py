@@ -6,14 +6,9 @@ Names follow `<Result>By<Key>Loader`; keys are ids only (compose with `await`, n
 from __future__ import annotations
 
 import asyncio
-from asyncio import Future
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from aiodataloader import DataLoader
+from typing import Any
 
 from adapters.ports.upstreams import Upstreams
 from adapters.records import (
@@ -26,105 +21,22 @@ from adapters.records import (
     VariantRecord,
 )
 from resolvers import prices
-
-if TYPE_CHECKING:
-    from resolvers.offers import AllOffers, SegmentIdsOfMember
-    from resolvers.order_loaders import (
-        CartByIdLoader,
-        CartByTokenLoader,
-        CartLinesByCartIdLoader,
-        FulfillmentByIdLoader,
-        FulfillmentsByOrderIdLoader,
-        OrderByCartIdLoader,
-        OrderByIdLoader,
-        OrderLinesByOrderIdLoader,
-        PaymentsByOrderIdLoader,
-        ReturnLinesByReturnIdLoader,
-        ReturnsByOrderIdLoader,
-        StatusChangesByOrderIdLoader,
-    )
-
-K = TypeVar("K", bound=Hashable)
-R = TypeVar("R")
-
-
-# Set while the compiled executor runs: each `load_many` call then asks for every key its level
-# needs (nothing else of the request will join the batch), so it goes straight to the batch
-# function instead of waiting a turn of the event loop for other loads to gather.
-WHOLE_LEVELS: ContextVar[bool] = ContextVar("omnigate_whole_levels", default=False)
-_MISSING: Any = object()
-
-
-class Loader(DataLoader[K, R]):
-    """aiodataloader's DataLoader, with `load_many` made cheap for whole batches.
-
-    The compiled executor asks for a whole level at once (1,500 stock rows' locations in one
-    call): the stock `load_many` gathers one future per key. Here values are kept as values;
-    under WHOLE_LEVELS the keys not yet known go to the batch function in one direct call (with
-    a warm entity cache, a listing then runs without yielding to the event loop); otherwise
-    they go through `load`, coalescing with the standard executor's per-object loads.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._values: dict[Any, Any] = {}
-
-    async def load_many(self, keys: Iterable[K]) -> list[R]:  # type: ignore[override]
-        keys = list(keys)
-        values = self._values
-        missing = [k for k in dict.fromkeys(keys) if k not in values]
-        if missing:
-            cache = self._cache
-            if WHOLE_LEVELS.get():
-                fresh = [k for k in missing if k not in cache]
-                if fresh:
-                    found = await self.batch_load_fn(fresh)
-                    if len(found) != len(fresh):
-                        raise ValueError(f"{type(self).__name__} answered {len(found)} of {len(fresh)} keys")
-                    values.update(zip(fresh, found, strict=True))
-                missing = [k for k in missing if k not in values]
-            futures = [cache.get(k) or self.load(k) for k in missing]
-            for future in futures:
-                if not future.done():
-                    await future
-            for key, future in zip(missing, futures, strict=True):
-                values[key] = future.result()
-        return [values[k] for k in keys]
-
-    def load(self, key: K) -> Future[R]:
-        value = self._values.get(key, _MISSING)
-        if value is _MISSING:
-            return super().load(key)
-        future = self.loop.create_future()
-        future.set_result(value)
-        return future
-
-    def prime(self, key: K, value: R) -> Loader[K, R]:
-        if key not in self._cache:
-            self._values.setdefault(key, value)
-        return self
-
-    def clear(self, key: K) -> Loader[K, R]:
-        self._values.pop(key, None)
-        super().clear(key)
-        return self
-
-    def clear_all(self) -> Loader[K, R]:
-        self._values.clear()
-        super().clear_all()
-        return self
-
-
-def one_per_key(keys: Sequence[K], records: Iterable[R], key: Callable[[R], K]) -> list[R | None]:
-    found = {key(r): r for r in records}
-    return [found.get(k) for k in keys]
-
-
-def many_per_key(keys: Sequence[K], records: Iterable[R], key: Callable[[R], K]) -> list[list[R]]:
-    groups: dict[K, list[R]] = defaultdict(list)
-    for r in records:
-        groups[key(r)].append(r)
-    return [groups.get(k, []) for k in keys]
+from resolvers.batching import Loader, many_per_key, one_per_key
+from resolvers.offers import AllOffers, SegmentIdsOfMember
+from resolvers.order_loaders import (
+    CartByIdLoader,
+    CartByTokenLoader,
+    CartLinesByCartIdLoader,
+    FulfillmentByIdLoader,
+    FulfillmentsByOrderIdLoader,
+    OrderByCartIdLoader,
+    OrderByIdLoader,
+    OrderLinesByOrderIdLoader,
+    PaymentsByOrderIdLoader,
+    ReturnLinesByReturnIdLoader,
+    ReturnsByOrderIdLoader,
+    StatusChangesByOrderIdLoader,
+)
 
 
 class ProductByIdLoader(Loader[int, ProductRecord | None]):
@@ -338,8 +250,6 @@ class Loaders:
         return cls(upstreams, clock)
 
     def __getattr__(self, name: str) -> Any:  # only for a loader not built yet
-        if not _BUILDERS:  # filled on first use: order_loaders imports this module
-            _BUILDERS.update(_builders())
         build = _BUILDERS.get(name)
         if build is None:
             raise AttributeError(name)
@@ -348,41 +258,34 @@ class Loaders:
         return loader
 
 
-def _builders() -> dict[str, Callable[[Loaders, Upstreams], Any]]:
-    from resolvers import offers
-    from resolvers import order_loaders as o  # it builds on this module's helpers
-
-    return {
-        "product_by_id": lambda _, u: ProductByIdLoader(u),
-        "product_by_handle": lambda _, u: ProductByHandleLoader(u),
-        "variants_by_product_id": lambda _, u: VariantsByProductIdLoader(u),
-        "variant_by_id": lambda _, u: VariantByIdLoader(u),
-        "inventory_levels_by_variant_id": lambda _, u: InventoryLevelsByVariantIdLoader(u),
-        "location_by_id": lambda _, u: LocationByIdLoader(u),
-        "all_locations": lambda loaders, u: AllLocations(u, loaders.location_by_id),
-        "cart_by_token": lambda _, u: o.CartByTokenLoader(u.carts),
-        "cart_by_id": lambda _, u: o.CartByIdLoader(u.carts),
-        "cart_lines_by_cart_id": lambda _, u: o.CartLinesByCartIdLoader(u.carts),
-        "order_by_id": lambda _, u: o.OrderByIdLoader(u.orders),
-        "order_by_cart_id": lambda _, u: o.OrderByCartIdLoader(u.orders),
-        "fulfillments_by_order_id": lambda _, u: o.FulfillmentsByOrderIdLoader(u.orders),
-        "fulfillment_by_id": lambda _, u: o.FulfillmentByIdLoader(u.orders),
-        "order_lines_by_order_id": lambda _, u: o.OrderLinesByOrderIdLoader(u.orders),
-        "status_changes_by_order_id": lambda _, u: o.StatusChangesByOrderIdLoader(u.orders),
-        "payments_by_order_id": lambda _, u: o.PaymentsByOrderIdLoader(u.orders),
-        "returns_by_order_id": lambda _, u: o.ReturnsByOrderIdLoader(u.orders),
-        "return_lines_by_return_id": lambda _, u: o.ReturnLinesByReturnIdLoader(u.orders),
-        "member_by_key": lambda _, u: MemberByKeyLoader(u),
-        "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
-        "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
-        "variant_price": lambda loaders, _: VariantPriceLoader(loaders),
-        "price_lists": lambda _, u: AllPriceLists(u),
-        "all_offers": lambda _, u: offers.AllOffers(u),
-        "segment_ids_of_member": lambda _, u: offers.SegmentIdsOfMember(u),
-    }
-
-
-_BUILDERS: dict[str, Callable[[Loaders, Upstreams], Any]] = {}
+_BUILDERS: dict[str, Callable[[Loaders, Upstreams], Any]] = {
+    "product_by_id": lambda _, u: ProductByIdLoader(u),
+    "product_by_handle": lambda _, u: ProductByHandleLoader(u),
+    "variants_by_product_id": lambda _, u: VariantsByProductIdLoader(u),
+    "variant_by_id": lambda _, u: VariantByIdLoader(u),
+    "inventory_levels_by_variant_id": lambda _, u: InventoryLevelsByVariantIdLoader(u),
+    "location_by_id": lambda _, u: LocationByIdLoader(u),
+    "all_locations": lambda loaders, u: AllLocations(u, loaders.location_by_id),
+    "cart_by_token": lambda _, u: CartByTokenLoader(u.carts),
+    "cart_by_id": lambda _, u: CartByIdLoader(u.carts),
+    "cart_lines_by_cart_id": lambda _, u: CartLinesByCartIdLoader(u.carts),
+    "order_by_id": lambda _, u: OrderByIdLoader(u.orders),
+    "order_by_cart_id": lambda _, u: OrderByCartIdLoader(u.orders),
+    "fulfillments_by_order_id": lambda _, u: FulfillmentsByOrderIdLoader(u.orders),
+    "fulfillment_by_id": lambda _, u: FulfillmentByIdLoader(u.orders),
+    "order_lines_by_order_id": lambda _, u: OrderLinesByOrderIdLoader(u.orders),
+    "status_changes_by_order_id": lambda _, u: StatusChangesByOrderIdLoader(u.orders),
+    "payments_by_order_id": lambda _, u: PaymentsByOrderIdLoader(u.orders),
+    "returns_by_order_id": lambda _, u: ReturnsByOrderIdLoader(u.orders),
+    "return_lines_by_return_id": lambda _, u: ReturnLinesByReturnIdLoader(u.orders),
+    "member_by_key": lambda _, u: MemberByKeyLoader(u),
+    "bought_together_by_product_id": lambda _, u: BoughtTogetherByProductIdLoader(u),
+    "prices_by_variant_id": lambda _, u: PricesByVariantIdLoader(u),
+    "variant_price": lambda loaders, _: VariantPriceLoader(loaders),
+    "price_lists": lambda _, u: AllPriceLists(u),
+    "all_offers": lambda _, u: AllOffers(u),
+    "segment_ids_of_member": lambda _, u: SegmentIdsOfMember(u),
+}
 
 
 def _utc_now() -> datetime:

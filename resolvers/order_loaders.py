@@ -17,7 +17,7 @@ from adapters.commerce import (
 )
 from adapters.ports.carts import CartSource
 from adapters.ports.orders import OrderSource
-from resolvers.loaders import Loader, many_per_key, one_per_key
+from resolvers.batching import Loader, many_per_key, one_per_key
 
 
 class CartByTokenLoader(Loader[str, CartRecord | None]):

@@ -146,7 +146,7 @@ def without_draft_locations(schema: GraphQLSchema) -> None:
 
 class WithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
     """Leaves "Did you mean ...?" out of the errors of variables and arguments (what validation
-    leaves out is the documents' business: gateway/documents.py)."""
+    leaves out is the documents' business: gateway/protections/documents.py)."""
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from strawberry.types import Info
 
-from resolvers.loaders import WHOLE_LEVELS
+from resolvers.batching import WHOLE_LEVELS
 
 BatchResolver = Callable[..., Awaitable[list[Any]]]
 
@@ -25,7 +25,7 @@ def batch(fn: BatchResolver, *, depends: tuple[str, ...] = ()) -> dict[str, Any]
     return {"omnigate.batch": fn, "omnigate.depends": depends}
 
 
-# Topics of the events that make public answers stale (see gateway/response_cache.py). A type
+# Topics of the events that make public answers stale (see gateway/caching/response_cache.py). A type
 # with `cache_topics` is public: its answers are the same for every caller and may be cached.
 CATALOG = frozenset({"catalog"})
 STOCK = frozenset({"stock"})

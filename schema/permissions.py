@@ -1,7 +1,7 @@
 """Who may call what, declared on fields. Each class answers one question.
 
 This module and `Principal`'s predicates are the one place authorization lives: the members issue
-replaces how principals are made (gateway/auth.py), not these rules. Nothing here lists carts,
+replaces how principals are made (gateway/identity/auth.py), not these rules. Nothing here lists carts,
 and orders only for those who may see each of them (a location's orders for its staff): a cart
 is reached only by its secret id (and a member's cart only by that member), an order only by one
 who may see it, a member's profile, history and loyalty only by that member.

@@ -15,7 +15,7 @@ import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 
-from gateway.persisted import sha256
+from gateway.protections.persisted import sha256
 from tests.commerce import BELLEVUE, SEATTLE, checkout, create_cart, line, set_stock
 from tests.conftest import SqliteTemplates
 from tests.served import Served, serve

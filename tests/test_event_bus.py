@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 
-from gateway.redis_events import RedisEventBus, decode, encode
+from gateway.events.redis_bus import RedisEventBus, decode, encode
 from resolvers.events import OrderStatusChanged, StockChanged
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")

@@ -159,7 +159,8 @@ def test_a_port_in_use_is_found_before_anything_is_migrated(tmp_path: Path):
 # --- logs ---
 
 _LOG_ONE = (
-    "from gateway.logs import configure; import logging; configure(); logging.getLogger('x').warning('hi')"
+    "from gateway.running.logs import configure; import logging; configure(); "
+    "logging.getLogger('x').warning('hi')"
 )
 
 

@@ -219,8 +219,8 @@ async def test_the_stream_route_names_the_transports_it_serves(served: Served):
 
 
 async def test_streams_are_never_shed_and_the_accept_order_decides():
-    from gateway.endpoint import MULTIPART, SSE, stream_protocol
-    from gateway.overload import _shed
+    from gateway.transport.media import MULTIPART, SSE, stream_protocol
+    from gateway.transport.overload import _shed
 
     def scope(accept: str, path: str = "/graphql") -> dict:
         return {"type": "http", "path": path, "headers": [(b"accept", accept.encode())]}

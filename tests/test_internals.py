@@ -52,14 +52,14 @@ def test_the_installed_version_is_within_the_tested_cap(package: str):
     )
 
 
-# --- strawberry: the HTTP view and its stream transports (gateway/app.py, gateway/endpoint.py) ---
+# --- strawberry: the HTTP view and its stream transports (gateway/transport: view.py, endpoint.py) ---
 
 
 def test_strawberry_chooses_the_stream_transport_through_the_method_we_override():
     from strawberry.http.async_base_view import AsyncBaseHTTPView
     from strawberry.http.base import BaseView
 
-    used_by = "gateway/app.py GatewayGraphQL._get_stream_transport_from_headers (the Accept preference)"
+    used_by = "gateway/transport/view.py GatewayGraphQL._get_stream_transport_from_headers (Accept)"
     need(
         hasattr(BaseView, "_get_stream_transport_from_headers"),
         "BaseView._get_stream_transport_from_headers",
@@ -81,7 +81,7 @@ def test_strawberry_chooses_the_stream_transport_through_the_method_we_override(
 def test_strawberry_reads_stream_transport_classes_by_protocol():
     from strawberry.http.base import BaseView
 
-    used_by = "gateway/app.py GatewayGraphQL.stream_transport_classes_by_protocol (LineFeedSSE)"
+    used_by = "gateway/transport/view.py GatewayGraphQL.stream_transport_classes_by_protocol (LineFeedSSE)"
     need(
         hasattr(BaseView, "stream_transport_classes_by_protocol"),
         "BaseView.stream_transport_classes_by_protocol",
@@ -97,7 +97,7 @@ def test_strawberry_reads_stream_transport_classes_by_protocol():
 def test_the_sse_transport_encodes_events_and_comments_in_methods_we_override():
     from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport, SSETransport
 
-    used_by = "gateway/app.py LineFeedSSE"
+    used_by = "gateway/transport/view.py LineFeedSSE"
     need(issubclass(SSETransport, HTTPStreamTransport), "strawberry.http.streaming.SSETransport", used_by)
     need(
         issubclass(MultipartSubscriptionTransport, HTTPStreamTransport),
@@ -112,7 +112,7 @@ def test_the_sse_transport_encodes_events_and_comments_in_methods_we_override():
 def test_the_view_hooks_we_override_keep_their_signatures():
     from strawberry.asgi import GraphQL
 
-    used_by = "gateway/app.py GatewayGraphQL (execute_single, create_streaming_response)"
+    used_by = "gateway/transport/view.py GatewayGraphQL (execute_single, create_streaming_response)"
     need(
         "request_data" in params(GraphQL.execute_single), "GraphQL.execute_single(request_data=...)", used_by
     )
@@ -122,10 +122,10 @@ def test_the_view_hooks_we_override_keep_their_signatures():
         used_by,
     )
     for attribute in ("websocket_adapter_class", "graphql_transport_ws_handler_class"):
-        need(hasattr(GraphQL, attribute), f"GraphQL.{attribute}", "gateway/app.py GatewayGraphQL")
+        need(hasattr(GraphQL, attribute), f"GraphQL.{attribute}", "gateway/transport/view.py GatewayGraphQL")
 
 
-# --- strawberry: graphql-transport-ws (gateway/fanout.py) ---
+# --- strawberry: graphql-transport-ws (gateway/transport/fanout.py) ---
 
 
 def test_the_transport_ws_handler_runs_operations_through_run_operation():
@@ -134,7 +134,7 @@ def test_the_transport_ws_handler_runs_operations_through_run_operation():
         Operation,
     )
 
-    used_by = "gateway/fanout.py GroupedTransportWS"
+    used_by = "gateway/transport/fanout.py GroupedTransportWS"
     need(
         params(BaseGraphQLTransportWSHandler.run_operation) == ["self", "operation"], "run_operation", used_by
     )
@@ -161,7 +161,7 @@ def test_the_aio_and_execution_helpers_fanout_imports():
     from strawberry.types.execution import ExecutionResult, PreExecutionError
     from strawberry.utils.aio import aclosing
 
-    used_by = "gateway/fanout.py"
+    used_by = "gateway/transport/fanout.py"
     need(dataclasses.is_dataclass(ExecutionResult), "strawberry.types.execution.ExecutionResult", used_by)
     need(
         issubclass(PreExecutionError, ExecutionResult),
@@ -171,7 +171,7 @@ def test_the_aio_and_execution_helpers_fanout_imports():
     need(callable(aclosing), "strawberry.utils.aio.aclosing", used_by)
 
 
-# --- strawberry: the schema (schema/__init__.py, schema/federation.py, gateway/documents.py) ---
+# --- strawberry: the schema (schema/__init__.py, schema/federation.py, gateway/protections/documents.py) ---
 
 
 def test_the_base_scalar_definitions_are_dataclasses_with_specified_by_url():
@@ -212,7 +212,7 @@ def test_strawberry_adds_the_validation_rules_documents_adds():
     from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
     from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-    used_by = "gateway/documents.py _STRAWBERRY_RULES"
+    used_by = "gateway/protections/documents.py _STRAWBERRY_RULES"
     text = source(strawberry_schema.validate_document)
     for rule in (MaybeNullValidationRule, OneOfInputValidationRule):
         need(rule.__name__ in text, f"strawberry validating with {rule.__name__} (and no other)", used_by)

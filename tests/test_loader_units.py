@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Sequence
 
-from resolvers.loaders import WHOLE_LEVELS, Loader
+from resolvers.batching import WHOLE_LEVELS, Loader
 
 
 class Squares(Loader[int, int]):

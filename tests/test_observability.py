@@ -87,7 +87,7 @@ async def test_operation_names_cannot_grow_the_label_set_without_bound(database_
 
 
 async def test_log_lines_are_json_with_the_request_id(api, caplog):
-    from gateway.logs import JsonFormatter
+    from gateway.running.logs import JsonFormatter
 
     caplog.set_level(logging.ERROR, logger="omnigate.errors")
     import resolvers.catalog
@@ -107,7 +107,7 @@ async def test_log_lines_are_json_with_the_request_id(api, caplog):
     records = [r for r in caplog.records if r.name == "omnigate.errors"]
     assert records
     # caplog records carry no context var; format one inside a request's context instead.
-    from gateway.logs import REQUEST_ID
+    from gateway.running.logs import REQUEST_ID
 
     token = REQUEST_ID.set(request_id)
     try:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from gateway.persisted import sha256
+from gateway.protections.persisted import sha256
 from tests.helpers import PARTNER_KEY, PARTNERS, bearer, gateway
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
@@ -94,7 +94,7 @@ async def test_log_mode_runs_everything_and_counts_the_untrusted(database_url, m
 
 
 def test_a_manifest_with_a_wrong_hash_is_refused_at_start(tmp_path):
-    from gateway.persisted import load_manifest
+    from gateway.protections.persisted import load_manifest
 
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"0" * 64: TRUSTED}))

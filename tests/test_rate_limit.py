@@ -88,7 +88,7 @@ async def test_two_processes_share_one_limit_through_redis(database_url):
 async def test_an_unreachable_redis_lets_requests_through():
     from redis.asyncio import Redis
 
-    from gateway.rate_limit import RateLimiter
+    from gateway.protections.rate_limit import RateLimiter
     from resolvers.principal import ANONYMOUS, PrincipalKind
 
     redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)

@@ -79,7 +79,7 @@ async def test_callers_of_different_kinds_do_not_share_entries(api):
 
 
 async def test_entries_expire(api, monkeypatch):
-    import gateway.response_cache as module
+    import gateway.caching.response_cache as module
 
     await api.post(TITLES)
     now = module.time.monotonic()

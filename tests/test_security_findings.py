@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
 from gateway.settings import Settings
-from gateway.webhooks import signature
+from gateway.upstreams.webhooks import signature
 from tests.commerce import (
     ADJUST,
     FULFILLMENT_UPDATE,

@@ -10,7 +10,7 @@ import asyncio
 import json
 from typing import Any
 
-from gateway.subscribers import TOO_SLOW
+from gateway.transport.subscribers import TOO_SLOW
 from tests.commerce import SEATTLE, set_stock
 from tests.conftest import make_settings, serving
 

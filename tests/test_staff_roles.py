@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from gateway import cli
-from gateway.tokens import principal_of
+from gateway.identity.tokens import principal_of
 from resolvers.principal import Principal, PrincipalKind, Scope
 from tests.conftest import JWT_SECRET, make_settings
 

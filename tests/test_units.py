@@ -16,7 +16,7 @@ from adapters.records import (
     Money,
     OpeningHours,
 )
-from gateway.events import InProcessEventBus
+from gateway.events.bus import InProcessEventBus
 from resolvers.context import CommercePolicy
 from resolvers.errors import BadUserInput
 from resolvers.geo import checked_point, checked_radius, distance_km

@@ -14,6 +14,8 @@ from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
+from gateway.compiled._kinds import ATTR, SYNC, TYPENAME
+
 if TYPE_CHECKING:
     from gateway.compiled._plan import FieldPlan, SelectionPlan
 
@@ -47,8 +49,6 @@ def _object_list(
 
 def inlined(f: FieldPlan) -> bool:
     """Whether the generated function computes this field itself."""
-    from gateway.compiled._plan import ATTR, SYNC, TYPENAME
-
     if f.kind == TYPENAME:
         return True
     if f.guards or f.kind not in (ATTR, SYNC):  # a guarded field waits for its permission check
@@ -63,8 +63,6 @@ def inlined(f: FieldPlan) -> bool:
 
 def compile_selection(plan: SelectionPlan) -> None:
     """Set `plan.make` and `plan.deferred`."""
-    from gateway.compiled._plan import ATTR, TYPENAME
-
     names: dict[str, Any] = {
         "Fallback": Fallback,
         "_leaf_list": _leaf_list,

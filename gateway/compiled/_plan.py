@@ -43,15 +43,9 @@ from strawberry.types.field import StrawberryField
 
 from gateway.compiled._codegen import compile_selection
 from gateway.compiled._declarations import CompiledInfo, NotCompilable, PermissionGuard, field_guards
-
-ATTR, SYNC, BATCH, TYPENAME, ROOT = range(5)
+from gateway.compiled._kinds import ATTR, BATCH, ROOT, SYNC, TYPENAME
 
 __all__ = [
-    "ATTR",
-    "BATCH",
-    "ROOT",
-    "SYNC",
-    "TYPENAME",
     "FieldPlan",
     "NotCompilable",
     "Planner",

@@ -13,14 +13,15 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from gateway.compiled._codegen import Fallback, has_none
-from gateway.compiled._plan import ATTR, BATCH, ROOT, SYNC, FieldPlan, SelectionPlan
-from resolvers.loaders import WHOLE_LEVELS
+from gateway.compiled._kinds import ATTR, BATCH, ROOT, SYNC
+from gateway.compiled._plan import FieldPlan, SelectionPlan
+from resolvers.batching import WHOLE_LEVELS
 
 __all__ = ["BatchSpans", "Fallback", "Runner"]
 
 
 class BatchSpans(Protocol):
-    """Tracing (gateway/tracing.py): a span around each batch resolver call."""
+    """Tracing (gateway/running/tracing.py): a span around each batch resolver call."""
 
     def batch(self, type_name: str, field_name: str, parents: int) -> AbstractContextManager[Any]: ...
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from gateway import pages
+from gateway.transport import pages
 
 PATH = "/console"
 ASSETS_PATH = "/console-assets"

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from gateway import pages
+from gateway.transport import pages
 
 ASSETS_PATH = "/graphiql-assets"
 DIST = Path(__file__).parent / "dist"

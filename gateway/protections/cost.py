@@ -86,7 +86,7 @@ class CostModel:
             if key in self.weights:
                 return self.weights[key]
         if not is_composite_type(returns) or returns.name.startswith("__"):
-            return 0  # introspection is read from the schema in memory (limited in gateway/limits.py)
+            return 0  # introspection is read from the schema in memory (limited in limits.py)
         return self.weights.get(returns.name, 0 if returns.name.endswith("Edge") else 1)
 
     def plan(self, document: DocumentNode) -> dict[str | None, tuple[Term, dict[str, Any]]]:

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logs import REQUEST_ID
+from gateway.running.logs import REQUEST_ID
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 

@@ -10,7 +10,7 @@ the same member, anyone for public stock), and nobody else is in it.
 
 Each member keeps a bounded queue (`GATEWAY_SUBSCRIPTION_QUEUE_SIZE` frames): one whose socket
 does not take its frames fast enough is dropped from its group and its websocket closed with
-4503 (see gateway/subscribers.py), while the others go on. Queries and mutations over a
+4503 (see gateway/transport/subscribers.py), while the others go on. Queries and mutations over a
 websocket, documents that do not validate, and the legacy graphql-ws protocol take strawberry's
 own path, one execution per operation.
 """
@@ -34,11 +34,11 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from gateway.errors import contract_error
-from gateway.rate_limit import rate_limited
+from gateway.protections.rate_limit import rate_limited
 
 if TYPE_CHECKING:
     from gateway.context import Context
-    from gateway.documents import Documents
+    from gateway.protections.documents import Documents
 
 log = logging.getLogger("omnigate.fanout")
 

@@ -1,5 +1,5 @@
 """One gateway process under uvicorn until SIGTERM: what `omnigate serve` runs, and each worker
-of `omnigate serve --workers N` (gateway/supervisor.py)."""
+of `omnigate serve --workers N` (gateway/running/supervisor.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ def serve_one(settings: Settings, host: str, port: int, sockets: list[Any] | Non
     import uvicorn
 
     from gateway.app import create_app
-    from gateway.draining import DrainingServer
+    from gateway.running.draining import DrainingServer
 
-    if settings.gc_freeze is None:  # a process of its own: see gateway/heap.py
+    if settings.gc_freeze is None:  # a process of its own: see gateway/running/heap.py
         settings = settings.model_copy(update={"gc_freeze": True})
     app = create_app(settings)
     # Forwarded headers only from the proxies the operator names (uvicorn on its own trusts

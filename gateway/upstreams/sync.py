@@ -24,8 +24,8 @@ from adapters.ports.feeds import CatalogFeed, StockFeed
 from adapters.resilience import UpstreamHealth
 from adapters.store import Store
 from adapters.store.readmodel import ReadModel
-from gateway.freshness import FeedStatus
-from gateway.leader import Leadership, SoleProcess
+from gateway.upstreams.freshness import FeedStatus
+from gateway.upstreams.leader import Leadership, SoleProcess
 from resolvers.events import (
     CatalogChanged,
     EventPublisher,

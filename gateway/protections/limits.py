@@ -6,7 +6,7 @@ measured once (memoised), so a fragment "bomb" (each fragment spreading the next
 linear time to measure, and a fragment cycle (invalid anyway) ends the walk instead of looping.
 The rule runs in `Documents` ahead of the specified rules, so a rejected document never reaches
 the expensive ones (OverlappingFieldsCanBeMerged is quadratic in the fields of a selection).
-Token count and size are limits of the parser and the request body (see `gateway.documents`).
+Token count and size are limits of the parser and the request body (see `gateway.protections.documents`).
 
 Introspection (`__schema`, `__type`) is answered from the schema in memory and fetches nothing,
 but the standard queries of the tools nest deeply: graphql-js's `getIntrospectionQuery` and

@@ -1,5 +1,5 @@
 """Lookups by secret code (`giftCardBalance`), limited per caller with a GCRA bucket of
-gateway/rate_limit.py (in Redis when configured, so every process counts the same lookups).
+gateway/protections/rate_limit.py (in Redis when configured, so every process counts the same lookups).
 
 A caller is a member, staff member or key by its subject, anyone else by client address. Every
 lookup counts, found or not: what is limited is guessing, and a guess looks like any lookup.
@@ -11,7 +11,7 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from gateway.rate_limit import RateLimiter
+from gateway.protections.rate_limit import RateLimiter
 
 
 class CodeLookupThrottle:

@@ -20,7 +20,7 @@ import math
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.endpoint import response_media, stream_protocol
+from gateway.transport.media import response_media, stream_protocol
 
 
 def _shed(scope: Scope) -> bool:

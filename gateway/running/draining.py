@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
+    from gateway.process import Gateway
 
 
 class DrainingServer(uvicorn.Server):

@@ -2,7 +2,7 @@
 
 - **Distinct connections** (one POST or GET with `accept: text/event-stream` per operation) is
   strawberry's own SSE transport: this route hands such requests to the /graphql endpoint, which
-  serves it there too (gateway/app.py ends those streams on SIGTERM).
+  serves it there too (gateway/transport/view.py ends those streams on SIGTERM).
 - **Single connection** is written here, because strawberry 0.341 has no such mode: a `PUT`
   reserves a stream and answers 201 with its token; `GET` (or `POST`) with `accept:
   text/event-stream` and the token (`X-GraphQL-Event-Stream-Token` header, or `?token=`) opens it;
@@ -35,13 +35,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.endpoint import SSE, stream_protocol
 from gateway.errors import contract_error
-from gateway.middleware import request_id_of
+from gateway.transport.media import SSE, stream_protocol
+from gateway.transport.middleware import request_id_of
 from resolvers.principal import Principal
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
+    from gateway.process import Gateway
 
 KEEPALIVE_S = 12.0
 UNOPENED_TTL_S = 60.0

@@ -11,11 +11,11 @@ from adapters.ports.marketing import WEBHOOK_TOPIC
 from adapters.records import ORDER_FULFILLMENT_TOPIC, ORDER_PUSH_TOPIC, ORDER_RETURN_TOPIC, OrderPush
 from adapters.store import Store
 from adapters.store.outbox import OutboxWorker, Undeliverable
-from gateway.leader import Leadership, RedisLeadership, SoleProcess
-from gateway.marketing_webhooks import WebhookDelivery
+from gateway.running.marketing_webhooks import WebhookDelivery
 from gateway.settings import Settings
-from gateway.sync import ReadModelSync
-from gateway.upstreams import ConnectedUpstreams
+from gateway.upstreams.connect import ConnectedUpstreams
+from gateway.upstreams.leader import Leadership, RedisLeadership, SoleProcess
+from gateway.upstreams.sync import ReadModelSync
 from resolvers.events import EventPublisher
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway.freshness import Freshness
+from gateway.upstreams.freshness import Freshness
 
 
 class UpstreamWarnings(SchemaExtension):

@@ -1,5 +1,5 @@
 """Structured logs: one JSON object per line, with the request id of the request being served
-(set by `gateway.middleware.RequestId`, also returned in the X-Request-Id header)."""
+(set by `gateway.transport.middleware.RequestId`, also returned in the X-Request-Id header)."""
 
 from __future__ import annotations
 

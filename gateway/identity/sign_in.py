@@ -1,5 +1,5 @@
 """Sign-in throttling: password guesses against `memberLogin`, limited per account and per
-client address with the GCRA buckets of gateway/rate_limit.py (in Redis when configured, so
+client address with the GCRA buckets of gateway/protections/rate_limit.py (in Redis when configured, so
 every process counts the same attempts; in process otherwise).
 
 Each attempt is charged to both buckets before the password is checked (so a burst of guesses
@@ -15,7 +15,7 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from gateway.rate_limit import RateLimiter
+from gateway.protections.rate_limit import RateLimiter
 
 
 class SignInThrottle:

@@ -19,7 +19,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.response_cache import CachedResponse, ResponseCache
+from gateway.caching.response_cache import CachedResponse, ResponseCache
 
 log = logging.getLogger("omnigate.cache")
 

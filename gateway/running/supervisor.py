@@ -7,7 +7,7 @@ must agree on goes through the shared engines: the database, and Redis for event
 cache's generations, rate limits and the polling lock; so more than one worker needs
 `GATEWAY_REDIS_URL`. The supervisor migrates (and seeds) once before starting them, restarts a
 worker that dies, and on SIGTERM or Ctrl-C passes SIGTERM on, so each one drains as a single
-process does (gateway/draining.py), and waits for them.
+process does (gateway/running/draining.py), and waits for them.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
 
 def run_worker(settings: Settings, host: str, port: int, number: int) -> None:
     """One worker process: its own socket on the shared port, then the gateway until SIGTERM."""
-    from gateway.logs import configure as configure_logs
-    from gateway.serving import serve_one
+    from gateway.running.logs import configure as configure_logs
+    from gateway.running.serving import serve_one
 
     configure_logs(settings.log_format, settings.log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the supervisor, which says SIGTERM

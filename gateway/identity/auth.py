@@ -3,7 +3,7 @@
 It knows integration tokens (systems of record, each with its scopes; the single
 `GATEWAY_INTEGRATION_TOKEN` posts stock counts and receipts), partner API keys
 (kept as sha256 digests, never in clear, each with a name and scopes; sent as `X-API-Key` or as a
-bearer token), member and staff JWTs (gateway/tokens.py), and configured static bearer tokens for
+bearer token), member and staff JWTs (gateway/identity/tokens.py), and configured static bearer tokens for
 staff and members (for kiosks and tests). What a principal may do is decided in
 `schema/permissions.py`, not here.
 """
@@ -21,8 +21,8 @@ from starlette.authentication import AuthCredentials, AuthenticationBackend, Aut
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from gateway.identity.tokens import InvalidToken, JwksKeys, TokenIssuer, TokenVerifier, looks_like_jwt
 from gateway.settings import Settings
-from gateway.tokens import InvalidToken, JwksKeys, TokenIssuer, TokenVerifier, looks_like_jwt
 from resolvers.principal import ANONYMOUS, INTEGRATION_DEFAULT_SCOPES, Principal, PrincipalKind
 
 # GATEWAY_INTEGRATION_TOKEN: stock counts and receipts, nothing else (GATEWAY_INTEGRATIONS

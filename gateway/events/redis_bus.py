@@ -24,7 +24,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.events import InProcessEventBus
+from gateway.events.bus import InProcessEventBus
 from resolvers.events import DomainEvent
 
 log = logging.getLogger("omnigate.events")

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
-from gateway.middleware import client_address
+from gateway.transport.middleware import client_address
 from resolvers.principal import Principal, PrincipalKind
 
 log = logging.getLogger("omnigate.rate_limit")

@@ -21,88 +21,22 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway import pricing
+from gateway.caching.response_cache import CachedResponse, ResponseCache
+from gateway.caching.shared_cache import TOPICS, SharedResponseCache
 from gateway.compiled import CompiledExecutor, CompiledResult
-from gateway.documents import Documents
-from gateway.persisted import SEEN_KEY as UNTRUSTED
-from gateway.response_cache import CachedResponse, ResponseCache
-from gateway.shared_cache import TOPICS, SharedResponseCache
-from gateway.text import nul_in_variables
+from gateway.protections.documents import Documents
+from gateway.protections.persisted import SEEN_KEY as UNTRUSTED
+from gateway.protections.text import nul_in_variables
+from gateway.transport.media import header, response_media, stream_protocol, wants_json
 from resolvers.errors import GatewayError
 
 if TYPE_CHECKING:
-    from gateway.app import GatewayGraphQL, Protections
-    from gateway.metrics import Metrics
-    from gateway.tracing import Tracing
+    from gateway.protections.checks import Protections
+    from gateway.running.metrics import Metrics
+    from gateway.running.tracing import Tracing
+    from gateway.transport.view import GatewayGraphQL
 
-_JSON_ACCEPTS = (b"", b"*/*", b"application/json", b"application/*")
-GRAPHQL_RESPONSE = b"application/graphql-response+json"
 _TOO_LARGE = object()
-
-
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value
-    return b""
-
-
-def response_media(scope: Scope) -> bytes:
-    """application/graphql-response+json when the client lists it before application/json."""
-    for part in _header(scope, b"accept").lower().split(b","):
-        media = part.split(b";")[0].strip()
-        if media == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE + b"; charset=utf-8"
-        if media in _JSON_ACCEPTS[1:]:
-            break
-    return b"application/json"
-
-
-SSE, MULTIPART = "sse", "multipart-subscription"  # strawberry's names of its stream transports
-_PLAIN = (b"*/*", b"application/*", b"application/json", GRAPHQL_RESPONSE, b"application/graphql+json")
-
-
-def _quality(params: list[bytes]) -> float:
-    for param in params:
-        name, _, value = param.partition(b"=")
-        if name.strip().lower() == b"q":
-            try:
-                return float(value.strip())
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def stream_protocol(scope: Scope) -> str | None:
-    """The stream transport the client prefers, or None for one JSON answer.
-
-    Its Accept header is read in order of preference (q, then position): `text/event-stream` is
-    graphql-sse, `multipart/mixed` with a `subscriptionSpec` is Apollo's multipart subscriptions,
-    a JSON type means one JSON answer. urql lists `text/event-stream` after the JSON types for
-    queries too, and Apollo Client asks for `multipart/mixed;deferSpec=...` (incremental
-    delivery, not served) ahead of `application/json`: both get JSON."""
-    ranked = []
-    for position, part in enumerate(_header(scope, b"accept").lower().split(b",")):
-        media, *params = part.split(b";")
-        ranked.append((-_quality(params), position, media.strip(), params))
-    for negated_quality, _, media, params in sorted(ranked):
-        if negated_quality >= 0:
-            break  # q=0: not acceptable
-        if media == b"text/event-stream":
-            return SSE
-        if media == b"multipart/mixed" and any(b"subscriptionspec" in p for p in params):
-            return MULTIPART
-        if media in _PLAIN:
-            return None
-    return None
-
-
-def _wants_json(scope: Scope) -> bool:
-    content_type = _header(scope, b"content-type").split(b";")[0].strip().lower()
-    if content_type != b"application/json":
-        return False
-    accept = _header(scope, b"accept").lower()
-    accepted = (*_JSON_ACCEPTS, GRAPHQL_RESPONSE)
-    return any(a.split(b";")[0].strip() in accepted for a in accept.split(b",")) or not accept
 
 
 async def _read_body(receive: Receive, limit: int) -> Any:
@@ -199,7 +133,7 @@ class GraphQLEndpoint:
                 return
             await self.view(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         body = _TOO_LARGE if declared.isdigit() and int(declared) > self.max_body_bytes else None
         if body is None:
             body = await _read_body(receive, self.max_body_bytes)
@@ -208,7 +142,7 @@ class GraphQLEndpoint:
             return
         if body is None:  # the client went away
             return
-        if self.compiled is None or not _wants_json(scope) or stream_protocol(scope) is not None:
+        if self.compiled is None or not wants_json(scope) or stream_protocol(scope) is not None:
             await self.view(scope, _replay(body, receive), send)
             return
         await self._fast(scope, body, send)
@@ -358,7 +292,7 @@ class GraphQLEndpoint:
             (b"cache-control", b"%s, max-age=%d" % (scope_of, self.cache.ttl)),
             *headers,
         ]
-        if _header(scope, b"if-none-match") == cached.etag:
+        if header(scope, b"if-none-match") == cached.etag:
             await _send(send, 304, b"", headers)
         else:
             await _send(send, 200, cached.body, headers, media)

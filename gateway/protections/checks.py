@@ -9,13 +9,13 @@ from graphql import DocumentNode
 from redis.asyncio import Redis
 from starlette.types import Scope
 
-from gateway.cost import CostModel, QueryCost, cost_rule, report
-from gateway.introspection import IntrospectionPolicy, Introspects, may_introspect
-from gateway.limits import IntrospectionListsRule, Limits, limits_rule
-from gateway.middleware import client_address
-from gateway.persisted import PersistedDocument, PersistedDocuments, load_manifest
-from gateway.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
+from gateway.protections.cost import CostModel, QueryCost, cost_rule, report
+from gateway.protections.introspection import IntrospectionPolicy, Introspects, may_introspect
+from gateway.protections.limits import IntrospectionListsRule, Limits, limits_rule
+from gateway.protections.persisted import PersistedDocument, PersistedDocuments, load_manifest
+from gateway.protections.rate_limit import STATE_KEY, Decision, RateLimit, RateLimiter
 from gateway.settings import Settings
+from gateway.transport.middleware import client_address
 from resolvers.principal import Principal, PrincipalKind
 
 
