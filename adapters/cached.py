@@ -17,24 +17,16 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from adapters.ports import (
-    CatalogSource,
-    InventorySource,
-    KeysetPage,
-    LocationDirectory,
-    OfferStore,
-    PriceSource,
-    ProductFilter,
-    ProductSortKey,
-    StockAdjusted,
-    Upstreams,
-)
+from adapters.ports.catalog import CatalogSource, PriceSource, ProductFilter, ProductSortKey
+from adapters.ports.inventory import InventorySource, LocationDirectory, StockAdjusted
+from adapters.ports.marketing import OfferRecord, OfferStore
+from adapters.ports.paging import KeysetPage
+from adapters.ports.upstreams import Upstreams
 from adapters.records import (
     InventoryLevelRecord,
     InventoryReason,
     LocationRecord,
     MarketRecord,
-    OfferRecord,
     PriceListRecord,
     PriceRecord,
     ProductRecord,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.ports import GatewayProfiles, MemberDirectory
+from adapters.ports.members import GatewayProfiles, MemberDirectory
 from adapters.records import MemberChanges, MemberDraft, MemberRecord
 
 GATEWAY_FIELDS = ("phone", "preferred_location_id", "marketing_consent")

@@ -1,16 +1,16 @@
-"""The records that every port speaks: plain, immutable, cheap to build and to read.
+"""The records the ports speak: plain, immutable, cheap to build and to read.
 
 Schema types are views of these records (strawberry reads their attributes directly), so an
-adapter never builds GraphQL objects and a compiled executor can walk the same objects.
+adapter never builds GraphQL objects and a compiled executor can walk the same objects. Records
+that only one domain speaks sit with its ports instead (adapters/ports/feeds.py, marketing.py, ...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
 
 
 class LocationKind(Enum):
@@ -226,48 +226,6 @@ class InventoryAdjustment:
     created_at: datetime
 
 
-# --- What upstream systems of record hand the gateway (keys are theirs, as strings) ---
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamVariant:
-    key: str
-    sku: str
-    title: str
-    selected_options: tuple[SelectedOption, ...]
-    price: Money | None  # None: the upstream does not price it; the gateway keeps its own
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamProduct:
-    key: str
-    title: str
-    description: str
-    category: str
-    vendor: str
-    variants: tuple[UpstreamVariant, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamLocation:
-    key: str
-    code: str
-    name: str
-    kind: LocationKind
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamLevel:
-    """Stock of one SKU at one location as the upstream counts it."""
-
-    sku: str
-    location_code: str
-    on_hand: int
-    # True when `on_hand` is already lowered by the orders the ERP has (Tryton's forecast): the
-    # read model adds back what the gateway allocated to the orders it handed over.
-    net_of_erp_orders: bool = False
-
-
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
     key: str  # the directory's own id (Tryton party id, SAP BusinessPartner)
@@ -406,90 +364,6 @@ class PushedOrder:
     created: bool = False  # False when the push found the order already there
 
 
-# -- segments (issue 18) ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentRules:
-    """Conditions over the unified profile, all of which a member meets to be in a segment
-    (None or empty: no condition). Spends are minor units of the shop's currency, as tiers are."""
-
-    tiers: tuple[str, ...] = ()  # the loyalty tier, from the last 12 months' spend
-    min_spend_minor: int | None = None  # the last 12 months' spend, at least
-    max_spend_minor: int | None = None  # ... at most
-    purchased_within_days: int | None = None  # a purchase in the last N days
-    lapsed_days: int | None = None  # has bought, but not in the last N days
-    channels_used: tuple[str, ...] = ()  # bought in any of these channels
-    categories_bought: tuple[str, ...] = ()  # bought in any of these categories
-    preferred_location_ids: tuple[int, ...] = ()  # prefers one of these stores
-    consent_channel: str | None = None  # has consented to marketing on this channel
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentRecord:
-    id: int
-    code: str
-    name: str
-    rules: SegmentRules
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class TierBands:
-    """The loyalty program's tiers as spend bands in minor units: (name, floor), highest first,
-    and the tier below the lowest floor."""
-
-    bands: tuple[tuple[str, int], ...]
-    base: str
-    window: timedelta
-
-
-# -- offers (issue 18) --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OfferRecord:
-    """A percentage off each unit, for whom (a segment's members, or anyone), in which channels
-    (none: all), where (some stores, and/or stores within `radius_km` of `near`; neither: any
-    line, shipped too), and when."""
-
-    id: int
-    code: str
-    title: str
-    percent_off: int
-    segment_id: int | None = None
-    channels: tuple[str, ...] = ()
-    location_ids: tuple[int, ...] = ()
-    near: GeoPoint | None = None
-    radius_km: float | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    active: bool = True
-
-
-# -- marketing webhooks (issue 18) --------------------------------------------------------------
-
-WEBHOOK_TOPIC = "marketing.webhook"  # the outbox topic of behavioral trigger deliveries
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEndpointRecord:
-    id: int
-    url: str
-    secret: str  # `whsec_` + base64: the Standard Webhooks signing key
-    event_types: tuple[str, ...]  # () every event
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Occasion:
-    """Something a behavioral trigger tells marketing about, once per `key`."""
-
-    key: str  # fires once per key
-    event_type: str
-    data: dict[str, Any]
-    member_key: str | None = None
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """A message to an upstream in the outbox, as staff see it."""

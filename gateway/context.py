@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.ports import Upstreams
+from adapters.ports.upstreams import Upstreams
 from gateway.events.bus import InProcessEventBus
 from resolvers.context import CommercePolicy, LookupThrottle, SignInThrottle
 from resolvers.loaders import Loaders

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from adapters import faults
 from adapters.cached import CachedUpstreams
 from adapters.payments import open_payments
-from adapters.ports import Upstreams
+from adapters.ports.upstreams import Upstreams
 from adapters.profiles import ProfileOwners
 from adapters.records import InventoryLevelRecord
 from adapters.store import Store, backups, open_store

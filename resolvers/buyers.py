@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from adapters.ports import Buyer
+from adapters.ports.orders import Buyer
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from adapters.ports import CartLineOp
+from adapters.ports.carts import CartLineOp
 
 
 class CartMergeStrategy(Protocol):

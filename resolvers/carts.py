@@ -15,7 +15,8 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from adapters.commerce import CartLineRecord, CartRecord, Channel, FulfillmentMode
-from adapters.ports import CartChange, CartLineOp, HoldPolicy, Refused
+from adapters.ports.carts import CartChange, CartLineOp, HoldPolicy
+from adapters.ports.refused import Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord, Money
 from resolvers import offers, prices
 from resolvers.errors import BadUserInput

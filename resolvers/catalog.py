@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports import ProductFilter, ProductSortKey
+from adapters.ports.catalog import ProductFilter, ProductSortKey
 from adapters.records import Money, ProductRecord, VariantRecord
 from resolvers import prices
 from resolvers.errors import BadUserInput, NotFound

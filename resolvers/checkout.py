@@ -34,17 +34,9 @@ from adapters.commerce import (
     PaymentMethod,
     PaymentStatus,
 )
-from adapters.ports import (
-    AttemptKey,
-    AttemptTaken,
-    Buyer,
-    OrderDraft,
-    PaymentDeclined,
-    PaymentDraft,
-    PaymentUnavailable,
-    PlannedLine,
-    Refused,
-)
+from adapters.ports.orders import AttemptKey, AttemptTaken, Buyer, OrderDraft, PaymentDraft, PlannedLine
+from adapters.ports.payments import PaymentDeclined, PaymentUnavailable
+from adapters.ports.refused import Refused
 from adapters.records import GeoPoint, LocationKind, LocationRecord
 from resolvers import buyers, carts, lifecycle, prices, tenders
 from resolvers.allocation import ships

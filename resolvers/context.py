@@ -12,7 +12,7 @@ from resolvers.loyalty_program import LoyaltyProgram
 from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, RecommendationStrategy
 
 if TYPE_CHECKING:
-    from adapters.ports import Upstreams
+    from adapters.ports.upstreams import Upstreams
     from resolvers.events import EventPublisher
     from resolvers.loaders import Loaders
     from resolvers.prices import PriceContext

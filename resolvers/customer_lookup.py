@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from adapters.ports import MembersByPhone
+from adapters.ports.members import MembersByPhone
 from adapters.records import MemberRecord
 from resolvers.errors import BadUserInput, UpstreamUnavailable
 from resolvers.support import SupportView

@@ -9,14 +9,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from adapters.commerce import FulfillmentMode, FulfillmentStatus, order_number
-from adapters.ports import FulfillmentChange, Refused
+from adapters.ports.orders import FulfillmentChange
+from adapters.ports.refused import Refused
 from adapters.records import OrderState, erp_reference
 from resolvers import lifecycle, refunds
 from resolvers.orders import transitioned
 
 if TYPE_CHECKING:
     from adapters.commerce import OrderRecord
-    from adapters.ports import OrderSink
+    from adapters.ports.erp import OrderSink
     from resolvers.context import ResolverContext
 
 log = logging.getLogger("omnigate.erp")

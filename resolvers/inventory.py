@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from adapters.ports import StockRejected
+from adapters.ports.inventory import StockRejected
 from adapters.records import (
     GeoPoint,
     InventoryLevelRecord,

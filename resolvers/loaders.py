@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.ports import Upstreams
+from adapters.ports.upstreams import Upstreams
 from adapters.records import (
     InventoryLevelRecord,
     LocationRecord,

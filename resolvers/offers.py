@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports import OfferCodeTaken
-from adapters.records import Money, OfferRecord
+from adapters.ports.marketing import OfferCodeTaken, OfferRecord
+from adapters.records import Money
 from resolvers.errors import UpstreamUnavailable
 from resolvers.events import CatalogChanged
 from resolvers.geo import distance_km
@@ -24,7 +24,8 @@ from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
     from adapters.commerce import CartLineRecord, CartRecord
-    from adapters.ports import OfferStore, Upstreams
+    from adapters.ports.marketing import OfferStore
+    from adapters.ports.upstreams import Upstreams
     from adapters.records import LocationRecord
     from resolvers.context import ResolverContext
 

@@ -15,7 +15,8 @@ from adapters.commerce import (
     ReturnRecord,
     StatusChangeRecord,
 )
-from adapters.ports import CartSource, OrderSource
+from adapters.ports.carts import CartSource
+from adapters.ports.orders import OrderSource
 from resolvers.batching import Loader, many_per_key, one_per_key
 
 

@@ -18,11 +18,8 @@ from adapters.commerce import (
     OrderStatus,
     TillPayment,
 )
-from adapters.ports import (
-    FulfillmentChange,
-    Refused,
-    Transitioned,
-)
+from adapters.ports.orders import FulfillmentChange, Transitioned
+from adapters.ports.refused import Refused
 from resolvers import lifecycle, loyalty, refunds
 from resolvers.events import OrderStatusChanged
 from resolvers.inventory import stock_moved

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from adapters.ports import KeysetPage
+from adapters.ports.paging import KeysetPage
 from resolvers.context import CommercePolicy
 from resolvers.errors import BadUserInput
 

@@ -12,12 +12,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports import KeysetPage
+from adapters.ports.paging import KeysetPage
 from resolvers.errors import UpstreamUnavailable
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
-    from adapters.ports import MemberData
+    from adapters.ports.members import MemberData
     from adapters.records import MemberRecord
     from resolvers.context import ResolverContext
 

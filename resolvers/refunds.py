@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, PaymentMethod, PaymentRecord, PaymentStatus, RefundStatus
-from adapters.ports import PaymentDeclined, PaymentUnavailable, RefundRequest
+from adapters.ports.payments import PaymentDeclined, PaymentUnavailable, RefundRequest
 from resolvers.events import LoyaltyChanged
 from resolvers.tenders import REFUND_ORDER
 

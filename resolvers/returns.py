@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, RefundStatus, ReturnRecord
-from adapters.ports import Refused, ReturnDraft, ReturnLineDraft
+from adapters.ports.orders import ReturnDraft, ReturnLineDraft
+from adapters.ports.refused import Refused
 from resolvers import lifecycle, loyalty
 from resolvers.errors import BadUserInput
 from resolvers.events import ReturnCreated

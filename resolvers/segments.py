@@ -8,15 +8,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.ports import SegmentCodeTaken
-from adapters.records import MemberRecord, SegmentRecord, SegmentRules, TierBands, minor_units
+from adapters.ports.marketing import SegmentCodeTaken, SegmentRecord, SegmentRules, TierBands
+from adapters.records import MemberRecord, minor_units
 from resolvers.errors import UpstreamUnavailable
 from resolvers.pagination import Connection, Edge, PageArgs, keyset_connection
 from resolvers.privacy import CONSENT_CHANNELS
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
-    from adapters.ports import SegmentStore
+    from adapters.ports.marketing import SegmentStore
     from resolvers.context import ResolverContext
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")

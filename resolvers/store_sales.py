@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adapters.commerce import Channel, FulfillmentMode, PaymentMethod
-from adapters.ports import AttemptKey, AttemptTaken, OrderDraft, PlannedLine, Refused
+from adapters.ports.orders import AttemptKey, AttemptTaken, OrderDraft, PlannedLine
+from adapters.ports.refused import Refused
 from adapters.records import LocationKind
 from resolvers import buyers, lifecycle, prices
 from resolvers.checkout import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from adapters.errors import UpstreamError
-from adapters.ports import PaymentDraft
+from adapters.ports.orders import PaymentDraft
 from resolvers import buyers, erp_states, lifecycle, loyalty, tenders
 from resolvers.checkout import CLAIM, amountdue_now
 from resolvers.events import CartChanged

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from adapters.commerce import OrderRecord, PaymentMethod
-from adapters.ports import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable
+from adapters.ports.payments import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable
 
 if TYPE_CHECKING:
     from resolvers.context import ResolverContext

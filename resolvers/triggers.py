@@ -15,14 +15,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from adapters.records import Occasion, WebhookEndpointRecord
+from adapters.ports.marketing import Occasion, WebhookEndpointRecord
 from resolvers.errors import UpstreamUnavailable
 from resolvers.pagination import Connection, PageArgs, keyset_connection
 from resolvers.privacy import consents_of
 from resolvers.user_errors import UserError
 
 if TYPE_CHECKING:
-    from adapters.ports import TriggerStore
+    from adapters.ports.marketing import TriggerStore
     from resolvers.context import ResolverContext
 
 EVENT_TYPES = ("cart.abandoned", "stock.back_in_stock", "pickup.ready", "reserve.expiring", "tier.changed")

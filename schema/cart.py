@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from adapters import commerce
 from adapters.commerce import CartLineRecord, CartRecord
-from adapters.ports import Buyer
+from adapters.ports.orders import Buyer
 from resolvers import carts, catalog, checkout, members
 from resolvers.carts import CartResult, LineInput, LineUpdate, Market
 from resolvers.inventory import StoreAvailability as StoreAvailabilityRecord

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from adapters.ports import ProductSortKey
+from adapters.ports.catalog import ProductSortKey
 from adapters.records import Money as MoneyRecord
 from adapters.records import ProductRecord, VariantRecord
 from resolvers import catalog, inventory, recommendations

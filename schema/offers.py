@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.commerce import Channel as ChannelRecord
-from adapters.records import OfferRecord
+from adapters.ports.marketing import OfferRecord
 from resolvers import offers
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord

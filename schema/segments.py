@@ -10,9 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from adapters.commerce import Channel as ChannelRecord
+from adapters.ports.marketing import SegmentRecord
+from adapters.ports.marketing import SegmentRules as RulesRecord
 from adapters.records import Money as MoneyRecord
-from adapters.records import SegmentRecord, minor_units
-from adapters.records import SegmentRules as RulesRecord
+from adapters.records import minor_units
 from resolvers import segments
 from resolvers.pagination import PageArgs
 from resolvers.user_errors import UserError as UserErrorRecord

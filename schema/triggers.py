@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from adapters.records import WebhookEndpointRecord
+from adapters.ports.marketing import WebhookEndpointRecord
 from resolvers import triggers
 from resolvers.pagination import PageArgs
 from resolvers.triggers import StockWatch as StockWatchRecord

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.payments.test_cards import ledger_charges
+from adapters.payments.card_test_mode import ledger_charges
 from adapters.store.tables import (
     idempotency_keys,
     inventory_levels,

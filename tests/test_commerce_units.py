@@ -13,8 +13,8 @@ from adapters.commerce import FulfillmentStatus as F
 from adapters.commerce import OrderStatus as O
 from adapters.commerce import PaymentMethod, StockEffect
 from adapters.payments import TestCardProvider
-from adapters.payments.test_cards import ledger_charges
-from adapters.ports import ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
+from adapters.payments.card_test_mode import ledger_charges
+from adapters.ports.payments import ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
 from adapters.records import InventoryLevelRecord, LocationKind
 from gateway.settings import Settings
 from resolvers import lifecycle

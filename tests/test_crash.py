@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.payments.test_cards import ledger_charges
+from adapters.payments.card_test_mode import ledger_charges
 from adapters.store.tables import idempotency_keys, orders
 from schema.ids import from_global_id
 from tests.commerce import (

@@ -304,7 +304,7 @@ async def test_the_erps_state_comes_back_to_the_order(make_api, database_url):
 async def test_goods_shipped_before_the_erp_heard_are_not_sold_again(make_api, database_url):
     """3 at the ERP; 2 ordered, pushed, shipped in the gateway; the ERP has not heard of the
     shipment yet and still counts 3 on hand: a sync must not make those 2 sellable again."""
-    from adapters.records import UpstreamLevel
+    from adapters.ports.feeds import UpstreamLevel
     from tests.test_readmodel import erp_data
 
     data = erp_data()

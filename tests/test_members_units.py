@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from adapters.commerce import FulfillmentMode
-from adapters.ports import CartLineOp
+from adapters.ports.carts import CartLineOp
 from resolvers.cart_merge import AddQuantities, KeepCurrentCart
 from resolvers.loyalty_program import LoyaltyProgram
 from resolvers.recommendation_strategy import BoughtTogetherThenAffinity, Signals

@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adapters.commerce import FulfillmentMode
-from adapters.ports import CartLineOp
+from adapters.ports.carts import CartLineOp
 from adapters.records import Money, minor_units
 from resolvers.cart_merge import AddQuantities, KeepCurrentCart
 from resolvers.errors import BadUserInput

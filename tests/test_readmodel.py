@@ -11,15 +11,8 @@ import pytest
 
 from adapters.memory import MemoryData
 from adapters.memory import connect as connect_memory
-from adapters.records import (
-    LocationKind,
-    Money,
-    SelectedOption,
-    UpstreamLevel,
-    UpstreamLocation,
-    UpstreamProduct,
-    UpstreamVariant,
-)
+from adapters.ports.feeds import UpstreamLevel, UpstreamLocation, UpstreamProduct, UpstreamVariant
+from adapters.records import LocationKind, Money, SelectedOption
 from gateway.app import create_app
 from tests.conftest import Api, make_settings
 

@@ -15,14 +15,8 @@ import pytest
 from adapters.errors import CircuitOpen, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from adapters.memory import MemoryData
 from adapters.memory import connect as connect_memory
-from adapters.records import (
-    LocationKind,
-    SelectedOption,
-    UpstreamLevel,
-    UpstreamLocation,
-    UpstreamProduct,
-    UpstreamVariant,
-)
+from adapters.ports.feeds import UpstreamLevel, UpstreamLocation, UpstreamProduct, UpstreamVariant
+from adapters.records import LocationKind, SelectedOption
 from adapters.resilience import Guard, ResiliencePolicy
 from gateway.upstreams.leader import RedisLeadership
 

@@ -7,17 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
-from adapters.ports import CatalogChanges, StockChanges
-from adapters.records import (
-    MemberDraft,
-    MemberRecord,
-    OrderPush,
-    OrderState,
-    PushedOrder,
+from adapters.ports.feeds import (
+    CatalogChanges,
+    StockChanges,
     UpstreamLevel,
     UpstreamLocation,
     UpstreamProduct,
 )
+from adapters.records import MemberDraft, MemberRecord, OrderPush, OrderState, PushedOrder
 from adapters.resilience import Guard, ResiliencePolicy
 
 

@@ -17,15 +17,15 @@ from typing import Any
 
 from adapters.odata._client import ODataClient, parse_date
 from adapters.odata._config import ODataConfig
-from adapters.ports import CatalogChanges, StockChanges
-from adapters.records import (
-    LocationKind,
-    SelectedOption,
+from adapters.ports.feeds import (
+    CatalogChanges,
+    StockChanges,
     UpstreamLevel,
     UpstreamLocation,
     UpstreamProduct,
     UpstreamVariant,
 )
+from adapters.records import LocationKind, SelectedOption
 
 PRODUCTS, STOCK = "API_PRODUCT_SRV", "API_MATERIAL_STOCK_SRV"
 OVERLAP = timedelta(seconds=2)

@@ -15,15 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.commerce import PaymentMethod, PaymentStatus
-from adapters.payments.test_cards import TestCardProvider
-from adapters.ports import (
-    Charge,
-    ChargeRequest,
-    GiftCardSource,
-    LoyaltyLedger,
-    PaymentDeclined,
-    RefundRequest,
-)
+from adapters.payments.card_test_mode import TestCardProvider
+from adapters.ports.loyalty import LoyaltyLedger
+from adapters.ports.payments import Charge, ChargeRequest, GiftCardSource, PaymentDeclined, RefundRequest
 
 __all__ = ["CardProvider", "Payments", "TestCardProvider", "open_payments"]
 

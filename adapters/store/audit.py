@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from adapters.ports import KeysetPage
+from adapters.ports.paging import KeysetPage
 from adapters.store.tables import audit_log, id_window, member_sign_ins
 from adapters.support import AuditEntry
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from adapters.ports import KeysetPage, ProductFilter, ProductSortKey
+from adapters.ports.catalog import ProductFilter, ProductSortKey
+from adapters.ports.paging import KeysetPage
 from adapters.records import Image, Money, ProductRecord, SelectedOption, VariantRecord
 from adapters.store.tables import inventory_levels, keys_in_range, products, variants
 

@@ -1,107 +1,43 @@
-"""The checkout's transactions: place (claim the key, allocate, write the order), then confirm
-once the payment is taken, or abandon when it is not.
+"""The checkout's first transaction, placing: claim the key, allocate every line, write the order.
 
-The charge happens between the two, outside any transaction: holding row locks (and on SQLite
-the database's one write lock) across a call to a payment provider would make every other
-checkout wait for that provider. Until it is confirmed the order is PENDING_PAYMENT, invisible
-to clients, and its stock is allocated, so nobody can sell it meanwhile; a declined payment
-gives that stock back and deletes the order in one transaction.
+The charge happens after it, outside any transaction: holding row locks (and on SQLite the
+database's one write lock) across a call to a payment provider would make every other checkout
+wait for that provider. Until it is confirmed the order is PENDING_PAYMENT, invisible to clients,
+and its stock is allocated, so nobody can sell it meanwhile. What happens once the charge is
+known is adapters/store/checkout_outcome.py's; the idempotency keys are checkout_attempts.py's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters import faults
 from adapters.commerce import (
     CartStatus,
-    CheckoutAttempt,
     FulfillmentMode,
-    FulfillmentStatus,
-    OrderRecord,
     OrderStatus,
-    StockEffect,
 )
-from adapters.ports import (
-    AttemptTaken,
-    OrderDraft,
-    OrderStatusRule,
-    PaymentDraft,
-    Placed,
-    PlannedLine,
-    Refused,
-)
+from adapters.ports.orders import OrderDraft, Placed, PlannedLine
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord
 from adapters.store import stock_moves
-from adapters.store.erp_messages import enqueue_order_push
-from adapters.store.order_rows import apply_effect, lock_order, order_from_row, settle_order_status
+from adapters.store.checkout_attempts import claim_attempt
+from adapters.store.order_rows import order_from_row
 from adapters.store.tables import (
     cart_lines,
     carts,
     idempotency_keys,
     inventory_levels,
-    loyalty_entries,
     order_fulfillments,
     order_lines,
-    order_status_changes,
     orders,
-    payments,
     reservations,
 )
-
-PENDING, COMPLETED, FAILED = "PENDING", "COMPLETED", "FAILED"
-
-
-def attempt_from_row(row: Any) -> CheckoutAttempt:
-    return CheckoutAttempt(
-        scope=row.scope,
-        key=row.key,
-        fingerprint=row.fingerprint,
-        status=row.status,
-        order_id=row.order_id,
-        error_code=row.error_code,
-        error_message=row.error_message,
-        created_at=row.created_at,
-    )
-
-
-async def _claim(conn: Any, draft: OrderDraft, now: datetime) -> None:
-    """Insert the key, or stop with what its first use did. On PostgreSQL a racing insert of
-    the same key waits for the first transaction and then finds its row."""
-    attempt = draft.attempt
-    if attempt is None:
-        return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    claimed = await conn.scalar(
-        insert(idempotency_keys)
-        .values(
-            scope=attempt.scope,
-            key=attempt.key,
-            fingerprint=attempt.fingerprint,
-            status=PENDING,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.key)
-    )
-    if claimed is None:
-        row = (
-            await conn.execute(
-                sa.select(idempotency_keys).where(
-                    idempotency_keys.c.scope == attempt.scope,
-                    idempotency_keys.c.key == attempt.key,
-                )
-            )
-        ).one()
-        raise AttemptTaken(attempt_from_row(row))
 
 
 async def _shortfall(conn: Any, line: PlannedLine, index: int) -> Refused:
@@ -123,7 +59,7 @@ async def place(conn: Any, draft: OrderDraft, now: datetime) -> Placed:
     """Everything but the stock first, then the conditional updates on the level rows, then one
     insert of the reservations: on PostgreSQL a popular SKU's row stays locked for the last
     two statements and the commit only, not for the whole transaction."""
-    await _claim(conn, draft, now)
+    await claim_attempt(conn, draft, now)
     if draft.cart_id is not None:
         taken = await conn.scalar(
             sa.update(carts)
@@ -404,161 +340,3 @@ class _LineWriter:
             )
             .returning(order_lines.c.id)
         )
-
-
-async def confirm(
-    conn: Any,
-    order_id: int,
-    taken: Sequence[PaymentDraft],
-    initial: dict[FulfillmentMode, tuple[FulfillmentStatus, StockEffect]],
-    status_rule: OrderStatusRule,
-    actor: str,
-    now: datetime,
-    *,
-    push_to_erp: bool = False,
-) -> Placed:
-    order = await lock_order(conn, order_id)
-    if order.status != OrderStatus.PENDING_PAYMENT.value:
-        return Placed(order_from_row(order), [])  # a racing call confirmed it already
-    fulfillments = list(
-        await conn.execute(sa.select(order_fulfillments).where(order_fulfillments.c.order_id == order_id))
-    )
-    line_ids = sa.select(order_lines.c.id).where(order_lines.c.order_id == order_id)
-    # Paid: the cart's holds are the order's now.
-    await conn.execute(
-        sa.update(reservations).where(reservations.c.order_line_id.in_(line_ids)).values(cart_line_id=None)
-    )
-    levels: list[InventoryLevelRecord] = []
-    for f in fulfillments:
-        effect = initial[FulfillmentMode(f.mode)][1]
-        levels += await apply_effect(conn, f.id, effect, order_id, actor, now)
-    statuses = [FulfillmentStatus(f.status) for f in fulfillments]
-    status, row = await settle_order_status(conn, order_id, statuses, status_rule, now)
-    history = [OrderStatus.PLACED] + ([status] if status is not OrderStatus.PLACED else [])
-    await conn.execute(
-        sa.insert(order_status_changes),
-        [
-            {"order_id": order_id, "status": s.value, "fulfillment_id": None,
-             "fulfillment_status": None, "actor": actor, "reason": None, "created_at": now}
-            for s in history
-        ],
-    )  # fmt: skip
-    if taken:  # one row per tender of a split payment
-        await conn.execute(
-            sa.insert(payments),
-            [
-                {"order_id": order_id, "method": p.method.value, "provider": p.provider,
-                 "reference": p.reference, "amount_minor": p.amount_minor, "refunded_minor": 0,
-                 "currency_code": row.currency_code, "status": p.status.value, "created_at": now}
-                for p in taken
-            ],
-        )  # fmt: skip
-    if row.cart_id is not None:
-        await conn.execute(
-            sa.update(carts)
-            .where(carts.c.id == row.cart_id)
-            .values(status=CartStatus.COMPLETED.value, updated_at=now)
-        )
-    await conn.execute(
-        sa.update(idempotency_keys).where(idempotency_keys.c.order_id == order_id).values(status=COMPLETED)
-    )
-    if push_to_erp:  # placed if and only if on its way to the ERP: one transaction
-        await enqueue_order_push(conn, order_id)
-    faults.reach("after_order_insert")
-    return Placed(order_from_row(row), stock_moves.latest(levels))
-
-
-async def abandon(
-    conn: Any,
-    order_id: int,
-    error_code: str,
-    error_message: str,
-    hold_until: datetime,
-    now: datetime,
-) -> list[InventoryLevelRecord]:
-    order = await lock_order(conn, order_id)
-    if order.status != OrderStatus.PENDING_PAYMENT.value:
-        return []
-    line_ids = sa.select(order_lines.c.id).where(order_lines.c.order_id == order_id)
-    # Lines that held stock in the cart hold it again; everything else is released.
-    await conn.execute(
-        sa.update(reservations)
-        .where(reservations.c.order_line_id.in_(line_ids))
-        .where(reservations.c.cart_line_id.is_not(None))
-        .values(order_line_id=None, expires_at=hold_until)
-    )
-    levels = await stock_moves.release_reservations(conn, reservations.c.order_line_id.in_(line_ids), now)
-    if order.cart_id is not None:
-        await conn.execute(
-            sa.update(carts)
-            .where(carts.c.id == order.cart_id, carts.c.status == CartStatus.CHECKING_OUT.value)
-            .values(status=CartStatus.OPEN.value, updated_at=now)
-        )
-    await conn.execute(
-        sa.update(idempotency_keys)
-        .where(idempotency_keys.c.order_id == order_id)
-        .values(status=FAILED, order_id=None, error_code=error_code,
-                error_message=error_message[:500])
-    )  # fmt: skip
-    # Points spent on it (and given back) no longer name an order that is not there.
-    await conn.execute(
-        sa.update(loyalty_entries).where(loyalty_entries.c.order_id == order_id).values(order_id=None)
-    )
-    await conn.execute(sa.delete(orders).where(orders.c.id == order_id))
-    return levels
-
-
-async def find_attempt(conn: Any, scope: str, key: str) -> CheckoutAttempt | None:
-    row = (
-        await conn.execute(
-            sa.select(idempotency_keys).where(
-                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-            )
-        )
-    ).first()
-    return None if row is None else attempt_from_row(row)
-
-
-async def forget_attempt(conn: Any, scope: str, key: str) -> None:
-    await conn.execute(
-        sa.delete(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-    )
-
-
-async def claim(conn: Any, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
-    """Make `owner` the one finishing this pending checkout until `until`, unless another owner
-    holds a claim that has not run out; False when the order is not pending or is claimed."""
-    taken = await conn.scalar(
-        sa.update(orders)
-        .where(orders.c.id == order_id, orders.c.status == OrderStatus.PENDING_PAYMENT.value)
-        .where(
-            sa.or_(
-                orders.c.claimed_until.is_(None),
-                orders.c.claimed_until <= now,
-                orders.c.claimed_by == owner,
-            )
-        )
-        .values(claimed_by=owner, claimed_until=until)
-        .returning(orders.c.id)
-    )
-    return taken is not None
-
-
-async def stale_checkouts(conn: Any, older_than: datetime) -> list[OrderRecord]:
-    rows = await conn.execute(
-        sa.select(orders)
-        .where(orders.c.status == OrderStatus.PENDING_PAYMENT.value)
-        .where(orders.c.created_at <= older_than)
-        .order_by(orders.c.id)
-        .limit(100)
-    )
-    return [order_from_row(r) for r in rows]
-
-
-async def delete_attempts(conn: Any, older_than: datetime) -> int:
-    result = await conn.execute(
-        sa.delete(idempotency_keys)
-        .where(idempotency_keys.c.created_at <= older_than)
-        .where(idempotency_keys.c.status != PENDING)
-    )
-    return result.rowcount or 0

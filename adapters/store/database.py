@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.ports import Upstreams
+from adapters.ports.upstreams import Upstreams
 from adapters.store import tables
 from adapters.store.notifications import APPLICATION_NAME
 
 if TYPE_CHECKING:
-    from adapters.ports import PaymentGateway
+    from adapters.ports.payments import PaymentGateway
 
 T = TypeVar("T")
 # PostgreSQL's deadlock and serialization failures, SQLite's "database is locked": the

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from adapters.ports import PaymentDeclined
+from adapters.ports.payments import PaymentDeclined
 from adapters.store.tables import gift_card_transactions, gift_cards
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.ports import StockAdjusted, StockRejected
+from adapters.ports.inventory import StockAdjusted, StockRejected
 from adapters.records import (
     InventoryAdjustment,
     InventoryLevelRecord,

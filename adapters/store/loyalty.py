@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import OrderRecord, PaymentStatus
-from adapters.ports import KeysetPage, PaymentDeclined
+from adapters.ports.paging import KeysetPage
+from adapters.ports.payments import PaymentDeclined
 from adapters.records import LoyaltyEntry
 from adapters.store.order_rows import order_from_row
 from adapters.store.tables import loyalty_entries, members, orders, payments

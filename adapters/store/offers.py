@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from adapters.ports import OfferCodeTaken
-from adapters.records import GeoPoint, OfferRecord
+from adapters.ports.marketing import OfferCodeTaken, OfferRecord
+from adapters.records import GeoPoint
 from adapters.store.tables import offers
 
 if TYPE_CHECKING:
-    from adapters.ports import KeysetPage
+    from adapters.ports.paging import KeysetPage
     from adapters.store.database import Store
 
 

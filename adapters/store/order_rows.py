@@ -26,7 +26,7 @@ from adapters.commerce import (
     StockEffect,
     order_number,
 )
-from adapters.ports import Refused
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord, InventoryReason
 from adapters.store import stock_moves
 from adapters.store.tables import order_lines, orders, reservations

@@ -27,20 +27,20 @@ from adapters.commerce import (
     StockEffect,
     TillPayment,
 )
-from adapters.ports import (
+from adapters.ports.orders import (
     FulfillmentChange,
-    KeysetPage,
     OrderDraft,
     OrderStatusRule,
     PaymentDraft,
     Placed,
-    Refused,
     ReturnDraft,
     Returned,
     Transitioned,
 )
+from adapters.ports.paging import KeysetPage
+from adapters.ports.refused import Refused
 from adapters.records import InventoryLevelRecord, OrderState
-from adapters.store import checkout, stock_moves
+from adapters.store import checkout, checkout_attempts, checkout_outcome, stock_moves
 from adapters.store import returns as returns_
 from adapters.store.erp_messages import enqueue_fulfillment_changes, enqueue_return
 from adapters.store.order_rows import (
@@ -210,7 +210,7 @@ class StoreOrders:
 
     async def find_attempt(self, scope: str, key: str) -> CheckoutAttempt | None:
         async with self._store.reading() as conn:
-            return await checkout.find_attempt(conn, scope, key)
+            return await checkout_attempts.find_attempt(conn, scope, key)
 
     async def place_order(self, draft: OrderDraft, now: datetime) -> Placed:
         return await self._store.write(lambda conn: checkout.place(conn, draft, now))
@@ -227,7 +227,7 @@ class StoreOrders:
         push_to_erp: bool = False,
     ) -> Placed:
         return await self._store.write(
-            lambda conn: checkout.confirm(
+            lambda conn: checkout_outcome.confirm(
                 conn, order_id, payments, initial, status_rule, actor, now, push_to_erp=push_to_erp
             )
         )
@@ -241,21 +241,21 @@ class StoreOrders:
         now: datetime,
     ) -> list[InventoryLevelRecord]:
         return await self._store.write(
-            lambda conn: checkout.abandon(conn, order_id, error_code, error_message, hold_until, now)
+            lambda conn: checkout_outcome.abandon(conn, order_id, error_code, error_message, hold_until, now)
         )
 
     async def forget_attempt(self, scope: str, key: str) -> None:
-        await self._store.write(lambda conn: checkout.forget_attempt(conn, scope, key))
+        await self._store.write(lambda conn: checkout_attempts.forget_attempt(conn, scope, key))
 
     async def claim_checkout(self, order_id: int, owner: str, until: datetime, now: datetime) -> bool:
-        return await self._store.write(lambda conn: checkout.claim(conn, order_id, owner, until, now))
+        return await self._store.write(lambda conn: checkout_outcome.claim(conn, order_id, owner, until, now))
 
     async def stale_checkouts(self, older_than: datetime) -> list[OrderRecord]:
         async with self._store.reading() as conn:
-            return await checkout.stale_checkouts(conn, older_than)
+            return await checkout_outcome.stale_checkouts(conn, older_than)
 
     async def delete_attempts(self, older_than: datetime) -> int:
-        return await self._store.write(lambda conn: checkout.delete_attempts(conn, older_than))
+        return await self._store.write(lambda conn: checkout_attempts.delete_attempts(conn, older_than))
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -18,14 +18,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.ports import CatalogChanges, StockChanges
-from adapters.records import (
-    ORDER_FULFILLMENT_TOPIC,
-    InventoryLevelRecord,
-    LocationKind,
-    UpstreamLocation,
-    UpstreamProduct,
-)
+from adapters.ports.feeds import CatalogChanges, StockChanges, UpstreamLocation, UpstreamProduct
+from adapters.records import ORDER_FULFILLMENT_TOPIC, InventoryLevelRecord, LocationKind
 from adapters.store.tables import (
     inventory_levels,
     locations,

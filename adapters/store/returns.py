@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters.commerce import FulfillmentStatus, OrderStatus, RefundStatus, order_number
-from adapters.ports import Refused, ReturnDraft, Returned
+from adapters.ports.orders import ReturnDraft, Returned
+from adapters.ports.refused import Refused
 from adapters.records import InventoryReason
 from adapters.store import stock_moves
 from adapters.store.order_rows import lock_order, return_from_row

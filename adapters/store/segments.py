@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from adapters.commerce import OrderStatus
-from adapters.ports import SegmentCodeTaken
-from adapters.records import SegmentRecord, SegmentRules, TierBands
+from adapters.ports.marketing import SegmentCodeTaken, SegmentRecord, SegmentRules, TierBands
 from adapters.store.tables import (
     loyalty_entries,
     marketing_consents,
@@ -31,7 +30,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.ports import KeysetPage
+    from adapters.ports.paging import KeysetPage
     from adapters.store.database import Store
 
 NOT_PURCHASES = (OrderStatus.PENDING_PAYMENT.value, OrderStatus.CANCELLED.value)

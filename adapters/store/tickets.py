@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from adapters.ports import KeysetPage
+from adapters.ports.paging import KeysetPage
 from adapters.store.tables import id_window, keys_in_range, support_messages, support_tickets
 from adapters.support import Ticket, TicketChannel, TicketMessage, TicketStatus
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import CartStatus, OrderStatus
-from adapters.ports import KeysetPage
+from adapters.ports.paging import KeysetPage
 from adapters.store.tables import (
     UtcDateTime,
     cart_lines,

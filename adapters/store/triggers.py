@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from adapters.commerce import CartStatus, FulfillmentMode, FulfillmentStatus
-from adapters.records import WEBHOOK_TOPIC, Occasion, WebhookEndpointRecord
+from adapters.ports.marketing import WEBHOOK_TOPIC, Occasion, WebhookEndpointRecord
 from adapters.store.outbox import enqueue
 from adapters.store.tables import (
     cart_lines,
@@ -30,7 +30,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.ports import KeysetPage
+    from adapters.ports.paging import KeysetPage
     from adapters.store.database import Store
 
 

@@ -13,16 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.ports import CatalogChanges, StockChanges
-from adapters.records import (
-    LocationKind,
-    Money,
-    SelectedOption,
+from adapters.ports.feeds import (
+    CatalogChanges,
+    StockChanges,
     UpstreamLevel,
     UpstreamLocation,
     UpstreamProduct,
     UpstreamVariant,
 )
+from adapters.records import LocationKind, Money, SelectedOption
 from adapters.tryton._client import TrytonClient
 
 # One transaction shares one timestamp and clocks are not atomic: re-read a little behind the

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
-from adapters.ports import TriggerStore
+from adapters.ports.marketing import TriggerStore
 
 TIMEOUT_S = 10.0
 

@@ -7,13 +7,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from adapters.records import (
-    ORDER_FULFILLMENT_TOPIC,
-    ORDER_PUSH_TOPIC,
-    ORDER_RETURN_TOPIC,
-    WEBHOOK_TOPIC,
-    OrderPush,
-)
+from adapters.ports.marketing import WEBHOOK_TOPIC
+from adapters.records import ORDER_FULFILLMENT_TOPIC, ORDER_PUSH_TOPIC, ORDER_RETURN_TOPIC, OrderPush
 from adapters.store import Store
 from adapters.store.outbox import OutboxWorker, Undeliverable
 from gateway.running.marketing_webhooks import WebhookDelivery

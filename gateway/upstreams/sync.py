@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from adapters.errors import UpstreamError
-from adapters.ports import CatalogFeed, StockFeed
+from adapters.ports.feeds import CatalogFeed, StockFeed
 from adapters.resilience import UpstreamHealth
 from adapters.store import Store
 from adapters.store.readmodel import ReadModel

@@ -37,7 +37,7 @@ from pathlib import Path
 from secrets import token_hex
 
 from adapters.commerce import PaymentMethod, PaymentStatus
-from adapters.ports import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
+from adapters.ports.payments import Charge, ChargeRequest, PaymentDeclined, PaymentUnavailable, RefundRequest
 
 APPROVE = {"tok_visa", "tok_mastercard", "tok_amex", "4242424242424242", "5555555555554444"}
 DECLINE = {
