@@ -24,7 +24,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from adapters.errors import UpstreamUnavailable as UpstreamDown
-from adapters.store.database import unreachable
+from adapters.store.engine import unreachable
 from resolvers.errors import GatewayError
 
 log = logging.getLogger("omnigate.errors")

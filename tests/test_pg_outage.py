@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.store import open_store
-from adapters.store.database import unreachable
+from adapters.store.engine import unreachable
 from tests.commerce import LEAN_CART_CREATE, LEAN_CHECKOUT, VISA, line
 from tests.served import Served, serve
 from tests.servers import need

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.store import database, open_store
+from adapters.store import engine, open_store
 from adapters.store.tables import carts
 from tests.conftest import PG_URL
 
@@ -62,7 +62,7 @@ async def test_a_connection_postgresql_dropped_while_idle_is_replaced_before_use
                 )
             )
         assert killed == 1
-        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)  # it has been idle "long enough"
+        monkeypatch.setattr(engine, "IDLE_PING_SECONDS", 0.0)  # it has been idle "long enough"
         async with store.reading() as conn:  # the dead one is pinged, thrown away, replaced
             assert await conn.scalar(sa.select(sa.func.count()).select_from(carts)) >= 0
     finally:

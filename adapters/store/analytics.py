@@ -33,7 +33,7 @@ from adapters.store.tables import (
 from adapters.support import FulfillmentMixRow, LoyaltyRow, ReturnsRow, SalesRow, StockRow
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 DAY, WEEK = "DAY", "WEEK"
 _COUNTED = sa.not_(orders.c.status.in_([OrderStatus.CANCELLED.value, OrderStatus.PENDING_PAYMENT.value]))
@@ -76,7 +76,7 @@ _ORDERS = sa.func.count(sa.distinct(orders.c.id))
 
 
 class StoreAnalytics:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def _rows(self, stmt: Any) -> list[Any]:

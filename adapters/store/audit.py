@@ -18,7 +18,7 @@ from adapters.store.tables import audit_log, id_window, member_sign_ins
 from adapters.support import AuditEntry
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 READ, EXPORT, ERASE = "READ", "EXPORT", "ERASE"  # the actions the gateway writes
 
@@ -40,7 +40,7 @@ def _entry(row: Any) -> AuditEntry:
 
 
 class StoreAuditLog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def record(
@@ -63,7 +63,7 @@ class StoreAuditLog:
 class StoreSignIns:
     """Members' sign-ins by channel (the support timeline shows them)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def record(self, member_id: str, channel: str, at: datetime) -> None:

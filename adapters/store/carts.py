@@ -23,7 +23,7 @@ from adapters.store.cart_holds import apply_line_ops
 from adapters.store.tables import cart_lines, carts, keys_in_range, reservations
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 TOKEN_BYTES = 32  # 256 random bits: the token is the only thing standing between carts
 
@@ -90,7 +90,7 @@ _LINES_BY_CART_IDS = _lines_with_holds()
 
 
 class StoreCarts:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def carts_by_tokens(self, tokens: Sequence[str]) -> list[CartRecord]:

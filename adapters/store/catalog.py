@@ -13,7 +13,7 @@ from adapters.records import Image, Money, ProductRecord, SelectedOption, Varian
 from adapters.store.tables import inventory_levels, keys_in_range, products, variants
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 _SORT_COLUMNS = {
     ProductSortKey.ID: products.c.id,
@@ -85,7 +85,7 @@ def _matches(where: ProductFilter) -> list[sa.ColumnElement[bool]]:
 
 
 class StoreCatalog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def product_page(

@@ -18,7 +18,7 @@ from adapters.ports.payments import PaymentDeclined
 from adapters.store.tables import gift_card_transactions, gift_cards
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -34,7 +34,7 @@ def code_hash(code: str) -> str:
 
 
 class StoreGiftCards:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def issue(self, amount_minor: int, currency_code: str, now: datetime) -> tuple[str, int]:

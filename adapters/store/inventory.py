@@ -27,7 +27,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def level_from_row(row: Any) -> InventoryLevelRecord:
@@ -42,7 +42,7 @@ def level_from_row(row: Any) -> InventoryLevelRecord:
 
 
 class StoreInventory:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def ping(self) -> None:

@@ -18,7 +18,7 @@ from adapters.records import (
 from adapters.store.tables import keys_in_range, locations
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def location_from_row(row: Any) -> LocationRecord:
@@ -49,7 +49,7 @@ def location_from_row(row: Any) -> LocationRecord:
 
 
 class StoreLocations:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def all_locations(self) -> list[LocationRecord]:

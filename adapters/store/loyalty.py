@@ -21,7 +21,7 @@ from adapters.store.order_rows import order_from_row
 from adapters.store.tables import loyalty_entries, members, orders, payments
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def entry_from_row(row: Any) -> LoyaltyEntry:
@@ -45,7 +45,7 @@ def _balance_of(member_id: str) -> Any:
 
 
 class StoreLoyalty:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def record(

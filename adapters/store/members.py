@@ -15,7 +15,7 @@ from adapters.records import Address, MemberChanges, MemberDraft, MemberRecord
 from adapters.store.tables import members
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def new_member_key() -> str:
@@ -40,7 +40,7 @@ def member_from_row(row: Any) -> MemberRecord:
 
 
 class StoreMembers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def _rows(self, stmt: Any) -> list[Any]:

@@ -17,7 +17,7 @@ from adapters.store.tables import offers
 
 if TYPE_CHECKING:
     from adapters.ports.paging import KeysetPage
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def _offer(row: Any) -> OfferRecord:
@@ -43,7 +43,7 @@ def _values(offer: OfferRecord) -> dict[str, Any]:
 
 
 class StoreOffers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def all_offers(self) -> list[OfferRecord]:

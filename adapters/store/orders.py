@@ -66,11 +66,11 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 class StoreOrders:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def _rows(self, stmt: Any) -> list[Any]:

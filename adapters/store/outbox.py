@@ -32,7 +32,7 @@ from adapters.store.tables import outbox
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 log = logging.getLogger("omnigate.outbox")
 
@@ -66,7 +66,7 @@ async def enqueue(
 class OutboxWorker:
     def __init__(
         self,
-        store: Store,
+        store: Database,
         handlers: Mapping[str, Handler],
         *,
         batch: int = 20,

@@ -15,11 +15,11 @@ from adapters.records import MarketRecord, PriceListRecord, PriceRecord
 from adapters.store.tables import keys_in_range, markets, price_lists, prices
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 class StorePrices:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def price_lists(self) -> tuple[PriceListRecord, ...]:

@@ -25,11 +25,11 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 class StoreMemberData:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def consents_of(self, keys: Sequence[str]) -> dict[str, dict[str, tuple[bool, datetime]]]:

@@ -13,13 +13,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from adapters.store.tables import member_profiles
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 COLUMNS = ("phone", "preferred_location_id", "marketing_consent")
 
 
 class StoreProfiles:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def profiles_of(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:

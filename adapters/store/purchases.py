@@ -12,7 +12,7 @@ from adapters.commerce import OrderStatus
 from adapters.store.tables import order_fulfillments, order_lines, orders, products, variants
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 _COUNTED = sa.not_(orders.c.status.in_([OrderStatus.CANCELLED.value, OrderStatus.PENDING_PAYMENT.value]))
 
@@ -35,7 +35,7 @@ def _bought() -> Any:
 
 
 class StorePurchases:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def _rows(self, stmt: Any) -> list[Any]:

@@ -35,7 +35,7 @@ from adapters.store.tables import (
 )
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def _insert(conn: Any) -> Any:
@@ -47,7 +47,7 @@ def _slug(text: str) -> str:
 
 
 class ReadModel:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def position(self, upstream: str, feed: str) -> tuple[str | None, datetime | None]:

@@ -13,7 +13,7 @@ from adapters.store.demo import demo_catalog
 from adapters.store.demo_history import demo_history, rows_by_table
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 _CHUNK = 2000  # rows per executemany: keeps PostgreSQL's parameter count in bounds
 _COMMERCE = (  # children first
@@ -31,7 +31,7 @@ _COMMERCE = (  # children first
 )
 
 
-async def seed_demo(store: Store, seed: int = 7, history: bool = False) -> None:
+async def seed_demo(store: Database, seed: int = 7, history: bool = False) -> None:
     """Replace the catalog, locations, stock, markets and price lists with the demo retailer, in
     one transaction; with `history`, its past orders too (adapters/store/demo_history.py).
 

@@ -31,7 +31,7 @@ from adapters.store.tables import (
 
 if TYPE_CHECKING:
     from adapters.ports.paging import KeysetPage
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 NOT_PURCHASES = (OrderStatus.PENDING_PAYMENT.value, OrderStatus.CANCELLED.value)
 
@@ -133,7 +133,7 @@ def _members_matching(rules: SegmentRules, now: datetime, tiers: TierBands) -> t
 
 
 class StoreSegments:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def segments_by_ids(self, ids: Sequence[int]) -> list[SegmentRecord]:

@@ -13,7 +13,7 @@ from adapters.store.tables import id_window, keys_in_range, support_messages, su
 from adapters.support import Ticket, TicketChannel, TicketMessage, TicketStatus
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def _ticket(row: Any) -> Ticket:
@@ -35,7 +35,7 @@ async def _read_ticket(conn: Any, ticket_id: int) -> Ticket | None:
 
 
 class StoreTickets:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def open_ticket(

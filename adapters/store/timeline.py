@@ -31,7 +31,7 @@ from adapters.store.tables import locations as location_table
 from adapters.support import TimelineEntry, TimelineKind
 
 if TYPE_CHECKING:
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def _kind_when(condition: Any, then: TimelineKind, otherwise: TimelineKind) -> Any:
@@ -176,7 +176,7 @@ def _entry(row: Any) -> TimelineEntry:
 
 
 class StoreTimeline:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def entry_page(

@@ -31,7 +31,7 @@ from adapters.store.tables import (
 
 if TYPE_CHECKING:
     from adapters.ports.paging import KeysetPage
-    from adapters.store.database import Store
+    from adapters.store.engine import Database
 
 
 def new_secret() -> str:
@@ -44,7 +44,7 @@ def _endpoint(row: Any) -> WebhookEndpointRecord:
 
 
 class StoreTriggers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Database) -> None:
         self._store = store
 
     async def _rows(self, stmt: Any) -> list[Any]:
