@@ -199,7 +199,7 @@ def test_a_built_schema_exposes_the_core_schema_converter_and_config():
     from schema import build_schema
 
     built = build_schema()
-    used_by = "gateway/app.py, gateway/pricing.py, gateway/compiled (schema._schema, scalar_registry, config)"
+    used_by = "gateway: process.py, pricing.py, compiled/ (schema._schema, scalar_registry, config)"
     need(isinstance(getattr(built, "_schema", None), GraphQLSchema), "strawberry.Schema._schema", used_by)
     need(
         isinstance(built.schema_converter.scalar_registry, dict), "schema_converter.scalar_registry", used_by
